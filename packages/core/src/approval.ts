@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  type InputRequiredResult,
+  inputRequired,
+  inputResponse,
+  type McpServer,
+  type RequestStateCodec,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import type { AnyTool } from './define.ts';
+import { GatehouseError } from './errors.ts';
+import type { Principal } from './policy.ts';
+import { stripHidden } from './text.ts';
+
+/** What is sealed into request state (elicitation rounds) or a two-step token. */
+export const ApprovalState = z.object({
+  kind: z.enum(['approval', 'two-step']),
+  approvalId: z.string(),
+  callId: z.string(),
+  tool: z.string(),
+  argsDigest: z.string(),
+  principal: z.string(),
+});
+export type ApprovalState = z.infer<typeof ApprovalState>;
+
+export type ApprovalMode = 'elicit' | 'two-step';
+
+export type ApprovalOutcome =
+  | { kind: 'approved'; approvalId: string; callId: string }
+  | { kind: 'pending'; result: InputRequiredResult; approvalId: string; callId: string };
+
+/** The form the human answers: one explicit yes, default no. */
+const ApprovalForm = z.object({
+  approve: z.boolean().default(false).describe('Approve this exact action'),
+});
+
+/** Remembers approvals already spent on this replica, bounded in size and time. */
+class SpentApprovals {
+  private readonly spent = new Map<string, number>();
+  constructor(
+    private readonly ttlMs: number,
+    private readonly max = 10_000,
+  ) {}
+  has(id: string): boolean {
+    const until = this.spent.get(id);
+    return until !== undefined && until > Date.now();
+  }
+  add(id: string): void {
+    const now = Date.now();
+    if (this.spent.size >= this.max) {
+      for (const [key, until] of this.spent) if (until <= now || this.spent.size >= this.max) this.spent.delete(key);
+    }
+    this.spent.set(id, now + this.ttlMs);
+  }
+}
+
+function renderValue(value: unknown): string {
+  const text = typeof value === 'string' ? JSON.stringify(stripHidden(value)) : JSON.stringify(value);
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+}
+
+/**
+ * What the human reads. Rendered by the server from validated arguments only:
+ * never text the model wrote as a free-form explanation of itself.
+ */
+export function renderApprovalMessage(server: string, tool: AnyTool, args: Record<string, unknown>, principal: Principal): string {
+  const target = tool.target?.(args);
+  const lines = [
+    `${server}: approve ${tool.effect === 'destructive' ? 'DESTRUCTIVE' : 'side-effecting'} action "${tool.name}" (${tool.title})?`,
+  ];
+  if (target) lines.push(`Target: ${stripHidden(target.target)}${target.environment ? ` · Environment: ${stripHidden(target.environment)}` : ''}`);
+  lines.push('Arguments:');
+  for (const [key, value] of Object.entries(args)) lines.push(`  ${key} = ${renderValue(value)}`);
+  lines.push(`Requested by: ${principal.id}`, 'It runs once, with exactly these arguments.');
+  return lines.join('\n');
+}
+
+function clientSupportsForm(ctx: ServerContext, mcp: McpServer): boolean {
+  const fromEnvelope = (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[CLIENT_CAPABILITIES_META_KEY] as { elicitation?: { form?: unknown; url?: unknown } } | undefined;
+  const caps = fromEnvelope ?? (mcp.server.getClientCapabilities() as { elicitation?: { form?: unknown; url?: unknown } } | undefined);
+  const elicitation = caps?.elicitation;
+  if (!elicitation) return false;
+  // A bare `elicitation: {}` means form support (the pre-mode rule).
+  return elicitation.form !== undefined || elicitation.url === undefined;
+}
+
+/**
+ * Human approval for side effects through the protocol's own channel: an
+ * input-required round (2026-07-28) or its elicitation shim (2025 clients on
+ * stdio and sessions), with the state sealed so any replica can finish it; or,
+ * where the operator opted in, a two-step token bound to tool, arguments and
+ * principal. Each approval is spent once and becomes the upstream idempotency key.
+ */
+export class ApprovalGate {
+  private readonly spent: SpentApprovals;
+
+  constructor(
+    private readonly options: { server: string; mode: ApprovalMode; codec: RequestStateCodec<unknown>; ttlSeconds: number },
+  ) {
+    this.spent = new SpentApprovals(options.ttlSeconds * 1000 * 2);
+  }
+
+  get mode(): ApprovalMode {
+    return this.options.mode;
+  }
+
+  async check(input: {
+    tool: AnyTool;
+    args: Record<string, unknown>;
+    argsDigest: string;
+    principal: Principal;
+    ctx: ServerContext;
+    mcp: McpServer;
+    twoStepToken: string | undefined;
+  }): Promise<ApprovalOutcome> {
+    const { tool, argsDigest, principal, ctx } = input;
+    const matches = (state: ApprovalState) => state.tool === tool.name && state.argsDigest === argsDigest && state.principal === principal.id;
+
+    if (this.options.mode === 'two-step') {
+      if (input.twoStepToken === undefined) return this.issueTwoStepToken(input);
+      let state: ApprovalState;
+      try {
+        state = ApprovalState.parse(await this.options.codec.verify(input.twoStepToken, ctx));
+      } catch {
+        throw new GatehouseError('DENIED', 'The approval_token is invalid or expired. Call again without it to get a fresh one.');
+      }
+      if (state.kind !== 'two-step' || !matches(state)) {
+        throw new GatehouseError('DENIED', 'The approval_token was issued for a different tool, arguments or caller. Call again without it to get a fresh one.');
+      }
+      return this.spend(state);
+    }
+
+    const raw = ctx.mcpReq.requestState<unknown>();
+    const parsed = raw === undefined ? undefined : ApprovalState.safeParse(raw);
+    if (parsed?.success && parsed.data.kind === 'approval') {
+      const state = parsed.data;
+      if (!matches(state)) throw new GatehouseError('DENIED', 'This approval was given for a different tool, arguments or caller; it cannot authorise this call.');
+      const answer = inputResponse(ctx.mcpReq.inputResponses, 'approval');
+      if (answer.kind === 'elicit' && answer.action === 'accept') {
+        const form = ApprovalForm.safeParse(answer.content ?? {});
+        if (form.success && form.data.approve) return this.spend(state);
+      }
+      if (answer.kind === 'missing') throw new GatehouseError('APPROVAL_REQUIRED', 'The approval round carried no answer from the user.');
+      throw new GatehouseError('APPROVAL_DECLINED', 'The user did not approve this action, so nothing was done. Do not retry unless the user asks.');
+    }
+
+    if (!clientSupportsForm(ctx, input.mcp)) {
+      throw new GatehouseError(
+        'APPROVAL_REQUIRED',
+        `"${tool.name}" needs a human's approval, and this client cannot ask for it (it offers no elicitation). Use a host that supports MCP elicitation, or ask the operator to enable two-step approval.`,
+      );
+    }
+    const state: ApprovalState = {
+      kind: 'approval',
+      approvalId: randomUUID(),
+      callId: randomUUID(),
+      tool: tool.name,
+      argsDigest,
+      principal: principal.id,
+    };
+    const requestState = await this.options.codec.mint(state, ctx);
+    return {
+      kind: 'pending',
+      approvalId: state.approvalId,
+      callId: state.callId,
+      result: inputRequired({
+        inputRequests: {
+          approval: inputRequired.elicit({
+            message: renderApprovalMessage(this.options.server, tool, input.args, principal),
+            requestedSchema: ApprovalForm,
+          }),
+        },
+        requestState,
+      }),
+    };
+  }
+
+  private spend(state: ApprovalState): ApprovalOutcome {
+    if (this.spent.has(state.approvalId)) {
+      throw new GatehouseError('DENIED', 'This approval has already been used. Each approval runs its action once; request a new one.');
+    }
+    this.spent.add(state.approvalId);
+    return { kind: 'approved', approvalId: state.approvalId, callId: state.callId };
+  }
+
+  private async issueTwoStepToken(input: { tool: AnyTool; args: Record<string, unknown>; argsDigest: string; principal: Principal; ctx: ServerContext }): Promise<never> {
+    const state: ApprovalState = {
+      kind: 'two-step',
+      approvalId: randomUUID(),
+      callId: randomUUID(),
+      tool: input.tool.name,
+      argsDigest: input.argsDigest,
+      principal: input.principal.id,
+    };
+    const token = await this.options.codec.mint(state, input.ctx);
+    throw new GatehouseError(
+      'APPROVAL_REQUIRED',
+      `Planned action, not yet executed:\n${renderApprovalMessage(this.options.server, input.tool, input.args, input.principal)}\nTo execute it, call "${input.tool.name}" again with the same arguments plus approval_token (valid ${this.options.ttlSeconds} s).`,
+      { details: { approvalToken: token, expiresInSeconds: this.options.ttlSeconds, callId: state.callId } },
+    );
+  }
+}

@@ -1,0 +1,137 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const list = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+const positiveInt = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+
+/**
+ * The environment every Gatehouse server understands, under its own prefix
+ * (PLATFORM_OPS_, DOCS_, SUPPORT_), so credentials never cross domains. Only
+ * the upstream's location and credential are required; the rest is safe by default.
+ */
+export function commonEnvSchema(prefix: string, server: string, upstream: 'required' | 'optional') {
+  const url = z.url({ protocol: /^https?$/ }).describe(`Base URL of the ${server} upstream API`);
+  const token = z.string().min(1).describe(`Bearer token this server uses for the ${server} upstream API`);
+  return z.object({
+    [`${prefix}_API_URL`]: upstream === 'required' ? url : url.optional(),
+    [`${prefix}_API_TOKEN`]: upstream === 'required' ? token : token.optional(),
+    [`${prefix}_SCOPES`]: list.default([`${server}:read`]).describe('Comma-separated scopes granted to the local operator'),
+    [`${prefix}_READ_ONLY`]: bool.default(false).describe('Hide every side-effecting tool'),
+    [`${prefix}_ALLOW_TOOLS`]: list.default([]).describe('Only these tools exist (comma-separated)'),
+    [`${prefix}_DENY_TOOLS`]: list.default([]).describe('These tools never exist (comma-separated)'),
+    [`${prefix}_AUDIT_FILE`]: z.string().min(1).optional().describe('Append-only audit log file (stderr when unset)'),
+    [`${prefix}_AUDIT_KEY`]: z.string().min(16).optional().describe('HMAC key for the audit chain (generated beside the audit file when unset)'),
+    [`${prefix}_STATE_KEY`]: z.string().min(32).optional().describe('Key (32+ bytes) sealing approval state; share it across replicas'),
+    [`${prefix}_APPROVAL_MODE`]: z.enum(['elicit', 'two-step']).default('elicit').describe('How humans approve side effects'),
+    [`${prefix}_LOG_LEVEL`]: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    [`${prefix}_TIMEOUT_MS`]: positiveInt(10_000, 120_000).describe('Upstream per-attempt timeout'),
+    [`${prefix}_DEADLINE_MS`]: positiveInt(25_000, 300_000).describe('Upstream deadline per call, retries included'),
+    [`${prefix}_RETRIES`]: z.coerce.number().int().min(0).max(5).default(2),
+    [`${prefix}_MAX_RESPONSE_BYTES`]: positiveInt(5 * 1024 * 1024, 64 * 1024 * 1024),
+  });
+}
+
+export interface CommonConfig {
+  prefix: string;
+  upstream: { url: string; token: string } | undefined;
+  scopes: string[];
+  readOnly: boolean;
+  allowTools: string[];
+  denyTools: string[];
+  auditFile: string | undefined;
+  auditKey: string | undefined;
+  stateKey: string | undefined;
+  approvalMode: 'elicit' | 'two-step';
+  logLevel: string;
+  timeoutMs: number;
+  deadlineMs: number;
+  retries: number;
+  maxResponseBytes: number;
+}
+
+/** `NAME_FILE` may stand in for any `NAME` (the container-secret convention). */
+export function resolveFileVariables(env: NodeJS.ProcessEnv, names: readonly string[]): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const name of names) {
+    const direct = env[name];
+    const file = env[`${name}_FILE`];
+    if (direct !== undefined && direct !== '') out[name] = direct;
+    else if (file) {
+      try {
+        out[name] = readFileSync(file, 'utf8').trim();
+      } catch (error) {
+        throw new ConfigError(`${name}_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+    }
+  }
+  return out;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, values: Record<string, unknown>): string {
+  const name = String(issue.path[0] ?? '');
+  const description = issue.path.length ? '' : issue.message;
+  if (values[name] === undefined) return `${name} is required${description ? `: ${description}` : ''}`;
+  return `${name} is invalid: ${issue.message}`;
+}
+
+/**
+ * Parses the common and server-specific environment in one step and returns a
+ * frozen config; any problem becomes one ConfigError line naming the variable.
+ */
+export function loadConfig<Extra extends z.ZodObject>(
+  options: { prefix: string; server: string; upstream: 'required' | 'optional'; extra: Extra },
+  env: NodeJS.ProcessEnv,
+): Readonly<CommonConfig & { env: z.infer<Extra> }> {
+  const schema = commonEnvSchema(options.prefix, options.server, options.upstream).extend(options.extra.shape);
+  const names = Object.keys(schema.shape);
+  const values = resolveFileVariables(env, names);
+  const parsed = schema.safeParse(values);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new ConfigError(first ? describeIssue(first, values) : 'invalid configuration');
+  }
+  const data = parsed.data as Record<string, unknown>;
+  const p = options.prefix;
+  const url = data[`${p}_API_URL`] as string | undefined;
+  const token = data[`${p}_API_TOKEN`] as string | undefined;
+  if ((url === undefined) !== (token === undefined)) {
+    throw new ConfigError(url === undefined ? `${p}_API_URL is required when ${p}_API_TOKEN is set` : `${p}_API_TOKEN is required when ${p}_API_URL is set`);
+  }
+  const extra = Object.fromEntries(Object.keys(options.extra.shape).map((k) => [k, data[k]])) as z.infer<Extra>;
+  return Object.freeze({
+    prefix: p,
+    upstream: url && token ? { url, token } : undefined,
+    scopes: data[`${p}_SCOPES`] as string[],
+    readOnly: data[`${p}_READ_ONLY`] as boolean,
+    allowTools: data[`${p}_ALLOW_TOOLS`] as string[],
+    denyTools: data[`${p}_DENY_TOOLS`] as string[],
+    auditFile: data[`${p}_AUDIT_FILE`] as string | undefined,
+    auditKey: data[`${p}_AUDIT_KEY`] as string | undefined,
+    stateKey: data[`${p}_STATE_KEY`] as string | undefined,
+    approvalMode: data[`${p}_APPROVAL_MODE`] as 'elicit' | 'two-step',
+    logLevel: data[`${p}_LOG_LEVEL`] as string,
+    timeoutMs: data[`${p}_TIMEOUT_MS`] as number,
+    deadlineMs: data[`${p}_DEADLINE_MS`] as number,
+    retries: data[`${p}_RETRIES`] as number,
+    maxResponseBytes: data[`${p}_MAX_RESPONSE_BYTES`] as number,
+    env: extra,
+  });
+}
+
+/** The env table for --help and the README: name, whether required, description. */
+export function envTable(options: { prefix: string; server: string; upstream: 'required' | 'optional'; extra: z.ZodObject }) {
+  const schema = commonEnvSchema(options.prefix, options.server, options.upstream).extend(options.extra.shape);
+  return Object.entries(schema.shape).map(([name, field]) => {
+    const f = field as z.ZodType;
+    return { name, required: !f.safeParse(undefined).success, description: f.description ?? '' };
+  });
+}

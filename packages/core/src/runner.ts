@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { verifyAuditFile } from './audit.ts';
+import { ConfigError, envTable, loadConfig } from './config.ts';
+import { localOperator, type Principal } from './policy.ts';
+import { type AnyServerDefinition, auditProtocolEvent, buildMcpServer, createRuntime, type Runtime, type ServerConfig, visibleToolNames } from './server.ts';
+import { claimStdout, GuardedStdioTransport } from './stdio.ts';
+
+const CLI_OPTIONS = {
+  transport: { type: 'string', default: 'stdio' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'read-only': { type: 'boolean', default: false },
+  'no-auth': { type: 'boolean', default: false },
+  version: { type: 'boolean', short: 'v', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+export function usage(definition: AnyServerDefinition): string {
+  const env = envTable({ prefix: definition.envPrefix, server: definition.name, upstream: definition.upstream, extra: definition.env });
+  const width = Math.max(...env.map((e) => e.name.length));
+  return [
+    `${definition.bin} ${definition.version} — ${definition.description}`,
+    '',
+    `Usage: ${definition.bin} [--transport stdio|http] [--host H] [--port N] [--read-only] [--no-auth]`,
+    `       ${definition.bin} verify-audit <file>     check an audit file's HMAC chain`,
+    `       ${definition.bin} --version | --help`,
+    '',
+    'Environment:',
+    ...env.map((e) => `  ${e.name.padEnd(width)}  ${e.required ? '(required) ' : ''}${e.description}`),
+    `  Any variable may be given as <NAME>_FILE, a path to a file holding the value.`,
+    '',
+    'Scopes:',
+    ...Object.entries(definition.scopes).map(([scope, text]) => `  ${scope.padEnd(width)}  ${text}`),
+  ].join('\n');
+}
+
+function fail(definition: AnyServerDefinition, message: string): never {
+  process.stderr.write(`${definition.bin}: ${message}\nRun '${definition.bin} --help' for usage.\n`);
+  process.exit(2);
+}
+
+function runVerify(definition: AnyServerDefinition, file: string | undefined): never {
+  if (!file) fail(definition, 'verify-audit needs the audit file path');
+  const key = process.env[`${definition.envPrefix}_AUDIT_KEY`] ?? safeRead(`${file}.key`);
+  if (!key) fail(definition, `no audit key: set ${definition.envPrefix}_AUDIT_KEY or keep ${file}.key beside the file`);
+  const result = verifyAuditFile(file, key.trim());
+  if (result.ok) {
+    process.stdout.write(`ok: ${result.events} events, chain intact\n`);
+    process.exit(0);
+  }
+  process.stdout.write(`broken: event ${result.brokenAt} of ${result.events}: ${result.reason}\n`);
+  process.exit(1);
+}
+
+function safeRead(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** stdio: one connection, the local operator as principal, stdout reserved for JSON-RPC. */
+async function serveOverStdio(runtime: Runtime, principal: Principal): Promise<void> {
+  const stdout = claimStdout();
+  const visible = visibleToolNames(runtime, principal);
+  const transport = new GuardedStdioTransport(stdout, {
+    onMessage(message) {
+      const request = message as { method?: string; params?: { name?: unknown; arguments?: unknown } };
+      if (request.method === 'tools/call' && typeof request.params?.name === 'string' && !visible.has(request.params.name)) {
+        auditProtocolEvent(runtime, principal, String(request.params.name).slice(0, 128), request.params.arguments, 'UNKNOWN_TOOL');
+      }
+    },
+    onGarbage(error) {
+      runtime.log.warn({ err: error.message }, 'unparsable stdin line');
+      auditProtocolEvent(runtime, principal, 'jsonrpc', {}, 'PARSE_ERROR');
+    },
+  });
+  const handle = serveStdio(() => buildMcpServer(runtime, principal), {
+    transport,
+    onerror: (error) => runtime.log.warn({ err: error.message }, 'protocol error'),
+  });
+  await new Promise<void>((resolve) => {
+    const previous = transport.onclose;
+    transport.onclose = () => {
+      previous?.();
+      resolve();
+    };
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void handle.close().then(resolve));
+  });
+}
+
+/**
+ * The one entry point every server binary calls: argv and env in, a running
+ * server out. Problems with configuration end the process with one line on
+ * stderr and exit code 2; nothing but JSON-RPC ever reaches stdout in stdio mode.
+ */
+export async function runServer(definition: AnyServerDefinition, argv = process.argv.slice(2), env = process.env): Promise<void> {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof CLI_OPTIONS; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: argv, options: CLI_OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    fail(definition, (error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    process.stdout.write(`${definition.version}\n`);
+    return;
+  }
+  if (values.help) {
+    process.stdout.write(`${usage(definition)}\n`);
+    return;
+  }
+  if (positionals[0] === 'verify-audit') runVerify(definition, positionals[1]);
+  if (positionals.length > 0) fail(definition, `unknown command ${JSON.stringify(positionals[0])}`);
+
+  let config: ServerConfig;
+  try {
+    config = loadConfig({ prefix: definition.envPrefix, server: definition.name, upstream: definition.upstream, extra: definition.env }, env);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(definition, error.message);
+    throw error;
+  }
+  const runtime = await createRuntime(definition, config, { readOnly: values['read-only'] });
+  process.on('unhandledRejection', (reason) => runtime.log.error({ err: reason }, 'unhandled rejection'));
+  const principal = localOperator(config.scopes);
+
+  if (values.transport === 'stdio') {
+    runtime.log.info({ transport: 'stdio', tools: [...visibleToolNames(runtime, principal)], readOnly: runtime.policy.readOnly }, 'serving');
+    await serveOverStdio(runtime, principal);
+    await runtime.close();
+    process.exit(0);
+  }
+  if (values.transport === 'http') {
+    const { serveHttp } = await import('./http.ts');
+    await serveHttp(runtime, {
+      host: values.host ?? '127.0.0.1',
+      port: Number(values.port ?? 0),
+      noAuth: values['no-auth'],
+      principal,
+      fail: (message) => fail(definition, message),
+    });
+    return;
+  }
+  fail(definition, `--transport must be stdio or http, not ${JSON.stringify(values.transport)}`);
+}

@@ -1,0 +1,475 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  type CallToolResult,
+  completable,
+  createRequestStateCodec,
+  type GetPromptResult,
+  McpServer,
+  ProtocolError,
+  ProtocolErrorCode,
+  type ReadResourceResult,
+  type RequestStateCodec,
+  ResourceTemplate,
+  type ServerContext,
+  type StandardSchemaWithJSON,
+} from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import { ApprovalGate } from './approval.ts';
+import { type AuditDecision, AuditLog, type AuditOutcome, type AuditRecord, redactArgs } from './audit.ts';
+import type { CommonConfig } from './config.ts';
+import { type AnyPrompt, type AnyResource, type AnyTool, annotationsFor, type ReadContext, type ToolContext } from './define.ts';
+import { GatehouseError, isGatehouseError } from './errors.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { missingScopes, type PolicySettings, type Principal, toolVisibility } from './policy.ts';
+import { advertise, describeIssues } from './schema.ts';
+import { UNTRUSTED_NOTE } from './untrusted.ts';
+import { Upstream } from './upstream.ts';
+
+/** Everything one domain server is: identity, configuration surface, capabilities, and how to build its dependencies. */
+export interface ServerDefinition<Deps = unknown, Extra extends z.ZodObject = z.ZodObject> {
+  /** Domain name, also the scope prefix: `platform-ops` → `platform-ops:read`. */
+  name: string;
+  title: string;
+  version: string;
+  /** Binary name, for --help and messages. */
+  bin: string;
+  description: string;
+  /** Env prefix without the trailing underscore, e.g. `PLATFORM_OPS`. */
+  envPrefix: string;
+  /** Whether the server can run without its upstream API configured. */
+  upstream: 'required' | 'optional';
+  /** How messages name the upstream, e.g. "platform-ops API". */
+  upstreamName: string;
+  /** Server-specific environment (full variable names). */
+  env: Extra;
+  /** The public scope vocabulary with a line each. */
+  scopes: Record<string, string>;
+  instructions: string;
+  createDeps: (setup: { config: ServerConfig<Extra>; log: Logger; upstream: Upstream | undefined }) => Deps | Promise<Deps>;
+  /** Releases what createDeps opened (watchers, databases). */
+  disposeDeps?: (deps: Deps) => Promise<void> | void;
+  tools: ReadonlyArray<AnyTool<Deps>>;
+  resources?: ReadonlyArray<AnyResource<Deps>>;
+  prompts?: ReadonlyArray<AnyPrompt<Deps>>;
+}
+
+export type ServerConfig<Extra extends z.ZodObject = z.ZodObject> = Readonly<CommonConfig & { env: z.infer<Extra> }>;
+
+// biome-ignore lint/suspicious/noExplicitAny: definitions are stored type-erased once built.
+export type AnyServerDefinition = ServerDefinition<any, any>;
+
+export function defineServer<Deps, Extra extends z.ZodObject>(definition: ServerDefinition<Deps, Extra>): ServerDefinition<Deps, Extra> {
+  return definition;
+}
+
+export const needsApproval = (tool: Pick<AnyTool, 'effect' | 'approval'>): boolean =>
+  tool.effect === 'destructive' || (tool.effect === 'write' && tool.approval === 'human');
+
+/** Per-tool wire schemas, converted once at start-up and shared by every server instance. */
+interface PreparedTool {
+  tool: AnyTool;
+  inputSchema: StandardSchemaWithJSON;
+  outputSchema: StandardSchemaWithJSON;
+  takesApprovalToken: boolean;
+}
+
+/** The process-wide, immutable part of a running server; per-connection instances are cheap on top of it. */
+export interface Runtime {
+  readonly definition: AnyServerDefinition;
+  readonly config: ServerConfig;
+  readonly log: Logger;
+  readonly audit: AuditLog;
+  readonly upstream: Upstream | undefined;
+  readonly approval: ApprovalGate;
+  readonly codec: RequestStateCodec<unknown>;
+  readonly policy: PolicySettings;
+  readonly deps: unknown;
+  readonly tools: ReadonlyMap<string, PreparedTool>;
+  close(): Promise<void>;
+}
+
+export async function createRuntime(
+  definition: AnyServerDefinition,
+  config: ServerConfig,
+  options: { readOnly?: boolean; logDestination?: Parameters<typeof createLogger>[0]['destination'] } = {},
+): Promise<Runtime> {
+  const log = createLogger({ name: definition.name, level: config.logLevel, destination: options.logDestination });
+  const audit = new AuditLog({ server: definition.name, file: config.auditFile, key: config.auditKey });
+  const upstream = config.upstream
+    ? new Upstream({
+        name: definition.upstreamName,
+        baseUrl: config.upstream.url,
+        token: config.upstream.token,
+        timeoutMs: config.timeoutMs,
+        deadlineMs: config.deadlineMs,
+        retries: config.retries,
+        maxResponseBytes: config.maxResponseBytes,
+        breaker: { consecutiveFailures: 5, halfOpenAfterMs: 10_000 },
+        userAgent: `${definition.bin}/${definition.version}`,
+        log,
+      })
+    : undefined;
+  if (!config.stateKey) log.debug('no state key configured: approvals can only be completed by this process');
+  const codec = createRequestStateCodec<unknown>({ key: config.stateKey ?? randomBytes(32).toString('base64url'), ttlSeconds: 600 });
+  const approval = new ApprovalGate({ server: definition.name, mode: config.approvalMode, codec, ttlSeconds: config.approvalMode === 'two-step' ? 300 : 600 });
+  const policy: PolicySettings = {
+    readOnly: config.readOnly || options.readOnly === true,
+    allowTools: new Set(config.allowTools),
+    denyTools: new Set(config.denyTools),
+  };
+  const tools = new Map<string, PreparedTool>();
+  for (const tool of definition.tools as AnyTool[]) {
+    const takesApprovalToken = config.approvalMode === 'two-step' && needsApproval(tool);
+    const input = takesApprovalToken
+      ? tool.input.extend({
+          approval_token: z.string().max(4096).optional().describe('Two-step approval: the token returned by the first call. Omit it on the first call.'),
+        })
+      : tool.input;
+    tools.set(tool.name, { tool, inputSchema: advertise(input, 'input'), outputSchema: advertise(tool.output, 'output'), takesApprovalToken });
+  }
+  const deps = await definition.createDeps({ config, log, upstream });
+  return {
+    definition,
+    config,
+    log,
+    audit,
+    upstream,
+    approval,
+    codec,
+    policy,
+    deps,
+    tools,
+    async close() {
+      await definition.disposeDeps?.(deps);
+      audit.close();
+    },
+  };
+}
+
+function principalRef(principal: Principal): AuditRecord['principal'] {
+  return { id: principal.id, kind: principal.kind, ...(principal.clientId ? { clientId: principal.clientId } : {}) };
+}
+
+function toGatehouseError(error: unknown, signal: AbortSignal, log: Logger): GatehouseError {
+  if (isGatehouseError(error)) return error;
+  if (signal.aborted) return new GatehouseError('CANCELLED', 'The request was cancelled by the client.');
+  log.error({ err: error }, 'unexpected error in handler');
+  return new GatehouseError('INTERNAL', 'The server hit an unexpected error. It has been logged; try again, and report it if it persists.');
+}
+
+/** Every failure a tool can have, as the model sees it: a stable code first, then what to do. */
+export function toolError(error: GatehouseError): CallToolResult {
+  const token = error.details?.approvalToken;
+  const lines = [`[${error.code}] ${error.message}`];
+  if (typeof token === 'string') lines.push(`approval_token: ${token}`);
+  if (error.retryAfterSeconds !== undefined) lines.push(`Retry after: ${error.retryAfterSeconds} s`);
+  return { isError: true, content: [{ type: 'text', text: lines.join('\n') }], _meta: { 'dev.gatehouse/error': error.toJSON() } };
+}
+
+type Phase = 'validate' | 'authorize' | 'approve' | 'execute';
+
+function decisionFor(phase: Phase, error: GatehouseError, approved: boolean): AuditDecision {
+  if (phase === 'validate') return 'invalid';
+  if (phase === 'authorize') return 'denied';
+  if (phase === 'approve') {
+    if (error.code === 'APPROVAL_DECLINED') return 'declined';
+    if (error.code === 'APPROVAL_REQUIRED') return 'approval_requested';
+    return 'denied';
+  }
+  return approved ? 'approved' : 'allowed';
+}
+
+/**
+ * The single registration seam. Tools never touch McpServer: this is where
+ * validation, scopes, approval, audit, cancellation and error mapping happen,
+ * in that order, for every call.
+ */
+async function runTool(runtime: Runtime, prepared: PreparedTool, rawArgs: unknown, sdk: ServerContext, mcp: McpServer, principal: Principal): Promise<CallToolResult> {
+  const { tool } = prepared;
+  const started = performance.now();
+  const requestId = randomUUID();
+  let callId: string = randomUUID();
+  let phase: Phase = 'validate';
+  let approvedId: string | undefined;
+  let auditArgs: unknown = rawArgs;
+  let upstreamStatus: number | undefined;
+  let upstreamCalls = 0;
+  let outcome: AuditOutcome = 'ok';
+  let decision: AuditDecision = 'allowed';
+  let errorCode: string | undefined;
+
+  const base = { principal: principalRef(principal), kind: 'tool' as const, name: tool.name, requestId };
+  let argsDigest = runtime.audit.digest(rawArgs ?? {});
+  try {
+    const { approval_token: twoStepToken, ...rest } = (rawArgs && typeof rawArgs === 'object' ? rawArgs : {}) as Record<string, unknown>;
+    const parsed = tool.input.safeParse(prepared.takesApprovalToken ? rest : (rawArgs ?? {}));
+    if (!parsed.success) {
+      throw new GatehouseError('INVALID_ARGUMENT', `Invalid arguments for ${tool.name}: ${describeIssues(parsed.error)}. Fix them and call again.`);
+    }
+    if (twoStepToken !== undefined && typeof twoStepToken !== 'string') throw new GatehouseError('INVALID_ARGUMENT', 'approval_token must be a string.');
+    const args = parsed.data as Record<string, unknown>;
+    auditArgs = args;
+    argsDigest = runtime.audit.digest(args);
+
+    phase = 'authorize';
+    const missing = missingScopes(principal, [tool.scope, ...(tool.extraScopes?.(args) ?? [])]);
+    if (missing.length > 0) {
+      throw new GatehouseError('DENIED', `${tool.name} with these arguments requires the scope ${missing.join(', ')}, which this caller does not hold. Ask the operator to grant it; do not retry.`, {
+        details: { requiredScopes: missing },
+      });
+    }
+
+    let idempotencyKey: string | undefined;
+    if (needsApproval(tool)) {
+      phase = 'approve';
+      const result = await runtime.approval.check({ tool, args, argsDigest, principal, ctx: sdk, mcp, twoStepToken: twoStepToken as string | undefined });
+      callId = result.callId;
+      approvedId = result.approvalId;
+      if (result.kind === 'pending') {
+        decision = 'approval_requested';
+        outcome = 'pending';
+        return result.result as unknown as CallToolResult;
+      }
+      idempotencyKey = result.approvalId;
+    }
+
+    phase = 'execute';
+    decision = approvedId ? 'approved' : 'allowed';
+    if (tool.effect !== 'read') {
+      // The side effect may only run once its intent is on record.
+      try {
+        runtime.audit.write({ ...base, event: 'intent', callId, args: redactArgs(args, tool.sensitive), argsDigest, decision, outcome: 'pending', ...(approvedId ? { approval: { id: approvedId, mode: runtime.approval.mode } } : {}) });
+      } catch (error) {
+        runtime.log.error({ err: error }, 'audit write failed before a side effect');
+        throw new GatehouseError('AUDIT_UNAVAILABLE', 'The audit log cannot be written, so this action was not run. The operator must fix the audit destination.');
+      }
+    }
+    const progressToken = sdk.mcpReq._meta?.progressToken;
+    const ctx: ToolContext<unknown> = {
+      deps: runtime.deps,
+      principal,
+      callId,
+      log: runtime.log.child({ tool: tool.name, requestId }),
+      signal: sdk.mcpReq.signal,
+      requestId,
+      idempotencyKey,
+      onUpstream: ({ status }) => {
+        upstreamCalls += 1;
+        upstreamStatus = status;
+      },
+      progress: async (progress, total, message) => {
+        if (progressToken === undefined) return;
+        await sdk.mcpReq
+          .notify({ method: 'notifications/progress', params: { progressToken, progress, ...(total === undefined ? {} : { total }), ...(message ? { message } : {}) } })
+          .catch(() => undefined);
+      },
+    };
+    const output = await tool.handler(args, ctx);
+    if (sdk.mcpReq.signal.aborted) throw new GatehouseError('CANCELLED', 'The request was cancelled by the client.');
+    const checked = tool.output.safeParse(output);
+    if (!checked.success) {
+      runtime.log.error({ tool: tool.name, issues: checked.error.issues.slice(0, 5) }, 'tool output failed its own schema');
+      throw new GatehouseError('INTERNAL', `${tool.name} produced a result that does not match its declared output schema. This is a server bug; it has been logged.`);
+    }
+    const structured = checked.data as Record<string, unknown>;
+    return { content: [{ type: 'text', text: tool.text ? tool.text(structured) : JSON.stringify(structured) }], structuredContent: structured };
+  } catch (caught) {
+    const error = toGatehouseError(caught, sdk.mcpReq.signal, runtime.log);
+    decision = decisionFor(phase, error, approvedId !== undefined);
+    errorCode = error.code;
+    outcome = error.code === 'CANCELLED' ? 'cancelled' : decision === 'approval_requested' && error.details?.approvalToken ? 'pending' : 'error';
+    if (typeof error.details?.callId === 'string') callId = error.details.callId;
+    return toolError(error);
+  } finally {
+    try {
+      runtime.audit.write({
+        ...base,
+        event: 'call',
+        callId,
+        args: redactArgs(auditArgs ?? {}, tool.sensitive),
+        argsDigest,
+        decision,
+        outcome,
+        ...(errorCode ? { errorCode } : {}),
+        ...(approvedId ? { approval: { id: approvedId, mode: runtime.approval.mode } } : {}),
+        ...(upstreamStatus === undefined ? {} : { upstreamStatus }),
+        upstreamCalls,
+        durationMs: Math.round(performance.now() - started),
+      });
+    } catch (error) {
+      runtime.log.error({ err: error, tool: tool.name }, 'audit write failed');
+    }
+  }
+}
+
+function readContext(runtime: Runtime, principal: Principal, signal: AbortSignal, onUpstream?: ReadContext<unknown>['onUpstream']): ReadContext<unknown> {
+  const requestId: string = randomUUID();
+  return { deps: runtime.deps, principal, log: runtime.log, signal, requestId, onUpstream };
+}
+
+/** Resource reads and prompt gets share this: audit, typed errors as JSON-RPC errors. */
+async function audited<T>(runtime: Runtime, principal: Principal, kind: 'resource' | 'prompt', name: string, args: unknown, signal: AbortSignal, run: (ctx: ReadContext<unknown>) => Promise<T>): Promise<T> {
+  const started = performance.now();
+  let upstreamStatus: number | undefined;
+  let upstreamCalls = 0;
+  const ctx = readContext(runtime, principal, signal, ({ status }) => {
+    upstreamCalls += 1;
+    upstreamStatus = status;
+  });
+  let errorCode: string | undefined;
+  let outcome: AuditOutcome = 'ok';
+  try {
+    return await run(ctx);
+  } catch (caught) {
+    const error = toGatehouseError(caught, signal, runtime.log);
+    errorCode = error.code;
+    outcome = error.code === 'CANCELLED' ? 'cancelled' : 'error';
+    const code = error.code === 'NOT_FOUND' || error.code === 'INVALID_ARGUMENT' ? ProtocolErrorCode.InvalidParams : ProtocolErrorCode.InternalError;
+    throw new ProtocolError(code, `[${error.code}] ${error.message}`, error.toJSON());
+  } finally {
+    try {
+      runtime.audit.write({
+        principal: principalRef(principal),
+        event: 'call',
+        kind,
+        name,
+        callId: ctx.requestId,
+        requestId: ctx.requestId,
+        args: redactArgs(args ?? {}),
+        argsDigest: runtime.audit.digest(args ?? {}),
+        decision: errorCode === 'INVALID_ARGUMENT' ? 'invalid' : 'allowed',
+        outcome,
+        ...(errorCode ? { errorCode } : {}),
+        ...(upstreamStatus === undefined ? {} : { upstreamStatus }),
+        upstreamCalls,
+        durationMs: Math.round(performance.now() - started),
+      });
+    } catch (error) {
+      runtime.log.error({ err: error }, 'audit write failed');
+    }
+  }
+}
+
+/** Records protocol-level events the SDK answers itself (unknown tools, parse errors). */
+export function auditProtocolEvent(runtime: Runtime, principal: Principal, name: string, args: unknown, errorCode: string): void {
+  const requestId: string = randomUUID();
+  try {
+    runtime.audit.write({
+      principal: principalRef(principal),
+      event: 'call',
+      kind: 'protocol',
+      name,
+      callId: requestId,
+      requestId,
+      args: redactArgs(args ?? {}),
+      argsDigest: runtime.audit.digest(args ?? {}),
+      decision: errorCode === 'UNKNOWN_TOOL' ? 'unknown' : 'invalid',
+      outcome: 'error',
+      errorCode,
+      durationMs: 0,
+    });
+  } catch (error) {
+    runtime.log.error({ err: error }, 'audit write failed');
+  }
+}
+
+function completer(runtime: Runtime, principal: Principal, fn: ((prefix: string, ctx: ReadContext<unknown>) => Promise<string[]>) | undefined) {
+  if (!fn) return undefined;
+  return async (value: unknown) => {
+    try {
+      const values = await fn(String(value ?? '').slice(0, 256), readContext(runtime, principal, AbortSignal.timeout(runtime.config.deadlineMs)));
+      return values.slice(0, 100);
+    } catch (error) {
+      runtime.log.warn({ err: error }, 'completion failed');
+      return [];
+    }
+  };
+}
+
+/** The names a principal can call; anything else is answered as an unknown tool. */
+export function visibleToolNames(runtime: Runtime, principal: Principal): Set<string> {
+  const names = new Set<string>();
+  for (const [name, { tool }] of runtime.tools) if (toolVisibility(tool, principal, runtime.policy).visible) names.add(name);
+  return names;
+}
+
+/**
+ * Builds one McpServer for one principal (one connection, or one HTTP
+ * request). Only what the principal may use is registered, so hidden tools
+ * are indistinguishable from tools that do not exist.
+ */
+export function buildMcpServer(runtime: Runtime, principal: Principal): McpServer {
+  const { definition } = runtime;
+  const mcp = new McpServer(
+    { name: definition.name, title: definition.title, version: definition.version },
+    {
+      instructions: `${definition.instructions}\n\n${UNTRUSTED_NOTE}`,
+      requestState: { verify: (state, ctx) => runtime.codec.verify(state, ctx) },
+      maxToolInputElements: 5_000,
+    },
+  );
+  const visible = visibleToolNames(runtime, principal);
+  for (const name of visible) {
+    const prepared = runtime.tools.get(name)!;
+    const { tool } = prepared;
+    mcp.registerTool(
+      tool.name,
+      {
+        title: tool.title,
+        description: tool.description,
+        inputSchema: prepared.inputSchema,
+        outputSchema: prepared.outputSchema,
+        annotations: annotationsFor(tool),
+      },
+      // biome-ignore lint/suspicious/noExplicitAny: the advertised schema validates nothing, so args arrive raw.
+      ((args: unknown, ctx: ServerContext) => runTool(runtime, prepared, args, ctx, mcp, principal)) as any,
+    );
+  }
+
+  for (const resource of (definition.resources ?? []) as AnyResource[]) {
+    if (!principal.scopes.has(resource.scope)) continue;
+    if (resource.kind === 'static') {
+      mcp.registerResource(resource.name, resource.uri, { title: resource.title, description: resource.description, mimeType: resource.mimeType }, async (uri, ctx): Promise<ReadResourceResult> => {
+        const content = await audited(runtime, principal, 'resource', resource.uri, { uri: uri.href }, ctx.mcpReq.signal, (rc) => resource.read(rc));
+        return { contents: [{ uri: uri.href, mimeType: content.mimeType ?? resource.mimeType, text: content.text }] };
+      });
+      continue;
+    }
+    const complete = Object.fromEntries(
+      Object.entries(resource.complete ?? {}).map(([variable, fn]) => [variable, completer(runtime, principal, fn as (p: string, c: ReadContext<unknown>) => Promise<string[]>)!]),
+    );
+    const list = resource.list;
+    const template = new ResourceTemplate(resource.uriTemplate, {
+      list: list
+        ? async () => ({ resources: (await list(readContext(runtime, principal, AbortSignal.timeout(runtime.config.deadlineMs)))).map((r) => ({ ...r, mimeType: resource.mimeType })) })
+        : undefined,
+      complete,
+    });
+    mcp.registerResource(resource.name, template, { title: resource.title, description: resource.description, mimeType: resource.mimeType }, async (uri, variables, ctx): Promise<ReadResourceResult> => {
+      const content = await audited(runtime, principal, 'resource', resource.uriTemplate, { uri: uri.href.slice(0, 2048) }, ctx.mcpReq.signal, async (rc) => {
+        if (uri.href.length > 2048) throw new GatehouseError('INVALID_ARGUMENT', 'The resource URI is too long.');
+        const parsed = resource.variables.safeParse(Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, Array.isArray(v) ? v.join('/') : v])));
+        if (!parsed.success) throw new GatehouseError('INVALID_ARGUMENT', `Invalid resource URI: ${describeIssues(parsed.error)}`);
+        return resource.read(parsed.data, rc);
+      });
+      return { contents: [{ uri: uri.href, mimeType: content.mimeType ?? resource.mimeType, text: content.text }] };
+    });
+  }
+
+  for (const prompt of (definition.prompts ?? []) as AnyPrompt[]) {
+    if (!principal.scopes.has(prompt.scope)) continue;
+    // completable() marks the schema object itself, so each registration gets its own copies.
+    const shape = Object.fromEntries(
+      Object.entries(prompt.args.shape).map(([key, field]) => {
+        const fn = (prompt.complete as Record<string, ((p: string, c: ReadContext<unknown>) => Promise<string[]>) | undefined> | undefined)?.[key];
+        const copy = (field as z.ZodType).clone();
+        return [key, fn ? completable(copy, completer(runtime, principal, fn)!) : copy];
+      }),
+    );
+    mcp.registerPrompt(prompt.name, { title: prompt.title, description: prompt.description, argsSchema: z.object(shape) }, async (args, ctx): Promise<GetPromptResult> => {
+      const messages = await audited(runtime, principal, 'prompt', prompt.name, args, ctx.mcpReq.signal, (rc) => prompt.render(args, rc));
+      return { description: prompt.description, messages };
+    });
+  }
+  return mcp;
+}

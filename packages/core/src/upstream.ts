@@ -1,0 +1,267 @@
+import { randomUUID } from 'node:crypto';
+import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
+import ky, { HTTPError, isHTTPError, isNetworkError, isTimeoutError, type KyInstance } from 'ky';
+import type { z } from 'zod';
+import { GatehouseError } from './errors.ts';
+import type { Logger } from './logger.ts';
+
+/** Per-call options; a ToolContext satisfies this, so handlers pass `ctx` straight through. */
+export interface UpstreamCallOptions {
+  /** The MCP request's signal: a cancelled call aborts its upstream request. */
+  readonly signal: AbortSignal;
+  /** Sent as X-Request-Id and written to the audit record, to join both sides. */
+  readonly requestId: string;
+  /** Set only for approved side effects: the approval id, sent as Idempotency-Key. */
+  readonly idempotencyKey?: string | undefined;
+  /** Told the final status of each upstream exchange (for audit and metrics). */
+  readonly onUpstream?: ((info: { status: number | undefined; ms: number }) => void) | undefined;
+}
+
+export interface UpstreamSettings {
+  /** Short name used in messages and logs, e.g. "platform-ops API". */
+  name: string;
+  baseUrl: string;
+  token: string;
+  /** Per-attempt timeout. */
+  timeoutMs: number;
+  /** Whole-call deadline, retries and back-off included. */
+  deadlineMs: number;
+  retries: number;
+  maxResponseBytes: number;
+  breaker: { consecutiveFailures: number; halfOpenAfterMs: number };
+  userAgent: string;
+  log: Logger;
+}
+
+export type Query = Record<string, string | number | boolean | undefined | null>;
+
+/**
+ * Builds an upstream path from a template, encoding every interpolated segment
+ * and refusing `.` and `..`, so an id supplied by a model can never change
+ * which endpoint is called: apiPath`/v1/services/${name}/health`.
+ */
+export function apiPath(strings: TemplateStringsArray, ...segments: ReadonlyArray<string | number>): string {
+  let out = strings[0] ?? '';
+  segments.forEach((segment, i) => {
+    const text = String(segment);
+    if (text === '' || text === '.' || text === '..') {
+      throw new GatehouseError('INVALID_ARGUMENT', `${JSON.stringify(text)} is not a valid identifier.`);
+    }
+    out += encodeURIComponent(text) + (strings[i + 1] ?? '');
+  });
+  return out;
+}
+
+const TRANSIENT_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+
+function isTransient(error: unknown): boolean {
+  if (isHTTPError(error)) return error.response.status >= 500 || error.response.status === 408;
+  // Our own deadline aborts with a DOMException named TimeoutError; a caller's cancellation is not a fault.
+  if (error instanceof DOMException) return error.name === 'TimeoutError';
+  return isTimeoutError(error) || isNetworkError(error) || (error instanceof GatehouseError && error.code === 'UPSTREAM_BAD_RESPONSE');
+}
+
+function retryAfterMs(response: Response): number | undefined {
+  const value = response.headers.get('retry-after');
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+export type CircuitStateName = 'closed' | 'open' | 'half-open' | 'isolated';
+const STATE_NAMES: Record<CircuitState, CircuitStateName> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Isolated]: 'isolated',
+};
+
+/**
+ * The HTTP client for one upstream API: the server's own credential (never
+ * the MCP client's), a timeout on every attempt and a deadline over all of
+ * them, retries with jittered back-off for idempotent requests only, a
+ * circuit breaker, a response size cap, and zod validation of every body.
+ */
+export class Upstream {
+  private readonly http: KyInstance;
+  private readonly breaker;
+
+  constructor(private readonly settings: UpstreamSettings) {
+    this.http = ky.create({
+      baseUrl: settings.baseUrl.endsWith('/') ? settings.baseUrl : `${settings.baseUrl}/`,
+      timeout: settings.timeoutMs,
+      throwHttpErrors: true,
+      headers: { authorization: `Bearer ${settings.token}`, accept: 'application/json', 'user-agent': settings.userAgent },
+    });
+    this.breaker = circuitBreaker(handleWhen(isTransient), {
+      halfOpenAfter: settings.breaker.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(settings.breaker.consecutiveFailures),
+    });
+    this.breaker.onStateChange((state) => settings.log.warn({ upstream: settings.name, circuit: STATE_NAMES[state] }, 'circuit state changed'));
+  }
+
+  get name(): string {
+    return this.settings.name;
+  }
+
+  get circuitState(): CircuitStateName {
+    return STATE_NAMES[this.breaker.state];
+  }
+
+  get<S extends z.ZodType>(path: string, schema: S, options: UpstreamCallOptions & { query?: Query }): Promise<z.infer<S>> {
+    return this.request('GET', path, schema, options);
+  }
+
+  post<S extends z.ZodType>(path: string, body: unknown, schema: S, options: UpstreamCallOptions): Promise<z.infer<S>> {
+    return this.request('POST', path, schema, { ...options, body });
+  }
+
+  private async request<S extends z.ZodType>(
+    method: 'GET' | 'POST',
+    path: string,
+    schema: S,
+    options: UpstreamCallOptions & { query?: Query; body?: unknown },
+  ): Promise<z.infer<S>> {
+    const { signal: callerSignal } = options;
+    const started = performance.now();
+    const deadlineAt = Date.now() + this.settings.deadlineMs;
+    const deadline = AbortSignal.timeout(this.settings.deadlineMs);
+    const signal = AbortSignal.any([callerSignal, deadline]);
+    // Only requests that cannot repeat an effect are retried: reads, and writes carrying an idempotency key.
+    const retryable = method === 'GET' || options.idempotencyKey !== undefined;
+    let status: number | undefined;
+    try {
+      const data = await this.breaker.execute(async () => {
+        const response = await this.http(path.replace(/^\//, ''), {
+          method,
+          signal,
+          searchParams: cleanQuery(options.query),
+          ...(options.body === undefined ? {} : { json: options.body }),
+          headers: {
+            'x-request-id': options.requestId,
+            ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
+          },
+          retry: {
+            limit: retryable ? this.settings.retries : 0,
+            methods: retryable ? [method.toLowerCase()] : [],
+            statusCodes: [...TRANSIENT_STATUSES],
+            afterStatusCodes: [429, 503],
+            retryOnTimeout: true,
+            jitter: true,
+            backoffLimit: 2_000,
+            shouldRetry: ({ error }) => {
+              // A server asking us to wait past our own deadline gets a fast failure instead.
+              if (error instanceof HTTPError) {
+                const wait = retryAfterMs(error.response);
+                if (wait !== undefined && Date.now() + wait > deadlineAt) return false;
+              }
+              return undefined;
+            },
+          },
+        });
+        status = response.status;
+        return this.readJson(response, signal);
+      });
+      const parsed = schema.safeParse(data);
+      if (!parsed.success) {
+        this.settings.log.warn({ upstream: this.settings.name, path, issues: parsed.error.issues.slice(0, 5) }, 'upstream response failed validation');
+        throw new GatehouseError('UPSTREAM_BAD_RESPONSE', `The ${this.settings.name} answered with data of an unexpected shape. This is an upstream fault; retrying will not help.`, {
+          upstreamStatus: status,
+        });
+      }
+      return parsed.data;
+    } catch (error) {
+      if (isHTTPError(error)) status = error.response.status;
+      throw this.translate(error, { callerSignal, deadline, status });
+    } finally {
+      options.onUpstream?.({ status, ms: Math.round(performance.now() - started) });
+    }
+  }
+
+  /** Reads the body with a hard size cap; anything but JSON is a typed error. */
+  private async readJson(response: Response, signal: AbortSignal): Promise<unknown> {
+    const max = this.settings.maxResponseBytes;
+    const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+    if (declared > max) {
+      await response.body?.cancel();
+      throw this.badResponse(`its response (${declared} bytes) is larger than the ${max}-byte limit`, response.status);
+    }
+    const type = response.headers.get('content-type') ?? '';
+    if (!/\bjson\b/i.test(type)) {
+      await response.body?.cancel();
+      throw this.badResponse(`it answered with ${type ? `content type ${type.split(';')[0]}` : 'no content type'} instead of JSON`, response.status);
+    }
+    const reader = response.body?.getReader();
+    if (!reader) throw this.badResponse('it answered with an empty body', response.status);
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      if (signal.aborted) {
+        await reader.cancel();
+        throw signal.reason;
+      }
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > max) {
+        await reader.cancel();
+        throw this.badResponse(`its response is larger than the ${max}-byte limit`, response.status);
+      }
+      chunks.push(value);
+    }
+    try {
+      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      throw this.badResponse('its response is not valid JSON', response.status);
+    }
+  }
+
+  private badResponse(what: string, status: number): GatehouseError {
+    return new GatehouseError('UPSTREAM_BAD_RESPONSE', `The ${this.settings.name} could not be understood: ${what}.`, { upstreamStatus: status });
+  }
+
+  private translate(error: unknown, at: { callerSignal: AbortSignal; deadline: AbortSignal; status: number | undefined }): GatehouseError {
+    const name = this.settings.name;
+    if (error instanceof GatehouseError) return error;
+    if (at.callerSignal.aborted) return new GatehouseError('CANCELLED', 'The request was cancelled by the client.', { cause: error });
+    if (error instanceof BrokenCircuitError) {
+      return new GatehouseError('CIRCUIT_OPEN', `The ${name} is failing repeatedly, so calls to it are paused. Try again in about ${Math.ceil(this.settings.breaker.halfOpenAfterMs / 1000)} s.`, {
+        retryAfterSeconds: Math.ceil(this.settings.breaker.halfOpenAfterMs / 1000),
+      });
+    }
+    if (isTimeoutError(error) || at.deadline.aborted) {
+      return new GatehouseError('UPSTREAM_TIMEOUT', `The ${name} did not answer within ${this.settings.deadlineMs} ms. It may be overloaded; try again shortly.`, { cause: error });
+    }
+    if (isHTTPError(error)) {
+      const status = error.response.status;
+      const retryAfter = retryAfterMs(error.response);
+      const retryAfterSeconds = retryAfter === undefined ? undefined : Math.ceil(retryAfter / 1000);
+      const common = { upstreamStatus: status, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) };
+      if (status === 404) return new GatehouseError('NOT_FOUND', `The ${name} has nothing at that address: check the identifier.`, common);
+      if (status === 401 || status === 403) {
+        return new GatehouseError('UPSTREAM_UNAUTHORIZED', `The ${name} rejected this server's credential (HTTP ${status}). The operator must fix the server's API token; retrying will not help.`, common);
+      }
+      if (status === 409) return new GatehouseError('CONFLICT', `The ${name} reported a conflict with the current state (HTTP 409).`, common);
+      if (status === 429) return new GatehouseError('RATE_LIMITED', `The ${name} is rate limiting this server. Try again${retryAfterSeconds ? ` in ${retryAfterSeconds} s` : ' later'}.`, common);
+      if (status === 400 || status === 422) return new GatehouseError('UPSTREAM_REJECTED', `The ${name} rejected the request as invalid (HTTP ${status}).`, common);
+      if (status >= 500 || status === 408) return new GatehouseError('UPSTREAM_UNAVAILABLE', `The ${name} failed (HTTP ${status}). Try again shortly.`, common);
+      return new GatehouseError('UPSTREAM_REJECTED', `The ${name} refused the request (HTTP ${status}).`, common);
+    }
+    if (isNetworkError(error)) {
+      return new GatehouseError('UPSTREAM_UNAVAILABLE', `The ${name} could not be reached. It may be down; try again shortly.`, { cause: error });
+    }
+    this.settings.log.error({ upstream: name, err: error }, 'unexpected upstream failure');
+    return new GatehouseError('UPSTREAM_UNAVAILABLE', `The ${name} request failed unexpectedly.`, { cause: error });
+  }
+}
+
+function cleanQuery(query: Query | undefined): Record<string, string> | undefined {
+  if (!query) return undefined;
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== null) out[key] = String(value);
+  return out;
+}
+
+export const newRequestId = (): string => randomUUID();

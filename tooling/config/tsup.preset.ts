@@ -1,0 +1,23 @@
+import type { Options } from 'tsup';
+
+/**
+ * The one build recipe for Gatehouse binaries: ESM for Node 22+, source maps,
+ * and a shebang on each entry so `bin` works after `npm install -g`.
+ * `@gatehouse/*` workspace packages are inlined (they are private source);
+ * third-party dependencies stay external and are installed from the registry.
+ */
+export function binaryPreset(entry: Record<string, string>, overrides: Options = {}): Options {
+  return {
+    entry,
+    format: ['esm'],
+    target: 'node22',
+    platform: 'node',
+    sourcemap: true,
+    clean: true,
+    splitting: false,
+    shims: false,
+    banner: { js: '#!/usr/bin/env node' },
+    noExternal: [/^@gatehouse\//],
+    ...overrides,
+  };
+}
