@@ -18,6 +18,8 @@ export function binaryPreset(entry: Record<string, string>, overrides: Options =
     shims: false,
     banner: { js: '#!/usr/bin/env node' },
     noExternal: [/^@gatehouse\//],
+    // Keep `node:` specifiers: builtins such as node:sqlite exist only under that prefix.
+    removeNodeProtocol: false,
     ...overrides,
   };
 }

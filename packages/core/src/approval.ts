@@ -9,6 +9,7 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { keyedDigest } from './canonical.ts';
 import type { AnyTool } from './define.ts';
 import { GatehouseError } from './errors.ts';
 import type { Principal } from './policy.ts';
@@ -50,7 +51,8 @@ class SpentApprovals {
   add(id: string): void {
     const now = Date.now();
     if (this.spent.size >= this.max) {
-      for (const [key, until] of this.spent) if (until <= now || this.spent.size >= this.max) this.spent.delete(key);
+      for (const [key, until] of this.spent)
+        if (until <= now || this.spent.size >= this.max) this.spent.delete(key);
     }
     this.spent.set(id, now + this.ttlMs);
   }
@@ -65,12 +67,20 @@ function renderValue(value: unknown): string {
  * What the human reads. Rendered by the server from validated arguments only:
  * never text the model wrote as a free-form explanation of itself.
  */
-export function renderApprovalMessage(server: string, tool: AnyTool, args: Record<string, unknown>, principal: Principal): string {
+export function renderApprovalMessage(
+  server: string,
+  tool: AnyTool,
+  args: Record<string, unknown>,
+  principal: Principal,
+): string {
   const target = tool.target?.(args);
   const lines = [
     `${server}: approve ${tool.effect === 'destructive' ? 'DESTRUCTIVE' : 'side-effecting'} action "${tool.name}" (${tool.title})?`,
   ];
-  if (target) lines.push(`Target: ${stripHidden(target.target)}${target.environment ? ` · Environment: ${stripHidden(target.environment)}` : ''}`);
+  if (target)
+    lines.push(
+      `Target: ${stripHidden(target.target)}${target.environment ? ` · Environment: ${stripHidden(target.environment)}` : ''}`,
+    );
   lines.push('Arguments:');
   for (const [key, value] of Object.entries(args)) lines.push(`  ${key} = ${renderValue(value)}`);
   lines.push(`Requested by: ${principal.id}`, 'It runs once, with exactly these arguments.');
@@ -78,8 +88,12 @@ export function renderApprovalMessage(server: string, tool: AnyTool, args: Recor
 }
 
 function clientSupportsForm(ctx: ServerContext, mcp: McpServer): boolean {
-  const fromEnvelope = (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[CLIENT_CAPABILITIES_META_KEY] as { elicitation?: { form?: unknown; url?: unknown } } | undefined;
-  const caps = fromEnvelope ?? (mcp.server.getClientCapabilities() as { elicitation?: { form?: unknown; url?: unknown } } | undefined);
+  const fromEnvelope = (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[
+    CLIENT_CAPABILITIES_META_KEY
+  ] as { elicitation?: { form?: unknown; url?: unknown } } | undefined;
+  const caps =
+    fromEnvelope ??
+    (mcp.server.getClientCapabilities() as { elicitation?: { form?: unknown; url?: unknown } } | undefined);
   const elicitation = caps?.elicitation;
   if (!elicitation) return false;
   // A bare `elicitation: {}` means form support (the pre-mode rule).
@@ -97,7 +111,14 @@ export class ApprovalGate {
   private readonly spent: SpentApprovals;
 
   constructor(
-    private readonly options: { server: string; mode: ApprovalMode; codec: RequestStateCodec<unknown>; ttlSeconds: number },
+    private readonly options: {
+      server: string;
+      mode: ApprovalMode;
+      codec: RequestStateCodec<unknown>;
+      ttlSeconds: number;
+      /** Binds an approval to its arguments; the same on every replica (the state key). */
+      bindingKey: string;
+    },
   ) {
     this.spent = new SpentApprovals(options.ttlSeconds * 1000 * 2);
   }
@@ -109,25 +130,36 @@ export class ApprovalGate {
   async check(input: {
     tool: AnyTool;
     args: Record<string, unknown>;
-    argsDigest: string;
     principal: Principal;
     ctx: ServerContext;
     mcp: McpServer;
     twoStepToken: string | undefined;
   }): Promise<ApprovalOutcome> {
-    const { tool, argsDigest, principal, ctx } = input;
-    const matches = (state: ApprovalState) => state.tool === tool.name && state.argsDigest === argsDigest && state.principal === principal.id;
+    const { tool, principal, ctx } = input;
+    const argsDigest = keyedDigest(this.options.bindingKey, {
+      purpose: 'approval-binding',
+      tool: tool.name,
+      args: input.args,
+    });
+    const matches = (state: ApprovalState) =>
+      state.tool === tool.name && state.argsDigest === argsDigest && state.principal === principal.id;
 
     if (this.options.mode === 'two-step') {
-      if (input.twoStepToken === undefined) return this.issueTwoStepToken(input);
+      if (input.twoStepToken === undefined) return this.issueTwoStepToken({ ...input, argsDigest });
       let state: ApprovalState;
       try {
         state = ApprovalState.parse(await this.options.codec.verify(input.twoStepToken, ctx));
       } catch {
-        throw new GatehouseError('DENIED', 'The approval_token is invalid or expired. Call again without it to get a fresh one.');
+        throw new GatehouseError(
+          'DENIED',
+          'The approval_token is invalid or expired. Call again without it to get a fresh one.',
+        );
       }
       if (state.kind !== 'two-step' || !matches(state)) {
-        throw new GatehouseError('DENIED', 'The approval_token was issued for a different tool, arguments or caller. Call again without it to get a fresh one.');
+        throw new GatehouseError(
+          'DENIED',
+          'The approval_token was issued for a different tool, arguments or caller. Call again without it to get a fresh one.',
+        );
       }
       return this.spend(state);
     }
@@ -136,14 +168,22 @@ export class ApprovalGate {
     const parsed = raw === undefined ? undefined : ApprovalState.safeParse(raw);
     if (parsed?.success && parsed.data.kind === 'approval') {
       const state = parsed.data;
-      if (!matches(state)) throw new GatehouseError('DENIED', 'This approval was given for a different tool, arguments or caller; it cannot authorise this call.');
+      if (!matches(state))
+        throw new GatehouseError(
+          'DENIED',
+          'This approval was given for a different tool, arguments or caller; it cannot authorise this call.',
+        );
       const answer = inputResponse(ctx.mcpReq.inputResponses, 'approval');
       if (answer.kind === 'elicit' && answer.action === 'accept') {
         const form = ApprovalForm.safeParse(answer.content ?? {});
         if (form.success && form.data.approve) return this.spend(state);
       }
-      if (answer.kind === 'missing') throw new GatehouseError('APPROVAL_REQUIRED', 'The approval round carried no answer from the user.');
-      throw new GatehouseError('APPROVAL_DECLINED', 'The user did not approve this action, so nothing was done. Do not retry unless the user asks.');
+      if (answer.kind === 'missing')
+        throw new GatehouseError('APPROVAL_REQUIRED', 'The approval round carried no answer from the user.');
+      throw new GatehouseError(
+        'APPROVAL_DECLINED',
+        'The user did not approve this action, so nothing was done. Do not retry unless the user asks.',
+      );
     }
 
     if (!clientSupportsForm(ctx, input.mcp)) {
@@ -179,13 +219,22 @@ export class ApprovalGate {
 
   private spend(state: ApprovalState): ApprovalOutcome {
     if (this.spent.has(state.approvalId)) {
-      throw new GatehouseError('DENIED', 'This approval has already been used. Each approval runs its action once; request a new one.');
+      throw new GatehouseError(
+        'DENIED',
+        'This approval has already been used. Each approval runs its action once; request a new one.',
+      );
     }
     this.spent.add(state.approvalId);
     return { kind: 'approved', approvalId: state.approvalId, callId: state.callId };
   }
 
-  private async issueTwoStepToken(input: { tool: AnyTool; args: Record<string, unknown>; argsDigest: string; principal: Principal; ctx: ServerContext }): Promise<never> {
+  private async issueTwoStepToken(input: {
+    tool: AnyTool;
+    args: Record<string, unknown>;
+    argsDigest: string;
+    principal: Principal;
+    ctx: ServerContext;
+  }): Promise<never> {
     const state: ApprovalState = {
       kind: 'two-step',
       approvalId: randomUUID(),

@@ -1,5 +1,14 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { pino } from 'pino';
 import { keyedDigest } from './canonical.ts';
 import { SECRET_KEYS } from './logger.ts';
@@ -42,6 +51,8 @@ export interface AuditOptions {
   file?: string;
   /** HMAC key for the chain and the argument digests. */
   key?: string;
+  /** Removes known secret values from each line before it is chained and written. */
+  scrub?: (line: string) => string;
 }
 
 const SECRET_KEY_SET = new Set<string>(SECRET_KEYS.map((k) => k.toLowerCase()));
@@ -53,10 +64,14 @@ export function redactArgs(args: unknown, sensitive: readonly string[] = []): un
     if (Array.isArray(value)) return value.map(walk);
     if (value && typeof value === 'object') {
       return Object.fromEntries(
-        Object.entries(value).map(([k, v]) => [k, SECRET_KEY_SET.has(k.toLowerCase()) || hidden.has(k.toLowerCase()) ? '[REDACTED]' : walk(v)]),
+        Object.entries(value).map(([k, v]) => [
+          k,
+          SECRET_KEY_SET.has(k.toLowerCase()) || hidden.has(k.toLowerCase()) ? '[REDACTED]' : walk(v),
+        ]),
       );
     }
-    if (typeof value === 'string' && value.length > 512) return `${value.slice(0, 512)}…[${value.length} chars]`;
+    if (typeof value === 'string' && value.length > 512)
+      return `${value.slice(0, 512)}…[${value.length} chars]`;
     return value;
   };
   return maskPiiDeep(walk(args));
@@ -101,7 +116,7 @@ export class AuditLog {
     this.prevMac = options.file ? lastMac(options.file) : GENESIS;
     const sink = {
       write: (line: string) => {
-        const body = line.trimEnd();
+        const body = (this.options.scrub ? this.options.scrub(line) : line).trimEnd();
         const mac = chainMac(this.key, this.prevMac, body);
         writeSync(this.fd, `${body.slice(0, -1)},"mac":"${mac}"}\n`);
         this.prevMac = mac;
@@ -132,7 +147,8 @@ export class AuditLog {
 }
 
 function lastMac(file: string): string {
-  if (!existsSync(file)) return GENESIS;
+  // Only a regular file has a chain to continue (a device such as /dev/stderr does not).
+  if (!existsSync(file) || !statSync(file).isFile()) return GENESIS;
   const lines = readFileSync(file, 'utf8').trimEnd().split('\n').filter(Boolean);
   const last = lines.at(-1);
   if (!last) return GENESIS;
@@ -143,18 +159,29 @@ function lastMac(file: string): string {
   }
 }
 
-export type VerifyResult = { ok: true; events: number } | { ok: false; events: number; brokenAt: number; reason: string };
+export type VerifyResult =
+  | { ok: true; events: number }
+  | { ok: false; events: number; brokenAt: number; reason: string };
 
 /** Recomputes the chain; names the first line (1-based) that does not verify. */
 export function verifyAuditFile(file: string, key: string): VerifyResult {
-  const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0);
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
   let prev = GENESIS;
   for (const [index, line] of lines.entries()) {
     const match = /,"mac":"([A-Za-z0-9_-]+)"}$/.exec(line);
-    if (!match?.[1]) return { ok: false, events: lines.length, brokenAt: index + 1, reason: 'no MAC on this line' };
+    if (!match?.[1])
+      return { ok: false, events: lines.length, brokenAt: index + 1, reason: 'no MAC on this line' };
     const body = `${line.slice(0, match.index)}}`;
     const expected = chainMac(key, prev, body);
-    if (expected !== match[1]) return { ok: false, events: lines.length, brokenAt: index + 1, reason: 'MAC mismatch (edited, deleted or reordered)' };
+    if (expected !== match[1])
+      return {
+        ok: false,
+        events: lines.length,
+        brokenAt: index + 1,
+        reason: 'MAC mismatch (edited, deleted or reordered)',
+      };
     prev = match[1];
   }
   return { ok: true, events: lines.length };

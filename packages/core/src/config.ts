@@ -5,13 +5,17 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const list = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])
   .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
-const positiveInt = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+const positiveInt = (fallback: number, max: number) =>
+  z.coerce.number().int().min(1).max(max).default(fallback);
 
 /**
  * The environment every Gatehouse server understands, under its own prefix
@@ -24,19 +28,55 @@ export function commonEnvSchema(prefix: string, server: string, upstream: 'requi
   return z.object({
     [`${prefix}_API_URL`]: upstream === 'required' ? url : url.optional(),
     [`${prefix}_API_TOKEN`]: upstream === 'required' ? token : token.optional(),
-    [`${prefix}_SCOPES`]: list.default([`${server}:read`]).describe('Comma-separated scopes granted to the local operator'),
+    [`${prefix}_SCOPES`]: list
+      .default([`${server}:read`])
+      .describe('Comma-separated scopes granted to the local operator'),
     [`${prefix}_READ_ONLY`]: bool.default(false).describe('Hide every side-effecting tool'),
     [`${prefix}_ALLOW_TOOLS`]: list.default([]).describe('Only these tools exist (comma-separated)'),
     [`${prefix}_DENY_TOOLS`]: list.default([]).describe('These tools never exist (comma-separated)'),
-    [`${prefix}_AUDIT_FILE`]: z.string().min(1).optional().describe('Append-only audit log file (stderr when unset)'),
-    [`${prefix}_AUDIT_KEY`]: z.string().min(16).optional().describe('HMAC key for the audit chain (generated beside the audit file when unset)'),
-    [`${prefix}_STATE_KEY`]: z.string().min(32).optional().describe('Key (32+ bytes) sealing approval state; share it across replicas'),
-    [`${prefix}_APPROVAL_MODE`]: z.enum(['elicit', 'two-step']).default('elicit').describe('How humans approve side effects'),
-    [`${prefix}_LOG_LEVEL`]: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    [`${prefix}_AUDIT_FILE`]: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Append-only audit log file (stderr when unset)'),
+    [`${prefix}_AUDIT_KEY`]: z
+      .string()
+      .min(16)
+      .optional()
+      .describe('HMAC key for the audit chain (generated beside the audit file when unset)'),
+    [`${prefix}_STATE_KEY`]: z
+      .string()
+      .min(32)
+      .optional()
+      .describe('Key (32+ bytes) sealing approval state; share it across replicas'),
+    [`${prefix}_APPROVAL_MODE`]: z
+      .enum(['elicit', 'two-step'])
+      .default('elicit')
+      .describe('How humans approve side effects'),
+    [`${prefix}_LOG_LEVEL`]: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info')
+      .describe('Application log level (logs go to stderr)'),
     [`${prefix}_TIMEOUT_MS`]: positiveInt(10_000, 120_000).describe('Upstream per-attempt timeout'),
-    [`${prefix}_DEADLINE_MS`]: positiveInt(25_000, 300_000).describe('Upstream deadline per call, retries included'),
-    [`${prefix}_RETRIES`]: z.coerce.number().int().min(0).max(5).default(2),
-    [`${prefix}_MAX_RESPONSE_BYTES`]: positiveInt(5 * 1024 * 1024, 64 * 1024 * 1024),
+    [`${prefix}_DEADLINE_MS`]: positiveInt(25_000, 300_000).describe(
+      'Upstream deadline per call, retries included',
+    ),
+    [`${prefix}_RETRIES`]: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(5)
+      .default(2)
+      .describe('Retries for idempotent upstream requests'),
+    [`${prefix}_MAX_RESPONSE_BYTES`]: positiveInt(5 * 1024 * 1024, 64 * 1024 * 1024).describe(
+      'Largest upstream response body accepted',
+    ),
+    [`${prefix}_BREAKER_FAILURES`]: positiveInt(5, 1000).describe(
+      'Consecutive upstream failures that open the circuit',
+    ),
+    [`${prefix}_BREAKER_COOLDOWN_MS`]: positiveInt(10_000, 600_000).describe(
+      'How long an open circuit waits before a trial request',
+    ),
   });
 }
 
@@ -56,10 +96,14 @@ export interface CommonConfig {
   deadlineMs: number;
   retries: number;
   maxResponseBytes: number;
+  breaker: { consecutiveFailures: number; halfOpenAfterMs: number };
 }
 
 /** `NAME_FILE` may stand in for any `NAME` (the container-secret convention). */
-export function resolveFileVariables(env: NodeJS.ProcessEnv, names: readonly string[]): Record<string, string | undefined> {
+export function resolveFileVariables(
+  env: NodeJS.ProcessEnv,
+  names: readonly string[],
+): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const name of names) {
     const direct = env[name];
@@ -69,7 +113,9 @@ export function resolveFileVariables(env: NodeJS.ProcessEnv, names: readonly str
       try {
         out[name] = readFileSync(file, 'utf8').trim();
       } catch (error) {
-        throw new ConfigError(`${name}_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+        throw new ConfigError(
+          `${name}_FILE: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+        );
       }
     }
   }
@@ -91,7 +137,9 @@ export function loadConfig<Extra extends z.ZodObject>(
   options: { prefix: string; server: string; upstream: 'required' | 'optional'; extra: Extra },
   env: NodeJS.ProcessEnv,
 ): Readonly<CommonConfig & { env: z.infer<Extra> }> {
-  const schema = commonEnvSchema(options.prefix, options.server, options.upstream).extend(options.extra.shape);
+  const schema = commonEnvSchema(options.prefix, options.server, options.upstream).extend(
+    options.extra.shape,
+  );
   const names = Object.keys(schema.shape);
   const values = resolveFileVariables(env, names);
   const parsed = schema.safeParse(values);
@@ -104,9 +152,15 @@ export function loadConfig<Extra extends z.ZodObject>(
   const url = data[`${p}_API_URL`] as string | undefined;
   const token = data[`${p}_API_TOKEN`] as string | undefined;
   if ((url === undefined) !== (token === undefined)) {
-    throw new ConfigError(url === undefined ? `${p}_API_URL is required when ${p}_API_TOKEN is set` : `${p}_API_TOKEN is required when ${p}_API_URL is set`);
+    throw new ConfigError(
+      url === undefined
+        ? `${p}_API_URL is required when ${p}_API_TOKEN is set`
+        : `${p}_API_TOKEN is required when ${p}_API_URL is set`,
+    );
   }
-  const extra = Object.fromEntries(Object.keys(options.extra.shape).map((k) => [k, data[k]])) as z.infer<Extra>;
+  const extra = Object.fromEntries(
+    Object.keys(options.extra.shape).map((k) => [k, data[k]]),
+  ) as z.infer<Extra>;
   return Object.freeze({
     prefix: p,
     upstream: url && token ? { url, token } : undefined,
@@ -123,13 +177,24 @@ export function loadConfig<Extra extends z.ZodObject>(
     deadlineMs: data[`${p}_DEADLINE_MS`] as number,
     retries: data[`${p}_RETRIES`] as number,
     maxResponseBytes: data[`${p}_MAX_RESPONSE_BYTES`] as number,
+    breaker: {
+      consecutiveFailures: data[`${p}_BREAKER_FAILURES`] as number,
+      halfOpenAfterMs: data[`${p}_BREAKER_COOLDOWN_MS`] as number,
+    },
     env: extra,
   });
 }
 
 /** The env table for --help and the README: name, whether required, description. */
-export function envTable(options: { prefix: string; server: string; upstream: 'required' | 'optional'; extra: z.ZodObject }) {
-  const schema = commonEnvSchema(options.prefix, options.server, options.upstream).extend(options.extra.shape);
+export function envTable(options: {
+  prefix: string;
+  server: string;
+  upstream: 'required' | 'optional';
+  extra: z.ZodObject;
+}) {
+  const schema = commonEnvSchema(options.prefix, options.server, options.upstream).extend(
+    options.extra.shape,
+  );
   return Object.entries(schema.shape).map(([name, field]) => {
     const f = field as z.ZodType;
     return { name, required: !f.safeParse(undefined).success, description: f.description ?? '' };

@@ -10,7 +10,10 @@ export type Effect = 'read' | 'write' | 'destructive';
  * Safety metadata is required: a side-effecting tool must say whether a human
  * approves it, and a destructive one can only say yes.
  */
-export type Safety = { effect: 'read'; approval?: 'none' } | { effect: 'write'; approval: 'human' | 'none' } | { effect: 'destructive'; approval: 'human' };
+export type Safety =
+  | { effect: 'read'; approval?: 'none' }
+  | { effect: 'write'; approval: 'human' | 'none' }
+  | { effect: 'destructive'; approval: 'human' };
 
 /** Everything a handler may use. It also carries the upstream call options, so `api.get(..., ctx)` just works. */
 export interface ToolContext<Deps> extends UpstreamCallOptions {
@@ -24,7 +27,11 @@ export interface ToolContext<Deps> extends UpstreamCallOptions {
 
 export type ObjectSchema = z.ZodObject<z.ZodRawShape>;
 
-export type ToolDefinition<Deps = unknown, I extends ObjectSchema = ObjectSchema, O extends ObjectSchema = ObjectSchema> = Safety & {
+export type ToolDefinition<
+  Deps = unknown,
+  I extends ObjectSchema = ObjectSchema,
+  O extends ObjectSchema = ObjectSchema,
+> = Safety & {
   /** snake_case, `[a-z0-9_]`, unique per server; the file is the kebab-case form. */
   name: string;
   title: string;
@@ -91,12 +98,16 @@ export interface TemplateResourceDefinition<Deps = unknown, V extends ObjectSche
   read: (variables: z.infer<V>, ctx: ReadContext<Deps>) => Promise<ResourceContent>;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: the registry stores templates of many variable types.
-export type AnyResource<Deps = unknown> = StaticResourceDefinition<Deps> | TemplateResourceDefinition<Deps, any>;
+export type AnyResource<Deps = unknown> =
+  | StaticResourceDefinition<Deps>
+  // biome-ignore lint/suspicious/noExplicitAny: the registry stores templates of many variable types.
+  | TemplateResourceDefinition<Deps, any>;
 
 export interface PromptMessage {
   role: 'user' | 'assistant';
-  content: { type: 'text'; text: string } | { type: 'resource'; resource: { uri: string; mimeType?: string; text: string } };
+  content:
+    | { type: 'text'; text: string }
+    | { type: 'resource'; resource: { uri: string; mimeType?: string; text: string } };
 }
 
 export interface PromptDefinition<Deps = unknown, A extends ObjectSchema = ObjectSchema> {
@@ -119,9 +130,16 @@ export type AnyPrompt<Deps = unknown> = PromptDefinition<Deps, any>;
  */
 export function definitionsFor<Deps>() {
   return {
-    tool: <I extends ObjectSchema, O extends ObjectSchema>(definition: ToolDefinition<Deps, I, O>): AnyTool<Deps> => definition,
-    resource: (definition: Omit<StaticResourceDefinition<Deps>, 'kind'>): AnyResource<Deps> => ({ kind: 'static', ...definition }),
-    resourceTemplate: <V extends ObjectSchema>(definition: Omit<TemplateResourceDefinition<Deps, V>, 'kind'>): AnyResource<Deps> => ({
+    tool: <I extends ObjectSchema, O extends ObjectSchema>(
+      definition: ToolDefinition<Deps, I, O>,
+    ): AnyTool<Deps> => definition,
+    resource: (definition: Omit<StaticResourceDefinition<Deps>, 'kind'>): AnyResource<Deps> => ({
+      kind: 'static',
+      ...definition,
+    }),
+    resourceTemplate: <V extends ObjectSchema>(
+      definition: Omit<TemplateResourceDefinition<Deps, V>, 'kind'>,
+    ): AnyResource<Deps> => ({
       kind: 'template',
       ...definition,
     }),

@@ -64,7 +64,13 @@ export class GatehouseError extends Error {
   }
 
   /** The wire form carried in a tool error's `_meta` and in audit events. */
-  toJSON(): { code: ErrorCode; message: string; retryable: boolean; retryAfterSeconds?: number; details?: Record<string, unknown> } {
+  toJSON(): {
+    code: ErrorCode;
+    message: string;
+    retryable: boolean;
+    retryAfterSeconds?: number;
+    details?: Record<string, unknown>;
+  } {
     return {
       code: this.code,
       message: this.message,

@@ -21,10 +21,20 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
  */
 export async function serveHttp(
   runtime: Runtime,
-  options: { host: string; port: number; noAuth: boolean; principal: Principal; fail: (message: string) => never },
+  options: {
+    host: string;
+    port: number;
+    noAuth: boolean;
+    principal: Principal;
+    fail: (message: string) => never;
+  },
 ): Promise<void> {
-  if (!LOOPBACK.has(options.host)) options.fail(`--host ${options.host} is not a loopback address; serving beyond loopback needs authentication`);
-  if (!options.noAuth) options.fail('--transport http currently requires --no-auth (loopback development only)');
+  if (!LOOPBACK.has(options.host))
+    options.fail(
+      `--host ${options.host} is not a loopback address; serving beyond loopback needs authentication`,
+    );
+  if (!options.noAuth)
+    options.fail('--transport http currently requires --no-auth (loopback development only)');
   const handler = createMcpHandler(() => buildMcpServer(runtime, options.principal), {
     legacy: 'stateless',
     maxRequestBodySize: 1024 * 1024,
@@ -36,7 +46,8 @@ export async function serveHttp(
       if (url.pathname === '/healthz') return Response.json({ ok: true });
       if (url.pathname !== '/mcp') return Response.json({ error: 'not_found' }, { status: 404 });
       const rejected =
-        hostHeaderValidationResponse(request, localhostAllowedHostnames()) ?? originValidationResponse(request, localhostAllowedOrigins());
+        hostHeaderValidationResponse(request, localhostAllowedHostnames()) ??
+        originValidationResponse(request, localhostAllowedOrigins());
       return rejected ?? handler.fetch(request);
     },
   };
@@ -49,7 +60,10 @@ export async function serveHttp(
   process.stderr.write(`${runtime.definition.bin} listening on http://${shown}:${port}/mcp\n`);
   const stop = () => {
     server.close();
-    void handler.close().then(() => runtime.close()).then(() => process.exit(0));
+    void handler
+      .close()
+      .then(() => runtime.close())
+      .then(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

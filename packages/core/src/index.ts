@@ -19,14 +19,36 @@ export {
   type ToolContext,
   type ToolDefinition,
 } from './define.ts';
-export { denied, ErrorCode, GatehouseError, invalidArgument, isGatehouseError, limitExceeded, notFound } from './errors.ts';
+export {
+  denied,
+  ErrorCode,
+  GatehouseError,
+  invalidArgument,
+  isGatehouseError,
+  limitExceeded,
+  notFound,
+} from './errors.ts';
 export type { Logger } from './logger.ts';
+export {
+  decodeCursor,
+  encodeCursor,
+  pageInput,
+  sliceText,
+  TRUNCATION_MARKER,
+  TruncatedText,
+} from './payload.ts';
 export { maskPii, maskPiiDeep } from './pii.ts';
 export { localOperator, type Principal } from './policy.ts';
-export { decodeCursor, encodeCursor, pageInput, sliceText, TRUNCATION_MARKER, TruncatedText } from './payload.ts';
-export { usage, runServer } from './runner.ts';
+export { runServer, usage } from './runner.ts';
 export { boundedText, identifier, jsonSchemaOf } from './schema.ts';
-export { type AnyServerDefinition, defineServer, needsApproval, type ServerConfig, type ServerDefinition } from './server.ts';
+export {
+  type Announcer,
+  type AnyServerDefinition,
+  defineServer,
+  needsApproval,
+  type ServerConfig,
+  type ServerDefinition,
+} from './server.ts';
 export { containsHidden, stripHidden } from './text.ts';
 export { fenceUntrusted, UntrustedText, untrusted } from './untrusted.ts';
 export { apiPath, type Query, Upstream, type UpstreamCallOptions } from './upstream.ts';

@@ -20,14 +20,34 @@ export const SECRET_KEYS = [
 const redactPaths = SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `headers.${key}`]);
 
 /**
+ * Replaces known secret values (this server's upstream token, keys) wherever
+ * they appear in a serialised line — also inside arguments a caller pasted them into.
+ */
+export function secretScrubber(secrets: ReadonlyArray<string | undefined>): (line: string) => string {
+  const values = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= 8))];
+  if (values.length === 0) return (line) => line;
+  return (line) => {
+    let out = line;
+    for (const value of values) if (out.includes(value)) out = out.replaceAll(value, '[REDACTED]');
+    return out;
+  };
+}
+
+/**
  * Application logs: JSON to stderr (fd 2) only, since stdout carries JSON-RPC
  * in stdio mode. Synchronous so a crash never loses the last line.
  */
-export function createLogger(options: { name: string; level: string; destination?: pino.DestinationStream }): Logger {
+export function createLogger(options: {
+  name: string;
+  level: string;
+  destination?: pino.DestinationStream;
+  scrub?: (line: string) => string;
+}): Logger {
   return pino(
     {
       name: options.name,
       level: options.level,
+      ...(options.scrub ? { hooks: { streamWrite: options.scrub } } : {}),
       redact: { paths: redactPaths, censor: '[REDACTED]' },
       base: { pid: process.pid },
     },

@@ -14,7 +14,9 @@ export function decodeCursor<S extends z.ZodType>(cursor: string, schema: S): z.
   try {
     return schema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
   } catch {
-    throw invalidArgument('The cursor is not valid. Pass back the exact nextCursor from a previous result, or omit it to start over.');
+    throw invalidArgument(
+      'The cursor is not valid. Pass back the exact nextCursor from a previous result, or omit it to start over.',
+    );
   }
 }
 

@@ -17,17 +17,24 @@ export interface PolicySettings {
   denyTools: ReadonlySet<string>;
 }
 
-export type Visibility = { visible: true } | { visible: false; reason: 'read-only' | 'deny-list' | 'not-allowed' | 'scope' };
+export type Visibility =
+  | { visible: true }
+  | { visible: false; reason: 'read-only' | 'deny-list' | 'not-allowed' | 'scope' };
 
 /**
  * Whether a principal may see (and therefore call) a tool. A tool that is not
  * visible is never registered for that principal, so a call to it gets exactly
  * the unknown-tool answer: its existence is not revealed.
  */
-export function toolVisibility(tool: Pick<AnyTool, 'name' | 'effect' | 'scope'>, principal: Principal, policy: PolicySettings): Visibility {
+export function toolVisibility(
+  tool: Pick<AnyTool, 'name' | 'effect' | 'scope'>,
+  principal: Principal,
+  policy: PolicySettings,
+): Visibility {
   if (policy.readOnly && tool.effect !== 'read') return { visible: false, reason: 'read-only' };
   if (policy.denyTools.has(tool.name)) return { visible: false, reason: 'deny-list' };
-  if (policy.allowTools.size > 0 && !policy.allowTools.has(tool.name)) return { visible: false, reason: 'not-allowed' };
+  if (policy.allowTools.size > 0 && !policy.allowTools.has(tool.name))
+    return { visible: false, reason: 'not-allowed' };
   if (!principal.scopes.has(tool.scope)) return { visible: false, reason: 'scope' };
   return { visible: true };
 }

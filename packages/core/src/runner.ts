@@ -4,7 +4,15 @@ import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { verifyAuditFile } from './audit.ts';
 import { ConfigError, envTable, loadConfig } from './config.ts';
 import { localOperator, type Principal } from './policy.ts';
-import { type AnyServerDefinition, auditProtocolEvent, buildMcpServer, createRuntime, type Runtime, type ServerConfig, visibleToolNames } from './server.ts';
+import {
+  type AnyServerDefinition,
+  auditProtocolEvent,
+  buildMcpServer,
+  createRuntime,
+  type Runtime,
+  type ServerConfig,
+  visibleToolNames,
+} from './server.ts';
 import { claimStdout, GuardedStdioTransport } from './stdio.ts';
 
 const CLI_OPTIONS = {
@@ -18,7 +26,12 @@ const CLI_OPTIONS = {
 } as const;
 
 export function usage(definition: AnyServerDefinition): string {
-  const env = envTable({ prefix: definition.envPrefix, server: definition.name, upstream: definition.upstream, extra: definition.env });
+  const env = envTable({
+    prefix: definition.envPrefix,
+    server: definition.name,
+    upstream: definition.upstream,
+    extra: definition.env,
+  });
   const width = Math.max(...env.map((e) => e.name.length));
   return [
     `${definition.bin} ${definition.version} — ${definition.description}`,
@@ -44,7 +57,11 @@ function fail(definition: AnyServerDefinition, message: string): never {
 function runVerify(definition: AnyServerDefinition, file: string | undefined): never {
   if (!file) fail(definition, 'verify-audit needs the audit file path');
   const key = process.env[`${definition.envPrefix}_AUDIT_KEY`] ?? safeRead(`${file}.key`);
-  if (!key) fail(definition, `no audit key: set ${definition.envPrefix}_AUDIT_KEY or keep ${file}.key beside the file`);
+  if (!key)
+    fail(
+      definition,
+      `no audit key: set ${definition.envPrefix}_AUDIT_KEY or keep ${file}.key beside the file`,
+    );
   const result = verifyAuditFile(file, key.trim());
   if (result.ok) {
     process.stdout.write(`ok: ${result.events} events, chain intact\n`);
@@ -69,8 +86,18 @@ async function serveOverStdio(runtime: Runtime, principal: Principal): Promise<v
   const transport = new GuardedStdioTransport(stdout, {
     onMessage(message) {
       const request = message as { method?: string; params?: { name?: unknown; arguments?: unknown } };
-      if (request.method === 'tools/call' && typeof request.params?.name === 'string' && !visible.has(request.params.name)) {
-        auditProtocolEvent(runtime, principal, String(request.params.name).slice(0, 128), request.params.arguments, 'UNKNOWN_TOOL');
+      if (
+        request.method === 'tools/call' &&
+        typeof request.params?.name === 'string' &&
+        !visible.has(request.params.name)
+      ) {
+        auditProtocolEvent(
+          runtime,
+          principal,
+          String(request.params.name).slice(0, 128),
+          request.params.arguments,
+          'UNKNOWN_TOOL',
+        );
       }
     },
     onGarbage(error) {
@@ -88,7 +115,8 @@ async function serveOverStdio(runtime: Runtime, principal: Principal): Promise<v
       previous?.();
       resolve();
     };
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void handle.close().then(resolve));
+    for (const signal of ['SIGINT', 'SIGTERM'] as const)
+      process.once(signal, () => void handle.close().then(resolve));
   });
 }
 
@@ -97,7 +125,11 @@ async function serveOverStdio(runtime: Runtime, principal: Principal): Promise<v
  * server out. Problems with configuration end the process with one line on
  * stderr and exit code 2; nothing but JSON-RPC ever reaches stdout in stdio mode.
  */
-export async function runServer(definition: AnyServerDefinition, argv = process.argv.slice(2), env = process.env): Promise<void> {
+export async function runServer(
+  definition: AnyServerDefinition,
+  argv = process.argv.slice(2),
+  env = process.env,
+): Promise<void> {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof CLI_OPTIONS; allowPositionals: true }>>;
   try {
     parsed = parseArgs({ args: argv, options: CLI_OPTIONS, allowPositionals: true, strict: true });
@@ -118,7 +150,15 @@ export async function runServer(definition: AnyServerDefinition, argv = process.
 
   let config: ServerConfig;
   try {
-    config = loadConfig({ prefix: definition.envPrefix, server: definition.name, upstream: definition.upstream, extra: definition.env }, env);
+    config = loadConfig(
+      {
+        prefix: definition.envPrefix,
+        server: definition.name,
+        upstream: definition.upstream,
+        extra: definition.env,
+      },
+      env,
+    );
   } catch (error) {
     if (error instanceof ConfigError) fail(definition, error.message);
     throw error;
@@ -128,7 +168,14 @@ export async function runServer(definition: AnyServerDefinition, argv = process.
   const principal = localOperator(config.scopes);
 
   if (values.transport === 'stdio') {
-    runtime.log.info({ transport: 'stdio', tools: [...visibleToolNames(runtime, principal)], readOnly: runtime.policy.readOnly }, 'serving');
+    runtime.log.info(
+      {
+        transport: 'stdio',
+        tools: [...visibleToolNames(runtime, principal)],
+        readOnly: runtime.policy.readOnly,
+      },
+      'serving',
+    );
     await serveOverStdio(runtime, principal);
     await runtime.close();
     process.exit(0);

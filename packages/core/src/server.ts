@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import {
   type CallToolResult,
   completable,
@@ -17,9 +18,16 @@ import { z } from 'zod';
 import { ApprovalGate } from './approval.ts';
 import { type AuditDecision, AuditLog, type AuditOutcome, type AuditRecord, redactArgs } from './audit.ts';
 import type { CommonConfig } from './config.ts';
-import { type AnyPrompt, type AnyResource, type AnyTool, annotationsFor, type ReadContext, type ToolContext } from './define.ts';
+import {
+  type AnyPrompt,
+  type AnyResource,
+  type AnyTool,
+  annotationsFor,
+  type ReadContext,
+  type ToolContext,
+} from './define.ts';
 import { GatehouseError, isGatehouseError } from './errors.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { createLogger, type Logger, secretScrubber } from './logger.ts';
 import { missingScopes, type PolicySettings, type Principal, toolVisibility } from './policy.ts';
 import { advertise, describeIssues } from './schema.ts';
 import { UNTRUSTED_NOTE } from './untrusted.ts';
@@ -45,7 +53,12 @@ export interface ServerDefinition<Deps = unknown, Extra extends z.ZodObject = z.
   /** The public scope vocabulary with a line each. */
   scopes: Record<string, string>;
   instructions: string;
-  createDeps: (setup: { config: ServerConfig<Extra>; log: Logger; upstream: Upstream | undefined }) => Deps | Promise<Deps>;
+  createDeps: (setup: {
+    config: ServerConfig<Extra>;
+    log: Logger;
+    upstream: Upstream | undefined;
+    announce: Announcer;
+  }) => Deps | Promise<Deps>;
   /** Releases what createDeps opened (watchers, databases). */
   disposeDeps?: (deps: Deps) => Promise<void> | void;
   tools: ReadonlyArray<AnyTool<Deps>>;
@@ -53,21 +66,37 @@ export interface ServerDefinition<Deps = unknown, Extra extends z.ZodObject = z.
   prompts?: ReadonlyArray<AnyPrompt<Deps>>;
 }
 
-export type ServerConfig<Extra extends z.ZodObject = z.ZodObject> = Readonly<CommonConfig & { env: z.infer<Extra> }>;
+export type ServerConfig<Extra extends z.ZodObject = z.ZodObject> = Readonly<
+  CommonConfig & { env: z.infer<Extra> }
+>;
 
 // biome-ignore lint/suspicious/noExplicitAny: definitions are stored type-erased once built.
 export type AnyServerDefinition = ServerDefinition<any, any>;
 
-export function defineServer<Deps, Extra extends z.ZodObject>(definition: ServerDefinition<Deps, Extra>): ServerDefinition<Deps, Extra> {
+export function defineServer<Deps, Extra extends z.ZodObject>(
+  definition: ServerDefinition<Deps, Extra>,
+): ServerDefinition<Deps, Extra> {
   return definition;
 }
 
 export const needsApproval = (tool: Pick<AnyTool, 'effect' | 'approval'>): boolean =>
   tool.effect === 'destructive' || (tool.effect === 'write' && tool.approval === 'human');
 
+/**
+ * Lets a server's own code tell connected clients that something changed
+ * (a docs index picked up a file). Each live server instance forwards it to
+ * its client as the protocol revision allows.
+ */
+export interface Announcer {
+  resourceListChanged(): void;
+  resourceUpdated(uri: string): void;
+}
+
 /** Per-tool wire schemas, converted once at start-up and shared by every server instance. */
 interface PreparedTool {
   tool: AnyTool;
+  /** The tool's input, strict (unknown arguments are errors), plus approval_token in two-step mode. */
+  input: z.ZodObject;
   inputSchema: StandardSchemaWithJSON;
   outputSchema: StandardSchemaWithJSON;
   takesApprovalToken: boolean;
@@ -85,6 +114,8 @@ export interface Runtime {
   readonly policy: PolicySettings;
   readonly deps: unknown;
   readonly tools: ReadonlyMap<string, PreparedTool>;
+  /** Change events from createDeps' announcer; instances subscribe while connected. */
+  readonly changes: EventEmitter<{ listChanged: []; updated: [string] }>;
   close(): Promise<void>;
 }
 
@@ -93,8 +124,19 @@ export async function createRuntime(
   config: ServerConfig,
   options: { readOnly?: boolean; logDestination?: Parameters<typeof createLogger>[0]['destination'] } = {},
 ): Promise<Runtime> {
-  const log = createLogger({ name: definition.name, level: config.logLevel, destination: options.logDestination });
-  const audit = new AuditLog({ server: definition.name, file: config.auditFile, key: config.auditKey });
+  const scrub = secretScrubber([config.upstream?.token, config.auditKey, config.stateKey]);
+  const log = createLogger({
+    name: definition.name,
+    level: config.logLevel,
+    destination: options.logDestination,
+    scrub,
+  });
+  const audit = new AuditLog({
+    server: definition.name,
+    file: config.auditFile,
+    key: config.auditKey,
+    scrub,
+  });
   const upstream = config.upstream
     ? new Upstream({
         name: definition.upstreamName,
@@ -104,14 +146,21 @@ export async function createRuntime(
         deadlineMs: config.deadlineMs,
         retries: config.retries,
         maxResponseBytes: config.maxResponseBytes,
-        breaker: { consecutiveFailures: 5, halfOpenAfterMs: 10_000 },
+        breaker: config.breaker,
         userAgent: `${definition.bin}/${definition.version}`,
         log,
       })
     : undefined;
   if (!config.stateKey) log.debug('no state key configured: approvals can only be completed by this process');
-  const codec = createRequestStateCodec<unknown>({ key: config.stateKey ?? randomBytes(32).toString('base64url'), ttlSeconds: 600 });
-  const approval = new ApprovalGate({ server: definition.name, mode: config.approvalMode, codec, ttlSeconds: config.approvalMode === 'two-step' ? 300 : 600 });
+  const stateKey = config.stateKey ?? randomBytes(32).toString('base64url');
+  const codec = createRequestStateCodec<unknown>({ key: stateKey, ttlSeconds: 600 });
+  const approval = new ApprovalGate({
+    server: definition.name,
+    mode: config.approvalMode,
+    codec,
+    ttlSeconds: config.approvalMode === 'two-step' ? 300 : 600,
+    bindingKey: stateKey,
+  });
   const policy: PolicySettings = {
     readOnly: config.readOnly || options.readOnly === true,
     allowTools: new Set(config.allowTools),
@@ -120,14 +169,34 @@ export async function createRuntime(
   const tools = new Map<string, PreparedTool>();
   for (const tool of definition.tools as AnyTool[]) {
     const takesApprovalToken = config.approvalMode === 'two-step' && needsApproval(tool);
-    const input = takesApprovalToken
-      ? tool.input.extend({
-          approval_token: z.string().max(4096).optional().describe('Two-step approval: the token returned by the first call. Omit it on the first call.'),
-        })
-      : tool.input;
-    tools.set(tool.name, { tool, inputSchema: advertise(input, 'input'), outputSchema: advertise(tool.output, 'output'), takesApprovalToken });
+    const input = (
+      takesApprovalToken
+        ? tool.input.extend({
+            approval_token: z
+              .string()
+              .max(4096)
+              .optional()
+              .describe(
+                'Two-step approval: the token returned by the first call. Omit it on the first call.',
+              ),
+          })
+        : tool.input
+    ).strict();
+    tools.set(tool.name, {
+      tool,
+      input,
+      inputSchema: advertise(input, 'input'),
+      outputSchema: advertise(tool.output, 'output'),
+      takesApprovalToken,
+    });
   }
-  const deps = await definition.createDeps({ config, log, upstream });
+  const changes = new EventEmitter<{ listChanged: []; updated: [string] }>();
+  changes.setMaxListeners(0);
+  const announce: Announcer = {
+    resourceListChanged: () => changes.emit('listChanged'),
+    resourceUpdated: (uri) => changes.emit('updated', uri),
+  };
+  const deps = await definition.createDeps({ config, log, upstream, announce });
   return {
     definition,
     config,
@@ -139,6 +208,7 @@ export async function createRuntime(
     policy,
     deps,
     tools,
+    changes,
     async close() {
       await definition.disposeDeps?.(deps);
       audit.close();
@@ -147,14 +217,21 @@ export async function createRuntime(
 }
 
 function principalRef(principal: Principal): AuditRecord['principal'] {
-  return { id: principal.id, kind: principal.kind, ...(principal.clientId ? { clientId: principal.clientId } : {}) };
+  return {
+    id: principal.id,
+    kind: principal.kind,
+    ...(principal.clientId ? { clientId: principal.clientId } : {}),
+  };
 }
 
 function toGatehouseError(error: unknown, signal: AbortSignal, log: Logger): GatehouseError {
   if (isGatehouseError(error)) return error;
   if (signal.aborted) return new GatehouseError('CANCELLED', 'The request was cancelled by the client.');
   log.error({ err: error }, 'unexpected error in handler');
-  return new GatehouseError('INTERNAL', 'The server hit an unexpected error. It has been logged; try again, and report it if it persists.');
+  return new GatehouseError(
+    'INTERNAL',
+    'The server hit an unexpected error. It has been logged; try again, and report it if it persists.',
+  );
 }
 
 /** Every failure a tool can have, as the model sees it: a stable code first, then what to do. */
@@ -163,7 +240,11 @@ export function toolError(error: GatehouseError): CallToolResult {
   const lines = [`[${error.code}] ${error.message}`];
   if (typeof token === 'string') lines.push(`approval_token: ${token}`);
   if (error.retryAfterSeconds !== undefined) lines.push(`Retry after: ${error.retryAfterSeconds} s`);
-  return { isError: true, content: [{ type: 'text', text: lines.join('\n') }], _meta: { 'dev.gatehouse/error': error.toJSON() } };
+  return {
+    isError: true,
+    content: [{ type: 'text', text: lines.join('\n') }],
+    _meta: { 'dev.gatehouse/error': error.toJSON() },
+  };
 }
 
 type Phase = 'validate' | 'authorize' | 'approve' | 'execute';
@@ -184,7 +265,14 @@ function decisionFor(phase: Phase, error: GatehouseError, approved: boolean): Au
  * validation, scopes, approval, audit, cancellation and error mapping happen,
  * in that order, for every call.
  */
-async function runTool(runtime: Runtime, prepared: PreparedTool, rawArgs: unknown, sdk: ServerContext, mcp: McpServer, principal: Principal): Promise<CallToolResult> {
+async function runTool(
+  runtime: Runtime,
+  prepared: PreparedTool,
+  rawArgs: unknown,
+  sdk: ServerContext,
+  mcp: McpServer,
+  principal: Principal,
+): Promise<CallToolResult> {
   const { tool } = prepared;
   const started = performance.now();
   const requestId = randomUUID();
@@ -201,28 +289,40 @@ async function runTool(runtime: Runtime, prepared: PreparedTool, rawArgs: unknow
   const base = { principal: principalRef(principal), kind: 'tool' as const, name: tool.name, requestId };
   let argsDigest = runtime.audit.digest(rawArgs ?? {});
   try {
-    const { approval_token: twoStepToken, ...rest } = (rawArgs && typeof rawArgs === 'object' ? rawArgs : {}) as Record<string, unknown>;
-    const parsed = tool.input.safeParse(prepared.takesApprovalToken ? rest : (rawArgs ?? {}));
+    const parsed = prepared.input.safeParse(rawArgs ?? {});
     if (!parsed.success) {
-      throw new GatehouseError('INVALID_ARGUMENT', `Invalid arguments for ${tool.name}: ${describeIssues(parsed.error)}. Fix them and call again.`);
+      throw new GatehouseError(
+        'INVALID_ARGUMENT',
+        `Invalid arguments for ${tool.name}: ${describeIssues(parsed.error)}. Fix them and call again.`,
+      );
     }
-    if (twoStepToken !== undefined && typeof twoStepToken !== 'string') throw new GatehouseError('INVALID_ARGUMENT', 'approval_token must be a string.');
-    const args = parsed.data as Record<string, unknown>;
+    const { approval_token: twoStepToken, ...args } = parsed.data as Record<string, unknown>;
     auditArgs = args;
     argsDigest = runtime.audit.digest(args);
 
     phase = 'authorize';
     const missing = missingScopes(principal, [tool.scope, ...(tool.extraScopes?.(args) ?? [])]);
     if (missing.length > 0) {
-      throw new GatehouseError('DENIED', `${tool.name} with these arguments requires the scope ${missing.join(', ')}, which this caller does not hold. Ask the operator to grant it; do not retry.`, {
-        details: { requiredScopes: missing },
-      });
+      throw new GatehouseError(
+        'DENIED',
+        `${tool.name} with these arguments requires the scope ${missing.join(', ')}, which this caller does not hold. Ask the operator to grant it; do not retry.`,
+        {
+          details: { requiredScopes: missing },
+        },
+      );
     }
 
     let idempotencyKey: string | undefined;
     if (needsApproval(tool)) {
       phase = 'approve';
-      const result = await runtime.approval.check({ tool, args, argsDigest, principal, ctx: sdk, mcp, twoStepToken: twoStepToken as string | undefined });
+      const result = await runtime.approval.check({
+        tool,
+        args,
+        principal,
+        ctx: sdk,
+        mcp,
+        twoStepToken: twoStepToken as string | undefined,
+      });
       callId = result.callId;
       approvedId = result.approvalId;
       if (result.kind === 'pending') {
@@ -238,10 +338,22 @@ async function runTool(runtime: Runtime, prepared: PreparedTool, rawArgs: unknow
     if (tool.effect !== 'read') {
       // The side effect may only run once its intent is on record.
       try {
-        runtime.audit.write({ ...base, event: 'intent', callId, args: redactArgs(args, tool.sensitive), argsDigest, decision, outcome: 'pending', ...(approvedId ? { approval: { id: approvedId, mode: runtime.approval.mode } } : {}) });
+        runtime.audit.write({
+          ...base,
+          event: 'intent',
+          callId,
+          args: redactArgs(args, tool.sensitive),
+          argsDigest,
+          decision,
+          outcome: 'pending',
+          ...(approvedId ? { approval: { id: approvedId, mode: runtime.approval.mode } } : {}),
+        });
       } catch (error) {
         runtime.log.error({ err: error }, 'audit write failed before a side effect');
-        throw new GatehouseError('AUDIT_UNAVAILABLE', 'The audit log cannot be written, so this action was not run. The operator must fix the audit destination.');
+        throw new GatehouseError(
+          'AUDIT_UNAVAILABLE',
+          'The audit log cannot be written, so this action was not run. The operator must fix the audit destination.',
+        );
       }
     }
     const progressToken = sdk.mcpReq._meta?.progressToken;
@@ -260,24 +372,47 @@ async function runTool(runtime: Runtime, prepared: PreparedTool, rawArgs: unknow
       progress: async (progress, total, message) => {
         if (progressToken === undefined) return;
         await sdk.mcpReq
-          .notify({ method: 'notifications/progress', params: { progressToken, progress, ...(total === undefined ? {} : { total }), ...(message ? { message } : {}) } })
+          .notify({
+            method: 'notifications/progress',
+            params: {
+              progressToken,
+              progress,
+              ...(total === undefined ? {} : { total }),
+              ...(message ? { message } : {}),
+            },
+          })
           .catch(() => undefined);
       },
     };
     const output = await tool.handler(args, ctx);
-    if (sdk.mcpReq.signal.aborted) throw new GatehouseError('CANCELLED', 'The request was cancelled by the client.');
+    if (sdk.mcpReq.signal.aborted)
+      throw new GatehouseError('CANCELLED', 'The request was cancelled by the client.');
     const checked = tool.output.safeParse(output);
     if (!checked.success) {
-      runtime.log.error({ tool: tool.name, issues: checked.error.issues.slice(0, 5) }, 'tool output failed its own schema');
-      throw new GatehouseError('INTERNAL', `${tool.name} produced a result that does not match its declared output schema. This is a server bug; it has been logged.`);
+      runtime.log.error(
+        { tool: tool.name, issues: checked.error.issues.slice(0, 5) },
+        'tool output failed its own schema',
+      );
+      throw new GatehouseError(
+        'INTERNAL',
+        `${tool.name} produced a result that does not match its declared output schema. This is a server bug; it has been logged.`,
+      );
     }
     const structured = checked.data as Record<string, unknown>;
-    return { content: [{ type: 'text', text: tool.text ? tool.text(structured) : JSON.stringify(structured) }], structuredContent: structured };
+    return {
+      content: [{ type: 'text', text: tool.text ? tool.text(structured) : JSON.stringify(structured) }],
+      structuredContent: structured,
+    };
   } catch (caught) {
     const error = toGatehouseError(caught, sdk.mcpReq.signal, runtime.log);
     decision = decisionFor(phase, error, approvedId !== undefined);
     errorCode = error.code;
-    outcome = error.code === 'CANCELLED' ? 'cancelled' : decision === 'approval_requested' && error.details?.approvalToken ? 'pending' : 'error';
+    outcome =
+      error.code === 'CANCELLED'
+        ? 'cancelled'
+        : decision === 'approval_requested' && error.details?.approvalToken
+          ? 'pending'
+          : 'error';
     if (typeof error.details?.callId === 'string') callId = error.details.callId;
     return toolError(error);
   } finally {
@@ -302,13 +437,26 @@ async function runTool(runtime: Runtime, prepared: PreparedTool, rawArgs: unknow
   }
 }
 
-function readContext(runtime: Runtime, principal: Principal, signal: AbortSignal, onUpstream?: ReadContext<unknown>['onUpstream']): ReadContext<unknown> {
+function readContext(
+  runtime: Runtime,
+  principal: Principal,
+  signal: AbortSignal,
+  onUpstream?: ReadContext<unknown>['onUpstream'],
+): ReadContext<unknown> {
   const requestId: string = randomUUID();
   return { deps: runtime.deps, principal, log: runtime.log, signal, requestId, onUpstream };
 }
 
 /** Resource reads and prompt gets share this: audit, typed errors as JSON-RPC errors. */
-async function audited<T>(runtime: Runtime, principal: Principal, kind: 'resource' | 'prompt', name: string, args: unknown, signal: AbortSignal, run: (ctx: ReadContext<unknown>) => Promise<T>): Promise<T> {
+async function audited<T>(
+  runtime: Runtime,
+  principal: Principal,
+  kind: 'resource' | 'prompt',
+  name: string,
+  args: unknown,
+  signal: AbortSignal,
+  run: (ctx: ReadContext<unknown>) => Promise<T>,
+): Promise<T> {
   const started = performance.now();
   let upstreamStatus: number | undefined;
   let upstreamCalls = 0;
@@ -324,7 +472,10 @@ async function audited<T>(runtime: Runtime, principal: Principal, kind: 'resourc
     const error = toGatehouseError(caught, signal, runtime.log);
     errorCode = error.code;
     outcome = error.code === 'CANCELLED' ? 'cancelled' : 'error';
-    const code = error.code === 'NOT_FOUND' || error.code === 'INVALID_ARGUMENT' ? ProtocolErrorCode.InvalidParams : ProtocolErrorCode.InternalError;
+    const code =
+      error.code === 'NOT_FOUND' || error.code === 'INVALID_ARGUMENT'
+        ? ProtocolErrorCode.InvalidParams
+        : ProtocolErrorCode.InternalError;
     throw new ProtocolError(code, `[${error.code}] ${error.message}`, error.toJSON());
   } finally {
     try {
@@ -351,7 +502,13 @@ async function audited<T>(runtime: Runtime, principal: Principal, kind: 'resourc
 }
 
 /** Records protocol-level events the SDK answers itself (unknown tools, parse errors). */
-export function auditProtocolEvent(runtime: Runtime, principal: Principal, name: string, args: unknown, errorCode: string): void {
+export function auditProtocolEvent(
+  runtime: Runtime,
+  principal: Principal,
+  name: string,
+  args: unknown,
+  errorCode: string,
+): void {
   const requestId: string = randomUUID();
   try {
     runtime.audit.write({
@@ -373,11 +530,18 @@ export function auditProtocolEvent(runtime: Runtime, principal: Principal, name:
   }
 }
 
-function completer(runtime: Runtime, principal: Principal, fn: ((prefix: string, ctx: ReadContext<unknown>) => Promise<string[]>) | undefined) {
+function completer(
+  runtime: Runtime,
+  principal: Principal,
+  fn: ((prefix: string, ctx: ReadContext<unknown>) => Promise<string[]>) | undefined,
+) {
   if (!fn) return undefined;
   return async (value: unknown) => {
     try {
-      const values = await fn(String(value ?? '').slice(0, 256), readContext(runtime, principal, AbortSignal.timeout(runtime.config.deadlineMs)));
+      const values = await fn(
+        String(value ?? '').slice(0, 256),
+        readContext(runtime, principal, AbortSignal.timeout(runtime.config.deadlineMs)),
+      );
       return values.slice(0, 100);
     } catch (error) {
       runtime.log.warn({ err: error }, 'completion failed');
@@ -386,10 +550,28 @@ function completer(runtime: Runtime, principal: Principal, fn: ((prefix: string,
   };
 }
 
+function forwardChanges(runtime: Runtime, mcp: McpServer): void {
+  const onList = () => {
+    if (mcp.isConnected()) mcp.sendResourceListChanged();
+  };
+  const onUpdated = (uri: string) => {
+    if (mcp.isConnected()) void mcp.server.sendResourceUpdated({ uri }).catch(() => undefined);
+  };
+  runtime.changes.on('listChanged', onList);
+  runtime.changes.on('updated', onUpdated);
+  const previous = mcp.server.onclose;
+  mcp.server.onclose = () => {
+    runtime.changes.off('listChanged', onList);
+    runtime.changes.off('updated', onUpdated);
+    previous?.();
+  };
+}
+
 /** The names a principal can call; anything else is answered as an unknown tool. */
 export function visibleToolNames(runtime: Runtime, principal: Principal): Set<string> {
   const names = new Set<string>();
-  for (const [name, { tool }] of runtime.tools) if (toolVisibility(tool, principal, runtime.policy).visible) names.add(name);
+  for (const [name, { tool }] of runtime.tools)
+    if (toolVisibility(tool, principal, runtime.policy).visible) names.add(name);
   return names;
 }
 
@@ -429,31 +611,79 @@ export function buildMcpServer(runtime: Runtime, principal: Principal): McpServe
   for (const resource of (definition.resources ?? []) as AnyResource[]) {
     if (!principal.scopes.has(resource.scope)) continue;
     if (resource.kind === 'static') {
-      mcp.registerResource(resource.name, resource.uri, { title: resource.title, description: resource.description, mimeType: resource.mimeType }, async (uri, ctx): Promise<ReadResourceResult> => {
-        const content = await audited(runtime, principal, 'resource', resource.uri, { uri: uri.href }, ctx.mcpReq.signal, (rc) => resource.read(rc));
-        return { contents: [{ uri: uri.href, mimeType: content.mimeType ?? resource.mimeType, text: content.text }] };
-      });
+      mcp.registerResource(
+        resource.name,
+        resource.uri,
+        { title: resource.title, description: resource.description, mimeType: resource.mimeType },
+        async (uri, ctx): Promise<ReadResourceResult> => {
+          const content = await audited(
+            runtime,
+            principal,
+            'resource',
+            resource.uri,
+            { uri: uri.href },
+            ctx.mcpReq.signal,
+            (rc) => resource.read(rc),
+          );
+          return {
+            contents: [
+              { uri: uri.href, mimeType: content.mimeType ?? resource.mimeType, text: content.text },
+            ],
+          };
+        },
+      );
       continue;
     }
     const complete = Object.fromEntries(
-      Object.entries(resource.complete ?? {}).map(([variable, fn]) => [variable, completer(runtime, principal, fn as (p: string, c: ReadContext<unknown>) => Promise<string[]>)!]),
+      Object.entries(resource.complete ?? {}).map(([variable, fn]) => [
+        variable,
+        completer(runtime, principal, fn as (p: string, c: ReadContext<unknown>) => Promise<string[]>)!,
+      ]),
     );
     const list = resource.list;
     const template = new ResourceTemplate(resource.uriTemplate, {
       list: list
-        ? async () => ({ resources: (await list(readContext(runtime, principal, AbortSignal.timeout(runtime.config.deadlineMs)))).map((r) => ({ ...r, mimeType: resource.mimeType })) })
+        ? async () => ({
+            resources: (
+              await list(readContext(runtime, principal, AbortSignal.timeout(runtime.config.deadlineMs)))
+            ).map((r) => ({ ...r, mimeType: resource.mimeType })),
+          })
         : undefined,
       complete,
     });
-    mcp.registerResource(resource.name, template, { title: resource.title, description: resource.description, mimeType: resource.mimeType }, async (uri, variables, ctx): Promise<ReadResourceResult> => {
-      const content = await audited(runtime, principal, 'resource', resource.uriTemplate, { uri: uri.href.slice(0, 2048) }, ctx.mcpReq.signal, async (rc) => {
-        if (uri.href.length > 2048) throw new GatehouseError('INVALID_ARGUMENT', 'The resource URI is too long.');
-        const parsed = resource.variables.safeParse(Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, Array.isArray(v) ? v.join('/') : v])));
-        if (!parsed.success) throw new GatehouseError('INVALID_ARGUMENT', `Invalid resource URI: ${describeIssues(parsed.error)}`);
-        return resource.read(parsed.data, rc);
-      });
-      return { contents: [{ uri: uri.href, mimeType: content.mimeType ?? resource.mimeType, text: content.text }] };
-    });
+    mcp.registerResource(
+      resource.name,
+      template,
+      { title: resource.title, description: resource.description, mimeType: resource.mimeType },
+      async (uri, variables, ctx): Promise<ReadResourceResult> => {
+        const content = await audited(
+          runtime,
+          principal,
+          'resource',
+          resource.uriTemplate,
+          { uri: uri.href.slice(0, 2048) },
+          ctx.mcpReq.signal,
+          async (rc) => {
+            if (uri.href.length > 2048)
+              throw new GatehouseError('INVALID_ARGUMENT', 'The resource URI is too long.');
+            const parsed = resource.variables.safeParse(
+              Object.fromEntries(
+                Object.entries(variables).map(([k, v]) => [k, Array.isArray(v) ? v.join('/') : v]),
+              ),
+            );
+            if (!parsed.success)
+              throw new GatehouseError(
+                'INVALID_ARGUMENT',
+                `Invalid resource URI: ${describeIssues(parsed.error)}`,
+              );
+            return resource.read(parsed.data, rc);
+          },
+        );
+        return {
+          contents: [{ uri: uri.href, mimeType: content.mimeType ?? resource.mimeType, text: content.text }],
+        };
+      },
+    );
   }
 
   for (const prompt of (definition.prompts ?? []) as AnyPrompt[]) {
@@ -461,15 +691,32 @@ export function buildMcpServer(runtime: Runtime, principal: Principal): McpServe
     // completable() marks the schema object itself, so each registration gets its own copies.
     const shape = Object.fromEntries(
       Object.entries(prompt.args.shape).map(([key, field]) => {
-        const fn = (prompt.complete as Record<string, ((p: string, c: ReadContext<unknown>) => Promise<string[]>) | undefined> | undefined)?.[key];
+        const fn = (
+          prompt.complete as
+            | Record<string, ((p: string, c: ReadContext<unknown>) => Promise<string[]>) | undefined>
+            | undefined
+        )?.[key];
         const copy = (field as z.ZodType).clone();
         return [key, fn ? completable(copy, completer(runtime, principal, fn)!) : copy];
       }),
     );
-    mcp.registerPrompt(prompt.name, { title: prompt.title, description: prompt.description, argsSchema: z.object(shape) }, async (args, ctx): Promise<GetPromptResult> => {
-      const messages = await audited(runtime, principal, 'prompt', prompt.name, args, ctx.mcpReq.signal, (rc) => prompt.render(args, rc));
-      return { description: prompt.description, messages };
-    });
+    mcp.registerPrompt(
+      prompt.name,
+      { title: prompt.title, description: prompt.description, argsSchema: z.object(shape) },
+      async (args, ctx): Promise<GetPromptResult> => {
+        const messages = await audited(
+          runtime,
+          principal,
+          'prompt',
+          prompt.name,
+          args,
+          ctx.mcpReq.signal,
+          (rc) => prompt.render(args, rc),
+        );
+        return { description: prompt.description, messages };
+      },
+    );
   }
+  forwardChanges(runtime, mcp);
   return mcp;
 }

@@ -1,4 +1,4 @@
-import { Writable } from 'node:stream';
+import { Transform, Writable } from 'node:stream';
 import { format } from 'node:util';
 import type { JSONRPCMessage, Transport, TransportSendOptions } from '@modelcontextprotocol/server';
 import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
@@ -11,10 +11,13 @@ import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 export function claimStdout(): Writable {
   const write = process.stdout.write.bind(process.stdout);
   const toStderr = ((chunk: unknown, encoding?: unknown, callback?: unknown) =>
-    (process.stderr.write as (...a: unknown[]) => boolean)(chunk, encoding, callback)) as typeof process.stdout.write;
+    (process.stderr.write as (...a: unknown[]) => boolean)(
+      chunk,
+      encoding,
+      callback,
+    )) as typeof process.stdout.write;
   process.stdout.write = toStderr;
   for (const method of ['log', 'info', 'debug', 'dir', 'table', 'trace'] as const) {
-    // biome-ignore lint/suspicious/noConsole: rerouting console output away from the protocol channel.
     console[method] = (...args: unknown[]) => process.stderr.write(`${format(...args)}\n`);
   }
   return new Writable({
@@ -31,9 +34,58 @@ export interface InboundObserver {
   onGarbage(error: Error): void;
 }
 
+/** Largest single JSON-RPC line accepted on stdin; longer lines are dropped with an error. */
+const MAX_LINE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Splits stdin into lines and lets only parseable JSON through. The SDK's
+ * reader skips unparsable lines silently; a client deserves -32700 instead,
+ * and an oversized line must not grow the buffer without bound.
+ */
+function jsonLines(onGarbage: (reason: 'parse' | 'size') => void): Transform {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let discarding = false;
+  const emit = (stream: Transform, line: Buffer) => {
+    const text = line.toString('utf8').replace(/\r$/, '');
+    if (text.trim() === '') return;
+    try {
+      JSON.parse(text);
+    } catch {
+      onGarbage('parse');
+      return;
+    }
+    stream.push(`${text}\n`);
+  };
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      let start = 0;
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, start)) {
+        const piece = chunk.subarray(start, i);
+        if (!discarding) emit(this, pending.length ? Buffer.concat([...pending, piece]) : piece);
+        pending = [];
+        pendingBytes = 0;
+        discarding = false;
+        start = i + 1;
+      }
+      const rest = chunk.subarray(start);
+      if (!discarding && rest.length > 0) {
+        pendingBytes += rest.length;
+        if (pendingBytes > MAX_LINE_BYTES) {
+          discarding = true;
+          pending = [];
+          pendingBytes = 0;
+          onGarbage('size');
+        } else pending.push(Buffer.from(rest));
+      }
+      callback();
+    },
+  });
+}
+
 /**
  * Wraps the SDK's stdio transport to do what it leaves out: answer an
- * unparsable line with JSON-RPC -32700 (and a malformed message with -32600)
+ * unparsable line with JSON-RPC -32700 (and an oversized one with -32600)
  * instead of silence, and let the server observe requests it will reject
  * itself (unknown tools) so they are audited too.
  */
@@ -43,20 +95,26 @@ export class GuardedStdioTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: Transport['onmessage'];
 
-  constructor(stdout: Writable, private readonly observer: InboundObserver) {
-    this.inner = new StdioServerTransport(process.stdin, stdout);
+  constructor(
+    stdout: Writable,
+    private readonly observer: InboundObserver,
+  ) {
+    const input = process.stdin.pipe(
+      jsonLines((reason) => {
+        this.observer.onGarbage(new Error(reason === 'parse' ? 'unparsable line' : 'line too long'));
+        const error =
+          reason === 'parse'
+            ? { code: -32700, message: 'Parse error' }
+            : { code: -32600, message: 'Invalid Request: message too large' };
+        void this.inner
+          .send({ jsonrpc: '2.0', id: null, error } as unknown as JSONRPCMessage)
+          .catch(() => undefined);
+      }),
+    );
+    this.inner = new StdioServerTransport(input, stdout);
     this.inner.onclose = () => this.onclose?.();
     this.inner.onerror = (error) => {
-      const parseError = error instanceof SyntaxError;
-      const malformed = parseError || error.name === 'ZodError' || /json-?rpc|invalid message/i.test(error.message);
-      if (!malformed) {
-        this.onerror?.(error);
-        return;
-      }
       this.observer.onGarbage(error);
-      void this.inner
-        .send({ jsonrpc: '2.0', id: null, error: { code: parseError ? -32700 : -32600, message: parseError ? 'Parse error' : 'Invalid Request' } } as unknown as JSONRPCMessage)
-        .catch(() => undefined);
       this.onerror?.(error);
     };
     this.inner.onmessage = (message: JSONRPCMessage) => {

@@ -58,7 +58,11 @@ function isTransient(error: unknown): boolean {
   if (isHTTPError(error)) return error.response.status >= 500 || error.response.status === 408;
   // Our own deadline aborts with a DOMException named TimeoutError; a caller's cancellation is not a fault.
   if (error instanceof DOMException) return error.name === 'TimeoutError';
-  return isTimeoutError(error) || isNetworkError(error) || (error instanceof GatehouseError && error.code === 'UPSTREAM_BAD_RESPONSE');
+  return (
+    isTimeoutError(error) ||
+    isNetworkError(error) ||
+    (error instanceof GatehouseError && error.code === 'UPSTREAM_BAD_RESPONSE')
+  );
 }
 
 function retryAfterMs(response: Response): number | undefined {
@@ -93,13 +97,19 @@ export class Upstream {
       baseUrl: settings.baseUrl.endsWith('/') ? settings.baseUrl : `${settings.baseUrl}/`,
       timeout: settings.timeoutMs,
       throwHttpErrors: true,
-      headers: { authorization: `Bearer ${settings.token}`, accept: 'application/json', 'user-agent': settings.userAgent },
+      headers: {
+        authorization: `Bearer ${settings.token}`,
+        accept: 'application/json',
+        'user-agent': settings.userAgent,
+      },
     });
     this.breaker = circuitBreaker(handleWhen(isTransient), {
       halfOpenAfter: settings.breaker.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(settings.breaker.consecutiveFailures),
     });
-    this.breaker.onStateChange((state) => settings.log.warn({ upstream: settings.name, circuit: STATE_NAMES[state] }, 'circuit state changed'));
+    this.breaker.onStateChange((state) =>
+      settings.log.warn({ upstream: settings.name, circuit: STATE_NAMES[state] }, 'circuit state changed'),
+    );
   }
 
   get name(): string {
@@ -110,11 +120,20 @@ export class Upstream {
     return STATE_NAMES[this.breaker.state];
   }
 
-  get<S extends z.ZodType>(path: string, schema: S, options: UpstreamCallOptions & { query?: Query }): Promise<z.infer<S>> {
+  get<S extends z.ZodType>(
+    path: string,
+    schema: S,
+    options: UpstreamCallOptions & { query?: Query },
+  ): Promise<z.infer<S>> {
     return this.request('GET', path, schema, options);
   }
 
-  post<S extends z.ZodType>(path: string, body: unknown, schema: S, options: UpstreamCallOptions): Promise<z.infer<S>> {
+  post<S extends z.ZodType>(
+    path: string,
+    body: unknown,
+    schema: S,
+    options: UpstreamCallOptions,
+  ): Promise<z.infer<S>> {
     return this.request('POST', path, schema, { ...options, body });
   }
 
@@ -166,10 +185,17 @@ export class Upstream {
       });
       const parsed = schema.safeParse(data);
       if (!parsed.success) {
-        this.settings.log.warn({ upstream: this.settings.name, path, issues: parsed.error.issues.slice(0, 5) }, 'upstream response failed validation');
-        throw new GatehouseError('UPSTREAM_BAD_RESPONSE', `The ${this.settings.name} answered with data of an unexpected shape. This is an upstream fault; retrying will not help.`, {
-          upstreamStatus: status,
-        });
+        this.settings.log.warn(
+          { upstream: this.settings.name, path, issues: parsed.error.issues.slice(0, 5) },
+          'upstream response failed validation',
+        );
+        throw new GatehouseError(
+          'UPSTREAM_BAD_RESPONSE',
+          `The ${this.settings.name} answered with data of an unexpected shape. This is an upstream fault; retrying will not help.`,
+          {
+            upstreamStatus: status,
+          },
+        );
       }
       return parsed.data;
     } catch (error) {
@@ -186,12 +212,18 @@ export class Upstream {
     const declared = Number(response.headers.get('content-length') ?? Number.NaN);
     if (declared > max) {
       await response.body?.cancel();
-      throw this.badResponse(`its response (${declared} bytes) is larger than the ${max}-byte limit`, response.status);
+      throw this.badResponse(
+        `its response (${declared} bytes) is larger than the ${max}-byte limit`,
+        response.status,
+      );
     }
     const type = response.headers.get('content-type') ?? '';
     if (!/\bjson\b/i.test(type)) {
       await response.body?.cancel();
-      throw this.badResponse(`it answered with ${type ? `content type ${type.split(';')[0]}` : 'no content type'} instead of JSON`, response.status);
+      throw this.badResponse(
+        `it answered with ${type ? `content type ${type.split(';')[0]}` : 'no content type'} instead of JSON`,
+        response.status,
+      );
     }
     const reader = response.body?.getReader();
     if (!reader) throw this.badResponse('it answered with an empty body', response.status);
@@ -219,48 +251,107 @@ export class Upstream {
   }
 
   private badResponse(what: string, status: number): GatehouseError {
-    return new GatehouseError('UPSTREAM_BAD_RESPONSE', `The ${this.settings.name} could not be understood: ${what}.`, { upstreamStatus: status });
+    return new GatehouseError(
+      'UPSTREAM_BAD_RESPONSE',
+      `The ${this.settings.name} could not be understood: ${what}.`,
+      { upstreamStatus: status },
+    );
   }
 
-  private translate(error: unknown, at: { callerSignal: AbortSignal; deadline: AbortSignal; status: number | undefined }): GatehouseError {
+  private translate(
+    error: unknown,
+    at: { callerSignal: AbortSignal; deadline: AbortSignal; status: number | undefined },
+  ): GatehouseError {
     const name = this.settings.name;
     if (error instanceof GatehouseError) return error;
-    if (at.callerSignal.aborted) return new GatehouseError('CANCELLED', 'The request was cancelled by the client.', { cause: error });
+    if (at.callerSignal.aborted)
+      return new GatehouseError('CANCELLED', 'The request was cancelled by the client.', { cause: error });
     if (error instanceof BrokenCircuitError) {
-      return new GatehouseError('CIRCUIT_OPEN', `The ${name} is failing repeatedly, so calls to it are paused. Try again in about ${Math.ceil(this.settings.breaker.halfOpenAfterMs / 1000)} s.`, {
-        retryAfterSeconds: Math.ceil(this.settings.breaker.halfOpenAfterMs / 1000),
-      });
+      return new GatehouseError(
+        'CIRCUIT_OPEN',
+        `The ${name} is failing repeatedly, so calls to it are paused. Try again in about ${Math.ceil(this.settings.breaker.halfOpenAfterMs / 1000)} s.`,
+        {
+          retryAfterSeconds: Math.ceil(this.settings.breaker.halfOpenAfterMs / 1000),
+        },
+      );
     }
     if (isTimeoutError(error) || at.deadline.aborted) {
-      return new GatehouseError('UPSTREAM_TIMEOUT', `The ${name} did not answer within ${this.settings.deadlineMs} ms. It may be overloaded; try again shortly.`, { cause: error });
+      return new GatehouseError(
+        'UPSTREAM_TIMEOUT',
+        `The ${name} did not answer within ${this.settings.deadlineMs} ms. It may be overloaded; try again shortly.`,
+        { cause: error },
+      );
     }
     if (isHTTPError(error)) {
       const status = error.response.status;
       const retryAfter = retryAfterMs(error.response);
       const retryAfterSeconds = retryAfter === undefined ? undefined : Math.ceil(retryAfter / 1000);
-      const common = { upstreamStatus: status, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) };
-      if (status === 404) return new GatehouseError('NOT_FOUND', `The ${name} has nothing at that address: check the identifier.`, common);
+      const common = {
+        upstreamStatus: status,
+        ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+      };
+      if (status === 404)
+        return new GatehouseError(
+          'NOT_FOUND',
+          `The ${name} has nothing at that address: check the identifier.`,
+          common,
+        );
       if (status === 401 || status === 403) {
-        return new GatehouseError('UPSTREAM_UNAUTHORIZED', `The ${name} rejected this server's credential (HTTP ${status}). The operator must fix the server's API token; retrying will not help.`, common);
+        return new GatehouseError(
+          'UPSTREAM_UNAUTHORIZED',
+          `The ${name} rejected this server's credential (HTTP ${status}). The operator must fix the server's API token; retrying will not help.`,
+          common,
+        );
       }
-      if (status === 409) return new GatehouseError('CONFLICT', `The ${name} reported a conflict with the current state (HTTP 409).`, common);
-      if (status === 429) return new GatehouseError('RATE_LIMITED', `The ${name} is rate limiting this server. Try again${retryAfterSeconds ? ` in ${retryAfterSeconds} s` : ' later'}.`, common);
-      if (status === 400 || status === 422) return new GatehouseError('UPSTREAM_REJECTED', `The ${name} rejected the request as invalid (HTTP ${status}).`, common);
-      if (status >= 500 || status === 408) return new GatehouseError('UPSTREAM_UNAVAILABLE', `The ${name} failed (HTTP ${status}). Try again shortly.`, common);
-      return new GatehouseError('UPSTREAM_REJECTED', `The ${name} refused the request (HTTP ${status}).`, common);
+      if (status === 409)
+        return new GatehouseError(
+          'CONFLICT',
+          `The ${name} reported a conflict with the current state (HTTP 409).`,
+          common,
+        );
+      if (status === 429)
+        return new GatehouseError(
+          'RATE_LIMITED',
+          `The ${name} is rate limiting this server. Try again${retryAfterSeconds ? ` in ${retryAfterSeconds} s` : ' later'}.`,
+          common,
+        );
+      if (status === 400 || status === 422)
+        return new GatehouseError(
+          'UPSTREAM_REJECTED',
+          `The ${name} rejected the request as invalid (HTTP ${status}).`,
+          common,
+        );
+      if (status >= 500 || status === 408)
+        return new GatehouseError(
+          'UPSTREAM_UNAVAILABLE',
+          `The ${name} failed (HTTP ${status}). Try again shortly.`,
+          common,
+        );
+      return new GatehouseError(
+        'UPSTREAM_REJECTED',
+        `The ${name} refused the request (HTTP ${status}).`,
+        common,
+      );
     }
     if (isNetworkError(error)) {
-      return new GatehouseError('UPSTREAM_UNAVAILABLE', `The ${name} could not be reached. It may be down; try again shortly.`, { cause: error });
+      return new GatehouseError(
+        'UPSTREAM_UNAVAILABLE',
+        `The ${name} could not be reached. It may be down; try again shortly.`,
+        { cause: error },
+      );
     }
     this.settings.log.error({ upstream: name, err: error }, 'unexpected upstream failure');
-    return new GatehouseError('UPSTREAM_UNAVAILABLE', `The ${name} request failed unexpectedly.`, { cause: error });
+    return new GatehouseError('UPSTREAM_UNAVAILABLE', `The ${name} request failed unexpectedly.`, {
+      cause: error,
+    });
   }
 }
 
 function cleanQuery(query: Query | undefined): Record<string, string> | undefined {
   if (!query) return undefined;
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== null) out[key] = String(value);
+  for (const [key, value] of Object.entries(query))
+    if (value !== undefined && value !== null) out[key] = String(value);
   return out;
 }
 

@@ -1,6 +1,6 @@
 import { defineServer } from '@gatehouse/core';
 import pkg from '../package.json' with { type: 'json' };
-import { env, ENV_PREFIX } from './config.ts';
+import { ENV_PREFIX, env } from './config.ts';
 import { type PlatformOps, SCOPES } from './context.ts';
 import { prompts } from './prompts/index.ts';
 import { resources } from './resources/index.ts';
@@ -24,7 +24,7 @@ export const platformOps = defineServer<PlatformOps, typeof env>({
     [SCOPES.prod]: 'additionally act on the production environment',
   },
   instructions:
-    'Platform operations for the company\'s services. Start with get_service_health or get_deploy_context for a named service; search_runbooks finds procedures. rollback_deploy changes production state and always asks a human to approve.',
+    "Platform operations for the company's services. Start with get_service_health or get_deploy_context for a named service; search_runbooks finds procedures. rollback_deploy changes production state and always asks a human to approve.",
   createDeps: ({ upstream }) => ({ api: new PlatformOpsApi(upstream!) }),
   tools,
   resources,

@@ -9,9 +9,15 @@ import { z } from 'zod';
 export const Environment = z.enum(['production', 'staging', 'development']);
 export type Environment = z.infer<typeof Environment>;
 
-const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable(), total: z.number().int().optional() });
+const page = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable(), total: z.number().int().optional() });
 
-export const ServiceSummary = z.object({ name: z.string(), displayName: z.string(), tier: z.string(), team: z.string() });
+export const ServiceSummary = z.object({
+  name: z.string(),
+  displayName: z.string(),
+  tier: z.string(),
+  team: z.string(),
+});
 export const ServiceRecord = z.object({
   name: z.string(),
   displayName: z.string(),
@@ -35,8 +41,20 @@ export const Health = z.object({
   environment: z.string(),
   status: z.enum(['healthy', 'degraded', 'down']),
   checkedAt: z.string(),
-  signals: z.object({ errorRate: z.number(), latencyP99Ms: z.number(), availability: z.number(), saturation: z.number() }),
-  alerts: z.array(z.object({ id: z.string(), severity: z.enum(['critical', 'warning', 'info']), title: z.string(), since: z.string() })),
+  signals: z.object({
+    errorRate: z.number(),
+    latencyP99Ms: z.number(),
+    availability: z.number(),
+    saturation: z.number(),
+  }),
+  alerts: z.array(
+    z.object({
+      id: z.string(),
+      severity: z.enum(['critical', 'warning', 'info']),
+      title: z.string(),
+      since: z.string(),
+    }),
+  ),
 });
 export type Health = z.infer<typeof Health>;
 
@@ -54,8 +72,22 @@ export const Deploy = z.object({
 });
 export type Deploy = z.infer<typeof Deploy>;
 
-export const RunbookHit = z.object({ id: z.string(), title: z.string(), service: z.string().nullable(), tags: z.array(z.string()), summary: z.string(), score: z.number() });
-export const Runbook = z.object({ id: z.string(), title: z.string(), service: z.string().nullable(), tags: z.array(z.string()), body: z.string(), updatedAt: z.string() });
+export const RunbookHit = z.object({
+  id: z.string(),
+  title: z.string(),
+  service: z.string().nullable(),
+  tags: z.array(z.string()),
+  summary: z.string(),
+  score: z.number(),
+});
+export const Runbook = z.object({
+  id: z.string(),
+  title: z.string(),
+  service: z.string().nullable(),
+  tags: z.array(z.string()),
+  body: z.string(),
+  updatedAt: z.string(),
+});
 export type Runbook = z.infer<typeof Runbook>;
 
 export const Rollback = z.object({
@@ -81,14 +113,24 @@ export class PlatformOpsApi {
   }
 
   getHealth(service: string, environment: Environment, call: UpstreamCallOptions) {
-    return this.http.get(apiPath`/platform/v1/services/${service}/health`, Health, { ...call, query: { environment } });
+    return this.http.get(apiPath`/platform/v1/services/${service}/health`, Health, {
+      ...call,
+      query: { environment },
+    });
   }
 
-  listDeploys(service: string, query: { environment?: Environment; limit?: number; cursor?: string; since?: string }, call: UpstreamCallOptions) {
+  listDeploys(
+    service: string,
+    query: { environment?: Environment; limit?: number; cursor?: string; since?: string },
+    call: UpstreamCallOptions,
+  ) {
     return this.http.get(apiPath`/platform/v1/services/${service}/deploys`, page(Deploy), { ...call, query });
   }
 
-  searchRunbooks(query: { query: string; service?: string; limit?: number; cursor?: string }, call: UpstreamCallOptions) {
+  searchRunbooks(
+    query: { query: string; service?: string; limit?: number; cursor?: string },
+    call: UpstreamCallOptions,
+  ) {
     return this.http.get('/platform/v1/runbooks', page(RunbookHit), { ...call, query });
   }
 
@@ -96,7 +138,11 @@ export class PlatformOpsApi {
     return this.http.get(apiPath`/platform/v1/runbooks/${id}`, Runbook, call);
   }
 
-  rollback(service: string, body: { environment: Environment; targetVersion?: string; reason: string }, call: UpstreamCallOptions) {
+  rollback(
+    service: string,
+    body: { environment: Environment; targetVersion?: string; reason: string },
+    call: UpstreamCallOptions,
+  ) {
     return this.http.post(apiPath`/platform/v1/services/${service}/rollbacks`, body, Rollback, call);
   }
 }

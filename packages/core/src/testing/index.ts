@@ -39,7 +39,9 @@ function stderrCollector(stream: NodeJS.ReadableStream | null): () => string {
 }
 
 function answer(kind: ApprovalAnswer) {
-  return kind === 'accept' ? { action: 'accept' as const, content: { approve: true } } : { action: kind === 'decline' ? ('decline' as const) : ('cancel' as const) };
+  return kind === 'accept'
+    ? { action: 'accept' as const, content: { approve: true } }
+    : { action: kind === 'decline' ? ('decline' as const) : ('cancel' as const) };
 }
 
 export interface Connected<C> {
@@ -49,7 +51,9 @@ export interface Connected<C> {
 }
 
 /** The v2 SDK client, pinned to the 2026-07-28 revision (it negotiates 2025-11-25 unless told). */
-export async function connectV2(options: SpawnOptions & { era?: '2026-07-28' | 'legacy' }): Promise<Connected<Client>> {
+export async function connectV2(
+  options: SpawnOptions & { era?: '2026-07-28' | 'legacy' },
+): Promise<Connected<Client>> {
   const approval = options.approval ?? 'accept';
   const client = new Client(
     { name: 'gatehouse-test-v2', version: '1.0.0' },
@@ -65,7 +69,12 @@ export async function connectV2(options: SpawnOptions & { era?: '2026-07-28' | '
       return answer(approval);
     });
   }
-  const transport = new StdioClientTransport({ command: process.execPath, args: [options.bin, ...(options.args ?? [])], env: childEnv(options.env), stderr: 'pipe' });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [options.bin, ...(options.args ?? [])],
+    env: childEnv(options.env),
+    stderr: 'pipe',
+  });
   const stderr = stderrCollector(transport.stderr as NodeJS.ReadableStream | null);
   await client.connect(transport);
   return { client, stderr, close: () => client.close() };
@@ -74,14 +83,22 @@ export async function connectV2(options: SpawnOptions & { era?: '2026-07-28' | '
 /** The v1 (2025-11-25) client most hosts still embed. */
 export async function connectV1(options: SpawnOptions): Promise<Connected<V1Client>> {
   const approval = options.approval ?? 'accept';
-  const client = new V1Client({ name: 'gatehouse-test-v1', version: '1.0.0' }, { capabilities: approval === 'none' ? {} : { elicitation: {} } });
+  const client = new V1Client(
+    { name: 'gatehouse-test-v1', version: '1.0.0' },
+    { capabilities: approval === 'none' ? {} : { elicitation: {} } },
+  );
   if (approval !== 'none') {
     client.setRequestHandler(V1ElicitRequestSchema, async (request) => {
       options.shown?.push(request.params.message);
       return answer(approval);
     });
   }
-  const transport = new V1StdioClientTransport({ command: process.execPath, args: [options.bin, ...(options.args ?? [])], env: childEnv(options.env), stderr: 'pipe' });
+  const transport = new V1StdioClientTransport({
+    command: process.execPath,
+    args: [options.bin, ...(options.args ?? [])],
+    env: childEnv(options.env),
+    stderr: 'pipe',
+  });
   const stderr = stderrCollector(transport.stderr as NodeJS.ReadableStream | null);
   await client.connect(transport);
   return { client, stderr, close: () => client.close() };
@@ -94,15 +111,24 @@ export interface RawPeer {
   lines: string[];
   send(line: string): void;
   /** Resolves with the first parsed message matching the predicate. */
-  next(predicate: (message: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  next(
+    predicate: (message: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   stderr(): string;
   close(): Promise<number | null>;
 }
 
 export function spawnRaw(options: { bin: string; env: Record<string, string>; args?: string[] }): RawPeer {
-  const child = spawn(process.execPath, [options.bin, ...(options.args ?? [])], { env: childEnv(options.env), stdio: 'pipe' });
+  const child = spawn(process.execPath, [options.bin, ...(options.args ?? [])], {
+    env: childEnv(options.env),
+    stdio: 'pipe',
+  });
   const lines: string[] = [];
-  const waiters: Array<{ predicate: (m: Record<string, unknown>) => boolean; resolve: (m: Record<string, unknown>) => void }> = [];
+  const waiters: Array<{
+    predicate: (m: Record<string, unknown>) => boolean;
+    resolve: (m: Record<string, unknown>) => void;
+  }> = [];
   const stderr = stderrCollector(child.stderr);
   createInterface({ input: child.stdout }).on('line', (line) => {
     lines.push(line);
@@ -128,7 +154,11 @@ export function spawnRaw(options: { bin: string; env: Record<string, string>; ar
       new Promise((resolve, reject) => {
         const existing = lines.map((l) => safeParse(l)).find((m) => m && predicate(m));
         if (existing) return resolve(existing);
-        const timer = setTimeout(() => reject(new Error(`no matching message within ${timeoutMs} ms; stderr: ${stderr().slice(-2000)}`)), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            reject(new Error(`no matching message within ${timeoutMs} ms; stderr: ${stderr().slice(-2000)}`)),
+          timeoutMs,
+        );
         waiters.push({
           predicate,
           resolve: (m) => {
@@ -156,7 +186,10 @@ function safeParse(line: string): Record<string, unknown> | undefined {
 }
 
 /** The audit file's records, parsed; `event` filters call vs intent records. */
-export function readAudit(file: string, event: 'call' | 'intent' | 'all' = 'call'): Array<Record<string, unknown> & { name: string; decision: string; outcome: string }> {
+export function readAudit(
+  file: string,
+  event: 'call' | 'intent' | 'all' = 'call',
+): Array<Record<string, unknown> & { name: string; decision: string; outcome: string }> {
   let text = '';
   try {
     text = readFileSync(file, 'utf8');
@@ -171,9 +204,14 @@ export function readAudit(file: string, event: 'call' | 'intent' | 'all' = 'call
 }
 
 /** Structured error carried by a Gatehouse tool error result. */
-export function errorOf(result: { isError?: boolean; _meta?: Record<string, unknown> }): { code: string; message: string; retryable: boolean; details?: Record<string, unknown> } | undefined {
+export function errorOf(result: {
+  isError?: boolean;
+  _meta?: Record<string, unknown>;
+}): { code: string; message: string; retryable: boolean; details?: Record<string, unknown> } | undefined {
   if (!result.isError) return undefined;
-  return result._meta?.['dev.gatehouse/error'] as { code: string; message: string; retryable: boolean } | undefined;
+  return result._meta?.['dev.gatehouse/error'] as
+    | { code: string; message: string; retryable: boolean }
+    | undefined;
 }
 
 /** Polls until the predicate holds (audit writes land just after the response). */

@@ -9,7 +9,8 @@ export default prompt({
   scope: SCOPES.read,
   args: z.object({ service: serviceName, environment: Environment.default('production') }),
   complete: {
-    service: async (prefix, ctx) => (await ctx.deps.api.listServices({ prefix, limit: 20 }, ctx)).items.map((s) => s.name),
+    service: async (prefix, ctx) =>
+      (await ctx.deps.api.listServices({ prefix, limit: 20 }, ctx)).items.map((s) => s.name),
     environment: async (prefix) => Environment.options.filter((e) => e.startsWith(prefix)),
   },
   render: async ({ service, environment }, ctx) => {
@@ -24,7 +25,14 @@ export default prompt({
       },
       {
         role: 'user',
-        content: { type: 'resource', resource: { uri: `deploys://${service}/${environment}`, mimeType: 'application/json', text: JSON.stringify(deploys.items, null, 2) } },
+        content: {
+          type: 'resource',
+          resource: {
+            uri: `deploys://${service}/${environment}`,
+            mimeType: 'application/json',
+            text: JSON.stringify(deploys.items, null, 2),
+          },
+        },
       },
     ];
   },

@@ -14,7 +14,8 @@ export default prompt({
     symptom: boundedText('What was observed, e.g. "checkout errors spiking".', 300).optional(),
   }),
   complete: {
-    service: async (prefix, ctx) => (await ctx.deps.api.listServices({ prefix, limit: 20 }, ctx)).items.map((s) => s.name),
+    service: async (prefix, ctx) =>
+      (await ctx.deps.api.listServices({ prefix, limit: 20 }, ctx)).items.map((s) => s.name),
     environment: async (prefix) => Environment.options.filter((e) => e.startsWith(prefix)),
   },
   render: async ({ service, environment, symptom }, ctx) => {
@@ -34,7 +35,17 @@ export default prompt({
           ].join('\n'),
         },
       },
-      { role: 'user', content: { type: 'resource', resource: { uri: `service://catalog/${service}`, mimeType: 'application/json', text: JSON.stringify(record, null, 2) } } },
+      {
+        role: 'user',
+        content: {
+          type: 'resource',
+          resource: {
+            uri: `service://catalog/${service}`,
+            mimeType: 'application/json',
+            text: JSON.stringify(record, null, 2),
+          },
+        },
+      },
     ];
   },
 });

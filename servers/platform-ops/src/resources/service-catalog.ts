@@ -11,9 +11,16 @@ export default resourceTemplate({
   scope: SCOPES.read,
   variables: z.object({ service: serviceName }),
   complete: {
-    service: async (prefix, ctx) => (await ctx.deps.api.listServices({ prefix, limit: 20 }, ctx)).items.map((s) => s.name),
+    service: async (prefix, ctx) =>
+      (await ctx.deps.api.listServices({ prefix, limit: 20 }, ctx)).items.map((s) => s.name),
   },
   list: async (ctx) =>
-    (await ctx.deps.api.listServices({ limit: 50 }, ctx)).items.map((s) => ({ uri: `service://catalog/${s.name}`, name: s.name, title: s.displayName })),
-  read: async ({ service }, ctx) => ({ text: JSON.stringify(await ctx.deps.api.getService(service, ctx), null, 2) }),
+    (await ctx.deps.api.listServices({ limit: 50 }, ctx)).items.map((s) => ({
+      uri: `service://catalog/${s.name}`,
+      name: s.name,
+      title: s.displayName,
+    })),
+  read: async ({ service }, ctx) => ({
+    text: JSON.stringify(await ctx.deps.api.getService(service, ctx), null, 2),
+  }),
 });

@@ -21,7 +21,13 @@ export default tool({
     deploys: z.number().int().min(1).max(20).default(5).describe('How many recent deploys to include.'),
   }),
   output: z.object({
-    service: z.object({ name: z.string(), displayName: z.string(), tier: z.string(), team: z.string(), onCall: z.object({ primary: z.string(), secondary: z.string() }) }),
+    service: z.object({
+      name: z.string(),
+      displayName: z.string(),
+      tier: z.string(),
+      team: z.string(),
+      onCall: z.object({ primary: z.string(), secondary: z.string() }),
+    }),
     environment: Environment,
     health: Health.nullable(),
     recentDeploys: z.array(Deploy),
@@ -42,16 +48,29 @@ export default tool({
     const settle = <T>(part: string, result: PromiseSettledResult<T>): T | undefined => {
       if (result.status === 'fulfilled') return result.value;
       if (ctx.signal.aborted) throw result.reason;
-      unavailable.push({ part, code: result.reason instanceof GatehouseError ? result.reason.code : 'INTERNAL' });
+      unavailable.push({
+        part,
+        code: result.reason instanceof GatehouseError ? result.reason.code : 'INTERNAL',
+      });
       return undefined;
     };
     const s = record.value;
     return {
-      service: { name: s.name, displayName: s.displayName, tier: s.tier, team: s.owner.team, onCall: { primary: s.owner.onCall.primary, secondary: s.owner.onCall.secondary } },
+      service: {
+        name: s.name,
+        displayName: s.displayName,
+        tier: s.tier,
+        team: s.owner.team,
+        onCall: { primary: s.owner.onCall.primary, secondary: s.owner.onCall.secondary },
+      },
       environment,
       health: settle('health', health) ?? null,
       recentDeploys: settle('deploys', history)?.items ?? [],
-      runbooks: (settle('runbooks', runbooks)?.items ?? []).map((r) => ({ id: r.id, title: stripHidden(r.title), uri: `runbook://${encodeURIComponent(r.id)}` })),
+      runbooks: (settle('runbooks', runbooks)?.items ?? []).map((r) => ({
+        id: r.id,
+        title: stripHidden(r.title),
+        uri: `runbook://${encodeURIComponent(r.id)}`,
+      })),
       unavailable,
     };
   },

@@ -17,5 +17,7 @@ export default tool({
   handler: ({ service, environment }, ctx) => ctx.deps.api.getHealth(service, environment, ctx),
   text: (h) =>
     `${h.service} (${h.environment}) is ${h.status.toUpperCase()} as of ${h.checkedAt}: error rate ${h.signals.errorRate}, p99 ${h.signals.latencyP99Ms} ms, availability ${h.signals.availability}%, saturation ${h.signals.saturation}%. ` +
-    (h.alerts.length ? `Alerts: ${h.alerts.map((a) => `[${a.severity}] ${a.title}`).join('; ')}` : 'No active alerts.'),
+    (h.alerts.length
+      ? `Alerts: ${h.alerts.map((a) => `[${a.severity}] ${a.title}`).join('; ')}`
+      : 'No active alerts.'),
 });

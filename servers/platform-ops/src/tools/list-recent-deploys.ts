@@ -13,13 +13,20 @@ export default tool({
   input: z.object({
     service: serviceName,
     environment: Environment.optional().describe('Only this environment (all when omitted).'),
-    since_days: z.number().int().min(1).max(90).optional().describe('Only deploys started in the last N days.'),
+    since_days: z
+      .number()
+      .int()
+      .min(1)
+      .max(90)
+      .optional()
+      .describe('Only deploys started in the last N days.'),
     limit: pageInput.limit.default(10),
     cursor: pageInput.cursor,
   }),
   output: z.object({ service: z.string(), deploys: z.array(Deploy), nextCursor: z.string().nullable() }),
   handler: async ({ service, environment, since_days, limit, cursor }, ctx) => {
-    const since = since_days === undefined ? undefined : new Date(Date.now() - since_days * 86_400_000).toISOString();
+    const since =
+      since_days === undefined ? undefined : new Date(Date.now() - since_days * 86_400_000).toISOString();
     const page = await ctx.deps.api.listDeploys(service, { environment, limit, cursor, since }, ctx);
     return { service, deploys: page.items, nextCursor: page.nextCursor };
   },

@@ -20,7 +20,10 @@ export default tool({
       .regex(/^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]{1,40})?$/, 'a semantic version such as 1.42.0')
       .optional()
       .describe('Version to return to; the previous successful deploy when omitted.'),
-    reason: boundedText('Why the rollback is needed; shown to the approver and kept in the audit trail.', 500).pipe(z.string().min(10)),
+    reason: boundedText(
+      'Why the rollback is needed; shown to the approver and kept in the audit trail.',
+      500,
+    ).pipe(z.string().min(10)),
   }),
   output: z.object({
     rollbackId: z.string(),
@@ -33,8 +36,21 @@ export default tool({
   }),
   target: ({ service, environment }) => ({ target: service, environment }),
   handler: async ({ service, environment, target_version, reason }, ctx) => {
-    const r = await ctx.deps.api.rollback(service, { environment, reason, ...(target_version ? { targetVersion: target_version } : {}) }, ctx);
-    return { rollbackId: r.id, service: r.service, environment: r.environment, fromVersion: r.fromVersion, toVersion: r.toVersion, status: r.status, requestedAt: r.requestedAt };
+    const r = await ctx.deps.api.rollback(
+      service,
+      { environment, reason, ...(target_version ? { targetVersion: target_version } : {}) },
+      ctx,
+    );
+    return {
+      rollbackId: r.id,
+      service: r.service,
+      environment: r.environment,
+      fromVersion: r.fromVersion,
+      toVersion: r.toVersion,
+      status: r.status,
+      requestedAt: r.requestedAt,
+    };
   },
-  text: (r) => `Rollback ${r.rollbackId} ${r.status}: ${r.service} (${r.environment}) ${r.fromVersion} → ${r.toVersion}.`,
+  text: (r) =>
+    `Rollback ${r.rollbackId} ${r.status}: ${r.service} (${r.environment}) ${r.fromVersion} → ${r.toVersion}.`,
 });

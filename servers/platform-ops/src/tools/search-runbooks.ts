@@ -16,7 +16,16 @@ export default tool({
     cursor: pageInput.cursor,
   }),
   output: z.object({
-    results: z.array(z.object({ id: z.string(), title: z.string(), service: z.string().nullable(), tags: z.array(z.string()), summary: z.string(), uri: z.string() })),
+    results: z.array(
+      z.object({
+        id: z.string(),
+        title: z.string(),
+        service: z.string().nullable(),
+        tags: z.array(z.string()),
+        summary: z.string(),
+        uri: z.string(),
+      }),
+    ),
     nextCursor: z.string().nullable(),
   }),
   handler: async ({ query, service, limit, cursor }, ctx) => {

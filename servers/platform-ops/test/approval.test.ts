@@ -1,0 +1,177 @@
+import { connectV1, connectV2, errorOf, readAudit } from '@gatehouse/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALL_SCOPES, BIN, type Harness, startHarness } from './harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.close());
+
+const ROLLBACK = {
+  service: 'payments-gateway',
+  environment: 'staging',
+  reason: 'error rate doubled after 2.3 deploy',
+} as const;
+
+async function posts() {
+  return (await h.control.requests()).filter((r) => r.method === 'POST');
+}
+
+describe.each([
+  ['v2 client, input-required rounds', connectV2],
+  ['v1 client, elicitation shim', connectV1],
+] as const)('human approval (%s)', (_label, connect) => {
+  it('runs an approved rollback exactly once, with the approval id as idempotency key', async () => {
+    await h.control.clearRequests();
+    const shown: string[] = [];
+    const env = h.env({ PLATFORM_OPS_SCOPES: ALL_SCOPES });
+    const c = await connect({ bin: BIN, env, approval: 'accept', shown });
+    try {
+      const result = await c.client.callTool({ name: 'rollback_deploy', arguments: ROLLBACK });
+      expect(result.isError).toBeFalsy();
+      expect(result.structuredContent).toMatchObject({
+        service: 'payments-gateway',
+        environment: 'staging',
+        status: 'started',
+      });
+      // The human saw what the server rendered from validated arguments.
+      expect(shown).toHaveLength(1);
+      expect(shown[0]).toContain('rollback_deploy');
+      expect(shown[0]).toContain('Environment: staging');
+      expect(shown[0]).toContain(JSON.stringify(ROLLBACK.reason));
+
+      const sent = await posts();
+      expect(sent).toHaveLength(1);
+      const calls = readAudit(env.PLATFORM_OPS_AUDIT_FILE);
+      const approved = calls.find((r) => r.decision === 'approved')!;
+      expect(approved).toMatchObject({
+        name: 'rollback_deploy',
+        outcome: 'ok',
+        upstreamStatus: 201,
+        approval: { mode: 'elicit' },
+      });
+      expect(sent[0]!.idempotencyKey).toBe((approved.approval as { id: string }).id);
+      // Every round of one approval shares a call id.
+      const requested = calls.find((r) => r.decision === 'approval_requested')!;
+      expect(requested).toMatchObject({ outcome: 'pending' });
+      expect(requested.callId).toBe(approved.callId);
+      const intents = readAudit(env.PLATFORM_OPS_AUDIT_FILE, 'intent');
+      expect(intents).toHaveLength(1);
+      expect(intents[0]!.callId).toBe(approved.callId);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('does nothing when the human declines', async () => {
+    await h.control.clearRequests();
+    const env = h.env({ PLATFORM_OPS_SCOPES: ALL_SCOPES });
+    const c = await connect({ bin: BIN, env, approval: 'decline' });
+    try {
+      const result = await c.client.callTool({ name: 'rollback_deploy', arguments: ROLLBACK });
+      expect(errorOf(result)?.code).toBe('APPROVAL_DECLINED');
+      expect(await posts()).toHaveLength(0);
+      expect(readAudit(env.PLATFORM_OPS_AUDIT_FILE).at(-1)).toMatchObject({
+        decision: 'declined',
+        outcome: 'error',
+        errorCode: 'APPROVAL_DECLINED',
+      });
+      expect(readAudit(env.PLATFORM_OPS_AUDIT_FILE, 'intent')).toHaveLength(0);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('refuses with APPROVAL_REQUIRED when the client offers no way to ask a human', async () => {
+    await h.control.clearRequests();
+    const env = h.env({ PLATFORM_OPS_SCOPES: ALL_SCOPES });
+    const c = await connect({ bin: BIN, env, approval: 'none' });
+    try {
+      const { tools } = await c.client.listTools();
+      expect(tools.map((t) => t.name)).toContain('rollback_deploy');
+      const result = await c.client.callTool({
+        name: 'rollback_deploy',
+        arguments: { ...ROLLBACK, confirm: true },
+      });
+      // `confirm: true` from a model is not consent: it is simply an unknown argument.
+      expect(errorOf(result)?.code).toBe('INVALID_ARGUMENT');
+      const plain = await c.client.callTool({ name: 'rollback_deploy', arguments: ROLLBACK });
+      expect(errorOf(plain)?.code).toBe('APPROVAL_REQUIRED');
+      expect(errorOf(plain)?.message).toMatch(/elicitation|two-step/);
+      expect(await posts()).toHaveLength(0);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+describe('two-step approval (operator opt-in)', () => {
+  it('plans, executes once with the token, and refuses a replayed or re-targeted token', async () => {
+    await h.control.clearRequests();
+    const stateKey = 'k'.repeat(48);
+    const env = h.env({
+      PLATFORM_OPS_SCOPES: ALL_SCOPES,
+      PLATFORM_OPS_APPROVAL_MODE: 'two-step',
+      PLATFORM_OPS_STATE_KEY: stateKey,
+    });
+    const c = await connectV2({ bin: BIN, env, approval: 'none' });
+    try {
+      const plan = await c.client.callTool({ name: 'rollback_deploy', arguments: ROLLBACK });
+      const planned = errorOf(plan)!;
+      expect(planned.code).toBe('APPROVAL_REQUIRED');
+      const token = planned.details?.approvalToken as string;
+      expect(token).toBeTypeOf('string');
+      expect(await posts()).toHaveLength(0);
+
+      const other = await c.client.callTool({
+        name: 'rollback_deploy',
+        arguments: { ...ROLLBACK, environment: 'development', approval_token: token },
+      });
+      expect(errorOf(other)?.code).toBe('DENIED');
+      const forged = await c.client.callTool({
+        name: 'rollback_deploy',
+        arguments: { ...ROLLBACK, approval_token: `${token.slice(0, -4)}AAAA` },
+      });
+      expect(errorOf(forged)?.code).toBe('DENIED');
+
+      const run = await c.client.callTool({
+        name: 'rollback_deploy',
+        arguments: { ...ROLLBACK, approval_token: token },
+      });
+      expect(run.isError).toBeFalsy();
+      const replay = await c.client.callTool({
+        name: 'rollback_deploy',
+        arguments: { ...ROLLBACK, approval_token: token },
+      });
+      expect(errorOf(replay)?.code).toBe('DENIED');
+      expect(await posts()).toHaveLength(1);
+
+      // Another replica (same state key) does not know the token was spent, but the upstream
+      // idempotency key makes the replay a no-op there: same rollback, no second effect.
+      const replica = await connectV2({
+        bin: BIN,
+        env: { ...env, PLATFORM_OPS_AUDIT_FILE: `${env.PLATFORM_OPS_AUDIT_FILE}.replica` },
+        approval: 'none',
+      });
+      try {
+        const again = await replica.client.callTool({
+          name: 'rollback_deploy',
+          arguments: { ...ROLLBACK, approval_token: token },
+        });
+        expect(errorOf(again)).toBeUndefined();
+        expect((again.structuredContent as { rollbackId: string }).rollbackId).toBe(
+          (run.structuredContent as { rollbackId: string }).rollbackId,
+        );
+      } finally {
+        await replica.close();
+      }
+      const sent = await posts();
+      expect(new Set(sent.map((r) => r.idempotencyKey)).size).toBe(1);
+      // The token itself never lands in the audit trail.
+      expect(JSON.stringify(readAudit(env.PLATFORM_OPS_AUDIT_FILE, 'all'))).not.toContain(token);
+    } finally {
+      await c.close();
+    }
+  });
+});

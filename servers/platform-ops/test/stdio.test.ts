@@ -1,0 +1,265 @@
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { childEnv, connectV1, connectV2, errorOf, readAudit, spawnRaw } from '@gatehouse/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALL_SCOPES, BIN, CANARY, type Harness, startHarness } from './harness.ts';
+
+const run = promisify(execFile);
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.close());
+
+async function runBin(args: string[], env: Record<string, string>) {
+  return run(process.execPath, [BIN, ...args], { env: childEnv(env) }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({
+      code: e.code,
+      stdout: e.stdout,
+      stderr: e.stderr,
+    }),
+  );
+}
+
+const INIT = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '0' } },
+});
+
+describe('the stdio channel', () => {
+  it('carries only JSON-RPC on stdout, answers garbage with -32700 and keeps serving', async () => {
+    const peer = spawnRaw({ bin: BIN, env: h.env() });
+    try {
+      peer.send(INIT);
+      await peer.next((m) => m.id === 1);
+      peer.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+      peer.send('this is not json');
+      const parseError = await peer.next((m) => (m.error as { code?: number } | undefined)?.code === -32700);
+      expect(parseError.id).toBeNull();
+      peer.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }));
+      const list = await peer.next((m) => m.id === 2);
+      expect((list.result as { tools: unknown[] }).tools.length).toBe(4);
+      peer.send(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'no/such/method' }));
+      expect(((await peer.next((m) => m.id === 3)).error as { code: number }).code).toBe(-32601);
+      peer.send(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 4,
+          method: 'tools/call',
+          params: { name: 'get_service_health', arguments: { service: 'checkout-api' } },
+        }),
+      );
+      expect((await peer.next((m) => m.id === 4)).result).toBeDefined();
+      for (const line of peer.lines) expect(JSON.parse(line)).toMatchObject({ jsonrpc: '2.0' });
+    } finally {
+      expect(await peer.close()).toBe(0);
+    }
+  });
+
+  it('audits calls to unknown or hidden tools', async () => {
+    const env = h.env();
+    const c = await connectV2({ bin: BIN, env });
+    try {
+      await expect(
+        c.client.callTool({ name: 'rollback_deploy', arguments: { service: 'x' } }),
+      ).rejects.toThrow();
+      expect(readAudit(env.PLATFORM_OPS_AUDIT_FILE).at(-1)).toMatchObject({
+        kind: 'protocol',
+        name: 'rollback_deploy',
+        decision: 'unknown',
+        errorCode: 'UNKNOWN_TOOL',
+      });
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+describe('start-up', () => {
+  it('answers --version and --help without credentials', async () => {
+    const version = await runBin(['--version'], {});
+    expect(version).toMatchObject({
+      code: 0,
+      stdout: `${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`,
+    });
+    const help = await runBin(['--help'], {});
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('PLATFORM_OPS_API_TOKEN');
+    expect(help.stdout).toContain('platform-ops:prod');
+  });
+
+  it.each([
+    [{}, 'PLATFORM_OPS_API_URL is required'],
+    [{ PLATFORM_OPS_API_URL: 'http://127.0.0.1:1' }, 'PLATFORM_OPS_API_TOKEN is required'],
+    [{ PLATFORM_OPS_API_URL: 'ftp://x', PLATFORM_OPS_API_TOKEN: 't' }, 'PLATFORM_OPS_API_URL is invalid'],
+    [
+      {
+        PLATFORM_OPS_API_URL: 'http://127.0.0.1:1',
+        PLATFORM_OPS_API_TOKEN: 't',
+        PLATFORM_OPS_TIMEOUT_MS: 'soon',
+      },
+      'PLATFORM_OPS_TIMEOUT_MS is invalid',
+    ],
+    [
+      { PLATFORM_OPS_API_URL: 'http://127.0.0.1:1', PLATFORM_OPS_API_TOKEN_FILE: '/nonexistent/token' },
+      'PLATFORM_OPS_API_TOKEN_FILE: cannot read',
+    ],
+  ])('refuses bad configuration with one clear line: %j', async (env, line) => {
+    const result = await runBin([], env as Record<string, string>);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.split('\n')[0]).toContain(line);
+  });
+
+  it('reads secrets from <NAME>_FILE', async () => {
+    const tokenFile = join(h.dir, 'token');
+    writeFileSync(tokenFile, `${h.sandbox.tokens['platform-ops']}\n`);
+    const { PLATFORM_OPS_API_TOKEN: _unused, ...env } = h.env();
+    const c = await connectV1({ bin: BIN, env: { ...env, PLATFORM_OPS_API_TOKEN_FILE: tokenFile } });
+    try {
+      expect(
+        (await c.client.callTool({ name: 'get_service_health', arguments: { service: 'checkout-api' } }))
+          .isError,
+      ).toBeFalsy();
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+describe('audit trail', () => {
+  it('chains every event so that verify-audit names the first tampered line', async () => {
+    const env = h.env();
+    const c = await connectV2({ bin: BIN, env });
+    try {
+      for (const service of ['checkout-api', 'payments-gateway', 'no-such-service'])
+        await c.client.callTool({ name: 'get_service_health', arguments: { service } });
+    } finally {
+      await c.close();
+    }
+    const file = env.PLATFORM_OPS_AUDIT_FILE;
+    expect(readFileSync(`${file}.key`, 'utf8').trim().length).toBeGreaterThan(20);
+    const ok = await runBin(['verify-audit', file], {});
+    expect(ok).toMatchObject({ code: 0 });
+    expect(ok.stdout).toContain('3 events');
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    writeFileSync(
+      file,
+      `${[lines[0], lines[1]!.replace('payments-gateway', 'checkout-apix'), lines[2]].join('\n')}\n`,
+    );
+    const edited = await runBin(['verify-audit', file], {});
+    expect(edited.code).toBe(1);
+    expect(edited.stdout).toContain('event 2');
+    writeFileSync(file, `${[lines[0], lines[2]].join('\n')}\n`);
+    expect((await runBin(['verify-audit', file], {})).stdout).toContain('event 2');
+  });
+
+  it('records the fields a reviewer needs, with secrets redacted', async () => {
+    const env = h.env({ PLATFORM_OPS_SCOPES: ALL_SCOPES });
+    const c = await connectV2({ bin: BIN, env, approval: 'decline' });
+    try {
+      await c.client.callTool({
+        name: 'list_recent_deploys',
+        arguments: { service: 'checkout-api', limit: 2 },
+      });
+      await c.client.callTool({
+        name: 'rollback_deploy',
+        arguments: {
+          service: 'checkout-api',
+          environment: 'staging',
+          reason: 'contact ops@example.com or +1 415 555 0100',
+        },
+      });
+    } finally {
+      await c.close();
+    }
+    const [list, rollback] = readAudit(env.PLATFORM_OPS_AUDIT_FILE).filter(
+      (r) => r.decision !== 'approval_requested',
+    );
+    expect(list).toMatchObject({
+      event: 'call',
+      server: 'platform-ops',
+      principal: { id: 'local-operator', kind: 'local' },
+      kind: 'tool',
+      name: 'list_recent_deploys',
+      args: { service: 'checkout-api', limit: 2 },
+      decision: 'allowed',
+      outcome: 'ok',
+      upstreamStatus: 200,
+      upstreamCalls: 1,
+    });
+    for (const field of ['time', 'seq', 'callId', 'requestId', 'argsDigest', 'durationMs', 'mac'])
+      expect(list).toHaveProperty(field);
+    expect(rollback).toMatchObject({
+      name: 'rollback_deploy',
+      decision: 'declined',
+      errorCode: 'APPROVAL_DECLINED',
+    });
+    const text = JSON.stringify(rollback);
+    expect(text).not.toContain('ops@example.com');
+    expect(text).not.toContain('555 0100');
+  });
+
+  it('refuses a side effect when the audit trail cannot be written', async () => {
+    await h.control.clearRequests();
+    const env = h.env({
+      PLATFORM_OPS_SCOPES: ALL_SCOPES,
+      PLATFORM_OPS_AUDIT_FILE: '/dev/full',
+      PLATFORM_OPS_AUDIT_KEY: 'a-test-audit-key-0123456789',
+    });
+    const c = await connectV2({ bin: BIN, env, approval: 'accept' });
+    try {
+      const result = await c.client.callTool({
+        name: 'rollback_deploy',
+        arguments: { service: 'checkout-api', environment: 'staging', reason: 'audit must block this' },
+      });
+      expect(errorOf(result)?.code).toBe('AUDIT_UNAVAILABLE');
+      expect((await h.control.requests()).filter((r) => r.method === 'POST')).toHaveLength(0);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+describe('secrets', () => {
+  it('never shows the upstream token in stdout, stderr, audit or results', async () => {
+    expect(h.sandbox.tokens['platform-ops']).toBe(CANARY);
+    const env = h.env({ PLATFORM_OPS_SCOPES: ALL_SCOPES, PLATFORM_OPS_LOG_LEVEL: 'trace' });
+    const peerOutput: string[] = [];
+    const c = await connectV2({ bin: BIN, env, approval: 'accept' });
+    try {
+      await h.control.setFaults([
+        { path: '/platform/v1/services/payments-gateway/health', status: 500, times: 3 },
+      ]);
+      const calls = [
+        { name: 'get_service_health', arguments: { service: 'checkout-api' } },
+        { name: 'get_service_health', arguments: { service: 'payments-gateway' } },
+        { name: 'get_deploy_context', arguments: { service: 'checkout-api' } },
+        {
+          name: 'rollback_deploy',
+          arguments: {
+            service: 'checkout-api',
+            environment: 'staging',
+            reason: `token ${CANARY} pasted by mistake`,
+          },
+        },
+        { name: 'search_runbooks', arguments: { query: CANARY } },
+      ];
+      for (const call of calls) peerOutput.push(JSON.stringify(await c.client.callTool(call)));
+    } finally {
+      await h.control.clearFaults();
+      await c.close();
+    }
+    expect(peerOutput.join('\n')).not.toContain(CANARY);
+    expect(c.stderr()).not.toContain(CANARY);
+    expect(c.stderr().length).toBeGreaterThan(0);
+    const audit = readFileSync(env.PLATFORM_OPS_AUDIT_FILE, 'utf8');
+    expect(audit).not.toContain(CANARY);
+    expect(audit).toContain('[REDACTED]');
+  });
+});

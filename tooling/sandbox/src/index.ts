@@ -1,0 +1,4 @@
+export { type SandboxControl, sandboxControl } from './control.ts';
+export type { FaultBody, FaultRule } from './faults.ts';
+export type { Domain, RequestRecord, Sandbox, SandboxOptions, SandboxTokens } from './server.ts';
+export { startSandbox } from './server.ts';
