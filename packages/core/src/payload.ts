@@ -57,7 +57,7 @@ export function sliceText(text: string, budgetBytes: number, cursor?: string): T
     else hi = mid - 1;
   }
   let end = lo;
-  const lineBreak = rest.lastIndexOf('\n', end);
+  const lineBreak = rest.lastIndexOf('\n', end - 1);
   if (lineBreak > end * 0.8) end = lineBreak + 1;
   // Never split a surrogate pair.
   const code = rest.charCodeAt(end - 1);

@@ -224,3 +224,4 @@ export async function eventually<T>(fn: () => T | undefined, timeoutMs = 5_000):
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+export { REGISTRY_BUDGETS, registryProblems } from './registry.ts';

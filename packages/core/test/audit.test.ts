@@ -1,0 +1,51 @@
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AuditLog, redactArgs, verifyAuditFile } from '../src/audit.ts';
+
+const record = (name: string) => ({
+  event: 'call' as const,
+  principal: { id: 'p', kind: 'local' },
+  kind: 'tool' as const,
+  name,
+  callId: 'c',
+  requestId: 'r',
+  decision: 'allowed' as const,
+  outcome: 'ok' as const,
+});
+
+describe('audit log', () => {
+  it('creates an owner-only key beside the file and continues the chain across restarts', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'audit-'));
+    const file = join(dir, 'audit.jsonl');
+    const first = new AuditLog({ server: 's', file });
+    first.write(record('a'));
+    first.close();
+    expect(statSync(`${file}.key`).mode & 0o777).toBe(0o600);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const second = new AuditLog({ server: 's', file });
+    second.write(record('b'));
+    second.close();
+    expect(second.key).toBe(first.key);
+    expect(verifyAuditFile(file, first.key)).toEqual({ ok: true, events: 2 });
+  });
+
+  it('names the first broken event after reordering', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'audit-'));
+    const file = join(dir, 'audit.jsonl');
+    const log = new AuditLog({ server: 's', file, key: 'k'.repeat(32) });
+    for (const n of ['a', 'b', 'c']) log.write(record(n));
+    log.close();
+    const [a, b, c] = readFileSync(file, 'utf8').trimEnd().split('\n');
+    writeFileSync(file, `${[a, c, b].join('\n')}\n`);
+    expect(verifyAuditFile(file, 'k'.repeat(32))).toMatchObject({ ok: false, brokenAt: 2 });
+    expect(verifyAuditFile(file, 'wrong-key'.repeat(4))).toMatchObject({ ok: false, brokenAt: 1 });
+  });
+
+  it('redacts secrets and sensitive fields, masks personal data, bounds long values', () => {
+    const out = redactArgs({ token: 't', nested: { Authorization: 'Bearer x' }, note: 'mail a@b.example', reason: 'why', long: 'y'.repeat(2000) }, ['reason']);
+    expect(out).toMatchObject({ token: '[REDACTED]', nested: { Authorization: '[REDACTED]' }, note: 'mail a***@b.example', reason: '[REDACTED]' });
+    expect(String((out as { long: string }).long).length).toBeLessThan(600);
+  });
+});
