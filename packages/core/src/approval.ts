@@ -40,10 +40,12 @@ const ApprovalForm = z.object({
 /** Remembers approvals already spent on this replica, bounded in size and time. */
 class SpentApprovals {
   private readonly spent = new Map<string, number>();
-  constructor(
-    private readonly ttlMs: number,
-    private readonly max = 10_000,
-  ) {}
+  private readonly ttlMs: number;
+  private readonly max: number;
+  constructor(ttlMs: number, max = 10_000) {
+    this.ttlMs = ttlMs;
+    this.max = max;
+  }
   has(id: string): boolean {
     const until = this.spent.get(id);
     return until !== undefined && until > Date.now();
@@ -109,17 +111,17 @@ function clientSupportsForm(ctx: ServerContext, mcp: McpServer): boolean {
  */
 export class ApprovalGate {
   private readonly spent: SpentApprovals;
-
-  constructor(
-    private readonly options: {
+  private readonly options: {
       server: string;
       mode: ApprovalMode;
       codec: RequestStateCodec<unknown>;
       ttlSeconds: number;
       /** Binds an approval to its arguments; the same on every replica (the state key). */
       bindingKey: string;
-    },
-  ) {
+    };
+
+  constructor(options: ApprovalGate['options']) {
+    this.options = options;
     this.spent = new SpentApprovals(options.ttlSeconds * 1000 * 2);
   }
 

@@ -109,8 +109,10 @@ export class AuditLog {
   private readonly fd: number;
   private prevMac: string;
   private seq = 0;
+  private readonly options: AuditOptions;
 
-  constructor(private readonly options: AuditOptions) {
+  constructor(options: AuditOptions) {
+    this.options = options;
     this.key = resolveAuditKey(options);
     this.fd = options.file ? openSync(options.file, 'a', 0o600) : 2;
     this.prevMac = options.file ? lastMac(options.file) : GENESIS;

@@ -52,3 +52,4 @@ export {
 export { containsHidden, stripHidden } from './text.ts';
 export { fenceUntrusted, UntrustedText, untrusted } from './untrusted.ts';
 export { apiPath, type Query, Upstream, type UpstreamCallOptions } from './upstream.ts';
+export { GENERATED_END, GENERATED_START, renderServerTables, withGeneratedTables } from './docs.ts';

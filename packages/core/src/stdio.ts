@@ -95,10 +95,10 @@ export class GuardedStdioTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: Transport['onmessage'];
 
-  constructor(
-    stdout: Writable,
-    private readonly observer: InboundObserver,
-  ) {
+  private readonly observer: InboundObserver;
+
+  constructor(stdout: Writable, observer: InboundObserver) {
+    this.observer = observer;
     const input = process.stdin.pipe(
       jsonLines((reason) => {
         this.observer.onGarbage(new Error(reason === 'parse' ? 'unparsable line' : 'line too long'));

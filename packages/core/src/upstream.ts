@@ -91,8 +91,10 @@ const STATE_NAMES: Record<CircuitState, CircuitStateName> = {
 export class Upstream {
   private readonly http: KyInstance;
   private readonly breaker;
+  private readonly settings: UpstreamSettings;
 
-  constructor(private readonly settings: UpstreamSettings) {
+  constructor(settings: UpstreamSettings) {
+    this.settings = settings;
     this.http = ky.create({
       baseUrl: settings.baseUrl.endsWith('/') ? settings.baseUrl : `${settings.baseUrl}/`,
       timeout: settings.timeoutMs,

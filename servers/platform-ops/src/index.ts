@@ -30,3 +30,5 @@ export const platformOps = defineServer<PlatformOps, typeof env>({
   resources,
   prompts,
 });
+
+export default platformOps;

@@ -102,7 +102,10 @@ export const Rollback = z.object({
 });
 
 export class PlatformOpsApi {
-  constructor(private readonly http: Upstream) {}
+  private readonly http: Upstream;
+  constructor(http: Upstream) {
+    this.http = http;
+  }
 
   listServices(query: { prefix?: string; limit?: number; cursor?: string }, call: UpstreamCallOptions) {
     return this.http.get('/platform/v1/services', page(ServiceSummary), { ...call, query });

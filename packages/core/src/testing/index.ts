@@ -225,3 +225,4 @@ export async function eventually<T>(fn: () => T | undefined, timeoutMs = 5_000):
   }
 }
 export { REGISTRY_BUDGETS, registryProblems } from './registry.ts';
+export { captureSurface, type Surface, surfaceAgainstSnapshot } from './surface.ts';

@@ -1,0 +1,48 @@
+import type { Client } from '@modelcontextprotocol/client';
+
+/**
+ * A server's public capability surface as a client sees it: tools with their
+ * schemas and annotations, resources, templates, prompts. Committed per server
+ * (surface.json) so any change to it shows up in review and needs a changeset.
+ */
+export async function captureSurface(client: Client) {
+  const { tools } = await client.listTools();
+  const { resources } = await client.listResources();
+  const { resourceTemplates } = await client.listResourceTemplates();
+  const { prompts } = await client.listPrompts();
+  const byName = <T extends { name: string }>(items: T[]) => [...items].sort((a, b) => a.name.localeCompare(b.name));
+  return {
+    tools: byName(tools).map((t) => ({
+      name: t.name,
+      title: t.title,
+      description: t.description,
+      annotations: t.annotations,
+      inputSchema: t.inputSchema,
+      outputSchema: t.outputSchema,
+    })),
+    // Concrete resources listed from templates depend on upstream data; only their count class matters.
+    resources: byName(resources.filter((r) => !resourceTemplates.some((t) => r.uri.startsWith(t.uriTemplate.split('{')[0]!)))).map((r) => ({
+      name: r.name,
+      uri: r.uri,
+      title: r.title,
+      description: r.description,
+      mimeType: r.mimeType,
+    })),
+    resourceTemplates: byName(resourceTemplates).map((t) => ({ name: t.name, uriTemplate: t.uriTemplate, title: t.title, description: t.description, mimeType: t.mimeType })),
+    prompts: byName(prompts).map((p) => ({ name: p.name, title: p.title, description: p.description, arguments: p.arguments })),
+  };
+}
+export type Surface = Awaited<ReturnType<typeof captureSurface>>;
+
+/**
+ * Compares the live surface with the committed snapshot file. With
+ * UPDATE_SURFACE=1 in the environment it rewrites the snapshot instead
+ * (review the diff and add a changeset: see CONTRIBUTING.md).
+ */
+export async function surfaceAgainstSnapshot(client: Client, file: string): Promise<{ actual: Surface; committed: Surface | undefined }> {
+  const { existsSync, readFileSync, writeFileSync } = await import('node:fs');
+  const actual = JSON.parse(JSON.stringify(await captureSurface(client))) as Surface;
+  if (process.env.UPDATE_SURFACE === '1') writeFileSync(file, `${JSON.stringify(actual, null, 2)}\n`);
+  const committed = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Surface) : undefined;
+  return { actual, committed };
+}
