@@ -6,11 +6,15 @@ import type { Client } from '@modelcontextprotocol/client';
  * (surface.json) so any change to it shows up in review and needs a changeset.
  */
 export async function captureSurface(client: Client) {
-  const { tools } = await client.listTools();
-  const { resources } = await client.listResources();
-  const { resourceTemplates } = await client.listResourceTemplates();
-  const { prompts } = await client.listPrompts();
-  const byName = <T extends { name: string }>(items: T[]) => [...items].sort((a, b) => a.name.localeCompare(b.name));
+  const capabilities = client.getServerCapabilities() ?? {};
+  const { tools } = capabilities.tools ? await client.listTools() : { tools: [] };
+  const { resources } = capabilities.resources ? await client.listResources() : { resources: [] };
+  const { resourceTemplates } = capabilities.resources
+    ? await client.listResourceTemplates()
+    : { resourceTemplates: [] };
+  const { prompts } = capabilities.prompts ? await client.listPrompts() : { prompts: [] };
+  const byName = <T extends { name: string }>(items: T[]) =>
+    [...items].sort((a, b) => a.name.localeCompare(b.name));
   return {
     tools: byName(tools).map((t) => ({
       name: t.name,
@@ -21,15 +25,28 @@ export async function captureSurface(client: Client) {
       outputSchema: t.outputSchema,
     })),
     // Concrete resources listed from templates depend on upstream data; only their count class matters.
-    resources: byName(resources.filter((r) => !resourceTemplates.some((t) => r.uri.startsWith(t.uriTemplate.split('{')[0]!)))).map((r) => ({
+    resources: byName(
+      resources.filter((r) => !resourceTemplates.some((t) => r.uri.startsWith(t.uriTemplate.split('{')[0]!))),
+    ).map((r) => ({
       name: r.name,
       uri: r.uri,
       title: r.title,
       description: r.description,
       mimeType: r.mimeType,
     })),
-    resourceTemplates: byName(resourceTemplates).map((t) => ({ name: t.name, uriTemplate: t.uriTemplate, title: t.title, description: t.description, mimeType: t.mimeType })),
-    prompts: byName(prompts).map((p) => ({ name: p.name, title: p.title, description: p.description, arguments: p.arguments })),
+    resourceTemplates: byName(resourceTemplates).map((t) => ({
+      name: t.name,
+      uriTemplate: t.uriTemplate,
+      title: t.title,
+      description: t.description,
+      mimeType: t.mimeType,
+    })),
+    prompts: byName(prompts).map((p) => ({
+      name: p.name,
+      title: p.title,
+      description: p.description,
+      arguments: p.arguments,
+    })),
   };
 }
 export type Surface = Awaited<ReturnType<typeof captureSurface>>;
@@ -39,7 +56,10 @@ export type Surface = Awaited<ReturnType<typeof captureSurface>>;
  * UPDATE_SURFACE=1 in the environment it rewrites the snapshot instead
  * (review the diff and add a changeset: see CONTRIBUTING.md).
  */
-export async function surfaceAgainstSnapshot(client: Client, file: string): Promise<{ actual: Surface; committed: Surface | undefined }> {
+export async function surfaceAgainstSnapshot(
+  client: Client,
+  file: string,
+): Promise<{ actual: Surface; committed: Surface | undefined }> {
   const { existsSync, readFileSync, writeFileSync } = await import('node:fs');
   const actual = JSON.parse(JSON.stringify(await captureSurface(client))) as Surface;
   if (process.env.UPDATE_SURFACE === '1') writeFileSync(file, `${JSON.stringify(actual, null, 2)}\n`);
