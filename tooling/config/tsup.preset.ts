@@ -1,4 +1,23 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Options } from 'tsup';
+
+/**
+ * Core is inlined into each binary, so each server must declare core's
+ * runtime dependencies itself (tsup would otherwise bundle them, and some,
+ * being CommonJS, break when bundled). Fails the build naming what is missing.
+ */
+function assertCoreDependencies(): void {
+  const read = (path: string) =>
+    JSON.parse(readFileSync(path, 'utf8')) as { name: string; dependencies?: Record<string, string> };
+  const server = read(resolve(process.cwd(), 'package.json'));
+  const core = read(resolve(import.meta.dirname, '../../packages/core/package.json'));
+  const missing = Object.keys(core.dependencies ?? {}).filter((dep) => !(dep in (server.dependencies ?? {})));
+  if (missing.length > 0)
+    throw new Error(
+      `${server.name} must list core's runtime dependencies: ${missing.join(', ')} (use "catalog:")`,
+    );
+}
 
 /**
  * The one build recipe for Gatehouse binaries: ESM for Node 22+, source maps,
@@ -7,6 +26,7 @@ import type { Options } from 'tsup';
  * third-party dependencies stay external and are installed from the registry.
  */
 export function binaryPreset(entry: Record<string, string>, overrides: Options = {}): Options {
+  if (process.cwd().includes('/servers/')) assertCoreDependencies();
   return {
     entry,
     format: ['esm'],

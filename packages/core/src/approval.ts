@@ -112,13 +112,13 @@ function clientSupportsForm(ctx: ServerContext, mcp: McpServer): boolean {
 export class ApprovalGate {
   private readonly spent: SpentApprovals;
   private readonly options: {
-      server: string;
-      mode: ApprovalMode;
-      codec: RequestStateCodec<unknown>;
-      ttlSeconds: number;
-      /** Binds an approval to its arguments; the same on every replica (the state key). */
-      bindingKey: string;
-    };
+    server: string;
+    mode: ApprovalMode;
+    codec: RequestStateCodec<unknown>;
+    ttlSeconds: number;
+    /** Binds an approval to its arguments; the same on every replica (the state key). */
+    bindingKey: string;
+  };
 
   constructor(options: ApprovalGate['options']) {
     this.options = options;

@@ -26,8 +26,10 @@ export function commonEnvSchema(prefix: string, server: string, upstream: 'requi
   const url = z.url({ protocol: /^https?$/ }).describe(`Base URL of the ${server} upstream API`);
   const token = z.string().min(1).describe(`Bearer token this server uses for the ${server} upstream API`);
   return z.object({
-    [`${prefix}_API_URL`]: upstream === 'required' ? url : url.optional(),
-    [`${prefix}_API_TOKEN`]: upstream === 'required' ? token : token.optional(),
+    // zod keeps a description only on the outermost schema, so describe after optional().
+    [`${prefix}_API_URL`]: upstream === 'required' ? url : url.optional().describe(url.description ?? ''),
+    [`${prefix}_API_TOKEN`]:
+      upstream === 'required' ? token : token.optional().describe(token.description ?? ''),
     [`${prefix}_SCOPES`]: list
       .default([`${server}:read`])
       .describe('Comma-separated scopes granted to the local operator'),

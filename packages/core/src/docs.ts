@@ -6,7 +6,10 @@ import { type AnyServerDefinition, needsApproval } from './server.ts';
 const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
 function argumentsOf(tool: AnyTool): string {
-  const schema = jsonSchemaOf(tool.input, 'input') as { properties?: Record<string, unknown>; required?: string[] };
+  const schema = jsonSchemaOf(tool.input, 'input') as {
+    properties?: Record<string, unknown>;
+    required?: string[];
+  };
   const required = new Set(schema.required ?? []);
   return Object.keys(schema.properties ?? {})
     .map((name) => (required.has(name) ? `\`${name}\`` : `\`${name}?\``))
@@ -32,17 +35,31 @@ export function renderServerTables(definition: AnyServerDefinition): string {
   const resources = (definition.resources ?? []) as AnyResource[];
   if (resources.length) {
     lines.push('', '### Resources', '', '| URI | what it is | scope |', '| --- | --- | --- |');
-    for (const r of resources) lines.push(`| \`${r.kind === 'static' ? r.uri : r.uriTemplate}\` | ${cell(r.description)} | \`${r.scope}\` |`);
+    for (const r of resources)
+      lines.push(
+        `| \`${r.kind === 'static' ? r.uri : r.uriTemplate}\` | ${cell(r.description)} | \`${r.scope}\` |`,
+      );
   }
   const prompts = (definition.prompts ?? []) as AnyPrompt[];
   if (prompts.length) {
     lines.push('', '### Prompts', '', '| prompt | what it does | arguments |', '| --- | --- | --- |');
-    for (const p of prompts) lines.push(`| \`${p.name}\` | ${cell(p.description)} | ${Object.keys(p.args.shape).map((a) => `\`${a}\``).join(', ')} |`);
+    for (const p of prompts)
+      lines.push(
+        `| \`${p.name}\` | ${cell(p.description)} | ${Object.keys(p.args.shape)
+          .map((a) => `\`${a}\``)
+          .join(', ')} |`,
+      );
   }
   lines.push('', '### Scopes', '', '| scope | grants |', '| --- | --- |');
-  for (const [scope, text] of Object.entries(definition.scopes)) lines.push(`| \`${scope}\` | ${cell(text)} |`);
+  for (const [scope, text] of Object.entries(definition.scopes))
+    lines.push(`| \`${scope}\` | ${cell(text)} |`);
   lines.push('', '### Environment', '', '| variable | required | meaning |', '| --- | --- | --- |');
-  for (const e of envTable({ prefix: definition.envPrefix, server: definition.name, upstream: definition.upstream, extra: definition.env })) {
+  for (const e of envTable({
+    prefix: definition.envPrefix,
+    server: definition.name,
+    upstream: definition.upstream,
+    extra: definition.env,
+  })) {
     lines.push(`| \`${e.name}\` | ${e.required ? 'yes' : ''} | ${cell(e.description)} |`);
   }
   lines.push('', 'Every variable may also be given as `<NAME>_FILE`, the path of a file holding the value.');
@@ -56,6 +73,7 @@ export const GENERATED_END = '<!-- generated:capabilities:end -->';
 export function withGeneratedTables(readme: string, definition: AnyServerDefinition): string {
   const start = readme.indexOf(GENERATED_START);
   const end = readme.indexOf(GENERATED_END);
-  if (start === -1 || end === -1 || end < start) throw new Error('README lacks the generated-capabilities markers');
+  if (start === -1 || end === -1 || end < start)
+    throw new Error('README lacks the generated-capabilities markers');
   return `${readme.slice(0, start + GENERATED_START.length)}\n${renderServerTables(definition)}\n${readme.slice(end)}`;
 }

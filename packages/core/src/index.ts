@@ -19,6 +19,7 @@ export {
   type ToolContext,
   type ToolDefinition,
 } from './define.ts';
+export { GENERATED_END, GENERATED_START, renderServerTables, withGeneratedTables } from './docs.ts';
 export {
   denied,
   ErrorCode,
@@ -52,4 +53,3 @@ export {
 export { containsHidden, stripHidden } from './text.ts';
 export { fenceUntrusted, UntrustedText, untrusted } from './untrusted.ts';
 export { apiPath, type Query, Upstream, type UpstreamCallOptions } from './upstream.ts';
-export { GENERATED_END, GENERATED_START, renderServerTables, withGeneratedTables } from './docs.ts';

@@ -50,7 +50,7 @@ export function usage(definition: AnyServerDefinition): string {
 }
 
 function fail(definition: AnyServerDefinition, message: string): never {
-  process.stderr.write(`${definition.bin}: ${message}\nRun '${definition.bin} --help' for usage.\n`);
+  process.stderr.write(`${definition.bin}: ${message} (see ${definition.bin} --help)\n`);
   process.exit(2);
 }
 
@@ -163,7 +163,14 @@ export async function runServer(
     if (error instanceof ConfigError) fail(definition, error.message);
     throw error;
   }
-  const runtime = await createRuntime(definition, config, { readOnly: values['read-only'] });
+  let runtime: Runtime;
+  try {
+    runtime = await createRuntime(definition, config, { readOnly: values['read-only'] });
+  } catch (error) {
+    // A server's own start-up checks (createDeps) report configuration problems the same way.
+    if (error instanceof ConfigError) fail(definition, error.message);
+    throw error;
+  }
   process.on('unhandledRejection', (reason) => runtime.log.error({ err: reason }, 'unhandled rejection'));
   const principal = localOperator(config.scopes);
 
@@ -181,14 +188,21 @@ export async function runServer(
     process.exit(0);
   }
   if (values.transport === 'http') {
-    const { serveHttp } = await import('./http.ts');
-    await serveHttp(runtime, {
-      host: values.host ?? '127.0.0.1',
-      port: Number(values.port ?? 0),
-      noAuth: values['no-auth'],
-      principal,
-      fail: (message) => fail(definition, message),
-    });
+    const { loadHttpSettings, serveHttp, startupProblem } = await import('./http/index.ts');
+    let settings: ReturnType<typeof loadHttpSettings>;
+    try {
+      settings = loadHttpSettings(definition.envPrefix, env, {
+        host: values.host,
+        port: values.port,
+        noAuth: values['no-auth'],
+      });
+    } catch (error) {
+      if (error instanceof ConfigError) fail(definition, error.message);
+      throw error;
+    }
+    const problem = startupProblem(settings);
+    if (problem) fail(definition, problem);
+    await serveHttp(runtime, { settings, principal });
     return;
   }
   fail(definition, `--transport must be stdio or http, not ${JSON.stringify(values.transport)}`);

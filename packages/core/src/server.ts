@@ -312,7 +312,9 @@ async function runTool(
       );
     }
 
-    let idempotencyKey: string | undefined;
+    // Every side effect carries a key so a retried upstream request cannot act twice:
+    // the approval id when a human approved it, this call's id otherwise.
+    let idempotencyKey: string | undefined = tool.effect === 'read' ? undefined : callId;
     if (needsApproval(tool)) {
       phase = 'approve';
       const result = await runtime.approval.check({
@@ -580,7 +582,23 @@ export function visibleToolNames(runtime: Runtime, principal: Principal): Set<st
  * request). Only what the principal may use is registered, so hidden tools
  * are indistinguishable from tools that do not exist.
  */
-export function buildMcpServer(runtime: Runtime, principal: Principal): McpServer {
+export interface BuildOptions {
+  /**
+   * HTTP with authentication: a call to a tool the principal lacks a scope for
+   * is answered 403 insufficient_scope naming the scope (OAuth step-up)
+   * instead of the unknown-tool answer. The tool stays unlisted; tools hidden
+   * by policy (read-only, allow/deny lists) still do not exist.
+   */
+  scopeChallenges?: boolean;
+  /** Observes each scope challenge (for the audit trail). */
+  onScopeChallenge?: (tool: string, scopes: string[], args: unknown) => void;
+}
+
+export function buildMcpServer(
+  runtime: Runtime,
+  principal: Principal,
+  options: BuildOptions = {},
+): McpServer {
   const { definition } = runtime;
   const mcp = new McpServer(
     { name: definition.name, title: definition.title, version: definition.version },
@@ -646,7 +664,11 @@ export function buildMcpServer(runtime: Runtime, principal: Principal): McpServe
         ? async () => ({
             resources: (
               await list(readContext(runtime, principal, AbortSignal.timeout(runtime.config.deadlineMs)))
-            ).map((r) => ({ ...r, mimeType: resource.mimeType })),
+            ).map((r) => ({
+              ...r,
+              mimeType: resource.mimeType,
+              _meta: { 'dev.gatehouse/template': resource.name },
+            })),
           })
         : undefined,
       complete,
@@ -717,6 +739,46 @@ export function buildMcpServer(runtime: Runtime, principal: Principal): McpServe
       },
     );
   }
+  if (options.scopeChallenges) installScopeChallenges(runtime, principal, mcp, options.onScopeChallenge);
   forwardChanges(runtime, mcp);
   return mcp;
+}
+
+/** Step-up over HTTP: required-but-missing scopes become a 403 insufficient_scope before any handler runs. */
+function installScopeChallenges(
+  runtime: Runtime,
+  principal: Principal,
+  mcp: McpServer,
+  observe: BuildOptions['onScopeChallenge'],
+): void {
+  const fallback = mcp.resolveScopeChallenge;
+  mcp.resolveScopeChallenge = (context) => {
+    const { request } = context;
+    const params = request.params as { name?: unknown; arguments?: unknown } | undefined;
+    if (request.method !== 'tools/call' || typeof params?.name !== 'string') return fallback(context);
+    const prepared = runtime.tools.get(params.name);
+    if (!prepared) return fallback(context);
+    const visibility = toolVisibility(prepared.tool, principal, runtime.policy);
+    if (!visibility.visible && visibility.reason !== 'scope') return fallback(context);
+    let extra: string[] = [];
+    const parsed = prepared.input.safeParse(params.arguments ?? {});
+    if (parsed.success) {
+      try {
+        extra = prepared.tool.extraScopes?.(parsed.data as never) ?? [];
+      } catch {
+        extra = [];
+      }
+    }
+    const missing = missingScopes(principal, [prepared.tool.scope, ...extra]);
+    if (missing.length === 0) return fallback(context);
+    observe?.(prepared.tool.name, missing, params.arguments);
+    return {
+      // The complete set to ask for: what the caller holds plus what is missing (scope-token grammar only).
+      scopes: [
+        ...[...principal.scopes].filter((scope) => /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(scope)),
+        ...missing,
+      ] as [string, ...string[]],
+      errorDescription: `${prepared.tool.name} requires the scope ${missing.join(' ')}`,
+    };
+  };
 }

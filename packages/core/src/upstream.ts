@@ -11,7 +11,7 @@ export interface UpstreamCallOptions {
   readonly signal: AbortSignal;
   /** Sent as X-Request-Id and written to the audit record, to join both sides. */
   readonly requestId: string;
-  /** Set only for approved side effects: the approval id, sent as Idempotency-Key. */
+  /** Set for side effects (the approval id, or the call id): sent as Idempotency-Key, it also makes the request retryable. */
   readonly idempotencyKey?: string | undefined;
   /** Told the final status of each upstream exchange (for audit and metrics). */
   readonly onUpstream?: ((info: { status: number | undefined; ms: number }) => void) | undefined;

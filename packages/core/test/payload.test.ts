@@ -4,11 +4,18 @@ import { decodeCursor, encodeCursor, sliceText, TRUNCATION_MARKER } from '../src
 
 describe('sliceText', () => {
   it('returns short text whole', () => {
-    expect(sliceText('hello', 100)).toEqual({ text: 'hello', truncated: false, nextCursor: null, totalBytes: 5 });
+    expect(sliceText('hello', 100)).toEqual({
+      text: 'hello',
+      truncated: false,
+      nextCursor: null,
+      totalBytes: 5,
+    });
   });
 
   it('reassembles a long multi-byte text exactly from its parts, each within budget', () => {
-    const text = Array.from({ length: 400 }, (_, i) => `line ${i}: ünïcødé 😀 ${'x'.repeat(i % 37)}`).join('\n');
+    const text = Array.from({ length: 400 }, (_, i) => `line ${i}: ünïcødé 😀 ${'x'.repeat(i % 37)}`).join(
+      '\n',
+    );
     let cursor: string | undefined;
     let rebuilt = '';
     for (let i = 0; i < 1000; i++) {

@@ -10,11 +10,23 @@ import { apiPath, Upstream } from '../src/upstream.ts';
 let server: Server;
 let base: string;
 let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end();
-const seen: Array<{ method: string; url: string; auth: string | undefined; key: string | undefined; requestId: string | undefined }> = [];
+const seen: Array<{
+  method: string;
+  url: string;
+  auth: string | undefined;
+  key: string | undefined;
+  requestId: string | undefined;
+}> = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    seen.push({ method: req.method!, url: req.url!, auth: req.headers.authorization, key: req.headers['idempotency-key'] as string | undefined, requestId: req.headers['x-request-id'] as string | undefined });
+    seen.push({
+      method: req.method!,
+      url: req.url!,
+      auth: req.headers.authorization,
+      key: req.headers['idempotency-key'] as string | undefined,
+      requestId: req.headers['x-request-id'] as string | undefined,
+    });
     handler(req, res);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -42,7 +54,11 @@ const json = (status: number, body: unknown) => (_req: IncomingMessage, res: Ser
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
 };
-const code = async (p: Promise<unknown>) => p.then(() => 'ok', (e: GatehouseError) => e.code);
+const code = async (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: GatehouseError) => e.code,
+  );
 
 describe('apiPath', () => {
   it('encodes every segment and refuses dot segments', () => {
@@ -56,9 +72,13 @@ describe('Upstream', () => {
   it('sends its own credential and the request id, and validates the body', async () => {
     seen.length = 0;
     handler = json(200, { ok: true });
-    await expect(client().get('/thing', z.object({ ok: z.boolean() }), call())).resolves.toEqual({ ok: true });
+    await expect(client().get('/thing', z.object({ ok: z.boolean() }), call())).resolves.toEqual({
+      ok: true,
+    });
     expect(seen[0]).toMatchObject({ auth: 'Bearer server-own-token', requestId: 'req-1' });
-    expect(await code(client().get('/thing', z.object({ other: z.string() }), call()))).toBe('UPSTREAM_BAD_RESPONSE');
+    expect(await code(client().get('/thing', z.object({ other: z.string() }), call()))).toBe(
+      'UPSTREAM_BAD_RESPONSE',
+    );
   });
 
   it('never retries a POST without an idempotency key, and retries one with a key', async () => {
@@ -67,7 +87,9 @@ describe('Upstream', () => {
     expect(await code(client().post('/effect', {}, z.object({}), call()))).toBe('UPSTREAM_UNAVAILABLE');
     expect(seen).toHaveLength(1);
     seen.length = 0;
-    expect(await code(client().post('/effect', {}, z.object({}), { ...call(), idempotencyKey: 'k1' }))).toBe('UPSTREAM_UNAVAILABLE');
+    expect(await code(client().post('/effect', {}, z.object({}), { ...call(), idempotencyKey: 'k1' }))).toBe(
+      'UPSTREAM_UNAVAILABLE',
+    );
     expect(seen).toHaveLength(3);
     expect(new Set(seen.map((s) => s.key))).toEqual(new Set(['k1']));
   });
@@ -100,7 +122,10 @@ describe('Upstream', () => {
   it('stops at once when the caller cancels', async () => {
     handler = () => undefined; // never answers
     const controller = new AbortController();
-    const pending = client({ timeoutMs: 5_000, deadlineMs: 10_000 }).get('/hang', z.any(), { signal: controller.signal, requestId: 'r' });
+    const pending = client({ timeoutMs: 5_000, deadlineMs: 10_000 }).get('/hang', z.any(), {
+      signal: controller.signal,
+      requestId: 'r',
+    });
     setTimeout(() => controller.abort(), 50);
     const started = Date.now();
     expect(await code(pending)).toBe('CANCELLED');

@@ -20,7 +20,10 @@ it('keeps the README tables in step with the definitions (pnpm generate)', () =>
 it('matches the committed capability surface (UPDATE_SURFACE=1 pnpm test to accept a change)', async () => {
   const c = await connectV2({ bin: BIN, env: h.env({ PLATFORM_OPS_SCOPES: ALL_SCOPES }) });
   try {
-    const { actual, committed } = await surfaceAgainstSnapshot(c.client, resolve(import.meta.dirname, '../surface.json'));
+    const { actual, committed } = await surfaceAgainstSnapshot(
+      c.client,
+      resolve(import.meta.dirname, '../surface.json'),
+    );
     expect(committed, 'surface.json is missing: run UPDATE_SURFACE=1 pnpm test').toBeDefined();
     expect(actual).toEqual(committed);
   } finally {

@@ -99,7 +99,13 @@ describe('upstream failures become typed errors', () => {
   ] as const)('rejects a %s body as UPSTREAM_BAD_RESPONSE and keeps serving', async (body, words) => {
     const c = await connectV2({
       bin: BIN,
-      env: h.env({ ...FAST, PLATFORM_OPS_MAX_RESPONSE_BYTES: String(1024 * 1024) }),
+      // No retries and generous timeouts: this checks classification, not timing (20 MB is slow under load).
+      env: h.env({
+        PLATFORM_OPS_RETRIES: '0',
+        PLATFORM_OPS_TIMEOUT_MS: '15000',
+        PLATFORM_OPS_DEADLINE_MS: '20000',
+        PLATFORM_OPS_MAX_RESPONSE_BYTES: String(1024 * 1024),
+      }),
     });
     try {
       await h.control.setFaults([{ path: HEALTH_PATH, body, times: 1 }]);

@@ -6,10 +6,14 @@ import { expect, it } from 'vitest';
 const run = promisify(execFile);
 
 it('pnpm demo runs end to end: reads, a denied write, an approved write, a verified audit trail', async () => {
-  const { stdout } = await run(process.execPath, [resolve(import.meta.dirname, '../src/demo.ts')], { timeout: 60_000 });
+  const { stdout } = await run(process.execPath, [resolve(import.meta.dirname, '../src/demo.ts')], {
+    timeout: 60_000,
+  });
   expect(stdout).toContain('negotiated protocol: 2026-07-28');
   expect(stdout).toMatch(/checkout-api \(production\) is (HEALTHY|DEGRADED|DOWN)/);
-  expect(stdout).toContain('[DENIED] rollback_deploy with these arguments requires the scope platform-ops:prod');
+  expect(stdout).toContain(
+    '[DENIED] rollback_deploy with these arguments requires the scope platform-ops:prod',
+  );
   expect(stdout).toMatch(/Rollback rbk_\w+ started: checkout-api \(staging\)/);
   expect(stdout).toMatch(/verify-audit: ok: 7 events, chain intact/);
   expect(stdout).toContain('"mcpServers"');

@@ -5,7 +5,12 @@ import type { AnyServerDefinition } from '../server.ts';
 import { containsHidden } from '../text.ts';
 
 /** Budgets that keep a server's tools/list small enough for a model's context. */
-export const REGISTRY_BUDGETS = { maxTools: 12, maxDescription: 600, minDescription: 40, maxListBytes: 12_000 } as const;
+export const REGISTRY_BUDGETS = {
+  maxTools: 12,
+  maxDescription: 600,
+  minDescription: 40,
+  maxListBytes: 12_000,
+} as const;
 
 const NAME = /^[a-z][a-z0-9_]{0,63}$/;
 
@@ -24,7 +29,8 @@ export function registryProblems(definition: AnyServerDefinition, toolsDir: stri
       .filter((f) => f.endsWith('.ts') && f !== 'index.ts' && !f.endsWith('.test.ts'))
       .map((f) => f.slice(0, -3)),
   );
-  if (tools.length > REGISTRY_BUDGETS.maxTools) problems.push(`${tools.length} tools exceed the budget of ${REGISTRY_BUDGETS.maxTools}`);
+  if (tools.length > REGISTRY_BUDGETS.maxTools)
+    problems.push(`${tools.length} tools exceed the budget of ${REGISTRY_BUDGETS.maxTools}`);
   const names = new Set<string>();
   let listBytes = 0;
   for (const tool of tools) {
@@ -35,19 +41,37 @@ export function registryProblems(definition: AnyServerDefinition, toolsDir: stri
     const file = tool.name.replaceAll('_', '-');
     if (!files.has(file)) problems.push(`${where}: expected its definition in ${file}.ts`);
     files.delete(file);
-    if (tool.description.length < REGISTRY_BUDGETS.minDescription || tool.description.length > REGISTRY_BUDGETS.maxDescription) {
-      problems.push(`${where}: description length ${tool.description.length} outside ${REGISTRY_BUDGETS.minDescription}-${REGISTRY_BUDGETS.maxDescription}`);
+    if (
+      tool.description.length < REGISTRY_BUDGETS.minDescription ||
+      tool.description.length > REGISTRY_BUDGETS.maxDescription
+    ) {
+      problems.push(
+        `${where}: description length ${tool.description.length} outside ${REGISTRY_BUDGETS.minDescription}-${REGISTRY_BUDGETS.maxDescription}`,
+      );
     }
-    if (containsHidden(tool.description) || containsHidden(tool.title)) problems.push(`${where}: hidden characters in title or description`);
-    if (!(tool.scope in definition.scopes)) problems.push(`${where}: scope ${tool.scope} is not in the server's scope list`);
-    if (tool.effect === 'read' && tool.scope.endsWith(':write')) problems.push(`${where}: a read tool should not need a write scope`);
-    if (tool.effect !== 'read' && tool.scope.endsWith(':read')) problems.push(`${where}: a side-effecting tool must not be granted by a read scope`);
-    if (tool.effect === 'destructive' && tool.approval !== 'human') problems.push(`${where}: destructive tools need human approval`);
+    if (containsHidden(tool.description) || containsHidden(tool.title))
+      problems.push(`${where}: hidden characters in title or description`);
+    if (!(tool.scope in definition.scopes))
+      problems.push(`${where}: scope ${tool.scope} is not in the server's scope list`);
+    if (tool.effect === 'read' && tool.scope.endsWith(':write'))
+      problems.push(`${where}: a read tool should not need a write scope`);
+    if (tool.effect !== 'read' && tool.scope.endsWith(':read'))
+      problems.push(`${where}: a side-effecting tool must not be granted by a read scope`);
+    if (tool.effect === 'destructive' && tool.approval !== 'human')
+      problems.push(`${where}: destructive tools need human approval`);
     const input = jsonSchemaOf(tool.input, 'input');
-    if (input.type !== 'object' || 'anyOf' in input || 'oneOf' in input) problems.push(`${where}: input schema must be a plain object`);
-    listBytes += JSON.stringify({ name: tool.name, title: tool.title, description: tool.description, input, output: jsonSchemaOf(tool.output, 'output') }).length;
+    if (input.type !== 'object' || 'anyOf' in input || 'oneOf' in input)
+      problems.push(`${where}: input schema must be a plain object`);
+    listBytes += JSON.stringify({
+      name: tool.name,
+      title: tool.title,
+      description: tool.description,
+      input,
+      output: jsonSchemaOf(tool.output, 'output'),
+    }).length;
   }
   for (const orphan of files) problems.push(`${orphan}.ts is in the tools folder but not registered`);
-  if (listBytes > REGISTRY_BUDGETS.maxListBytes) problems.push(`tools/list is ~${listBytes} bytes, over the ${REGISTRY_BUDGETS.maxListBytes}-byte budget`);
+  if (listBytes > REGISTRY_BUDGETS.maxListBytes)
+    problems.push(`tools/list is ~${listBytes} bytes, over the ${REGISTRY_BUDGETS.maxListBytes}-byte budget`);
   return problems;
 }

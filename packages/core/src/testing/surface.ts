@@ -24,16 +24,16 @@ export async function captureSurface(client: Client) {
       inputSchema: t.inputSchema,
       outputSchema: t.outputSchema,
     })),
-    // Concrete resources listed from templates depend on upstream data; only their count class matters.
-    resources: byName(
-      resources.filter((r) => !resourceTemplates.some((t) => r.uri.startsWith(t.uriTemplate.split('{')[0]!))),
-    ).map((r) => ({
-      name: r.name,
-      uri: r.uri,
-      title: r.title,
-      description: r.description,
-      mimeType: r.mimeType,
-    })),
+    // Concrete resources listed from templates depend on upstream data and are not part of the surface.
+    resources: byName(resources.filter((r) => r._meta?.['dev.gatehouse/template'] === undefined)).map(
+      (r) => ({
+        name: r.name,
+        uri: r.uri,
+        title: r.title,
+        description: r.description,
+        mimeType: r.mimeType,
+      }),
+    ),
     resourceTemplates: byName(resourceTemplates).map((t) => ({
       name: t.name,
       uriTemplate: t.uriTemplate,

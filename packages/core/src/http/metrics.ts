@@ -1,0 +1,87 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AuditRecord } from '../audit.ts';
+import type { Runtime } from '../server.ts';
+
+const CIRCUIT = { closed: 0, 'half-open': 1, open: 2, isolated: 3 } as const;
+
+/** Prometheus metrics for one process, on its own registry (no global state). */
+export class HttpMetrics {
+  readonly registry = new Registry();
+  readonly requests: Counter<'route' | 'method' | 'status'>;
+  readonly requestSeconds: Histogram<'route'>;
+  readonly toolCalls: Counter<'tool' | 'outcome' | 'code'>;
+  readonly toolSeconds: Histogram<'tool'>;
+  readonly authFailures: Counter<'reason'>;
+  readonly rejected: Counter<'reason'>;
+  readonly inflight: Gauge;
+  readonly sessions: Gauge;
+
+  constructor(runtime: Runtime, sessionCount: () => number) {
+    const registers = [this.registry];
+    this.registry.setDefaultLabels({ server: runtime.definition.name });
+    this.requests = new Counter({
+      name: 'gatehouse_http_requests_total',
+      help: 'HTTP requests by route, method and status',
+      labelNames: ['route', 'method', 'status'],
+      registers,
+    });
+    this.requestSeconds = new Histogram({
+      name: 'gatehouse_http_request_duration_seconds',
+      help: 'HTTP request latency',
+      labelNames: ['route'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.toolCalls = new Counter({
+      name: 'gatehouse_tool_calls_total',
+      help: 'Tool calls by tool, outcome and error code',
+      labelNames: ['tool', 'outcome', 'code'],
+      registers,
+    });
+    this.toolSeconds = new Histogram({
+      name: 'gatehouse_tool_call_duration_seconds',
+      help: 'Tool call latency',
+      labelNames: ['tool'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.authFailures = new Counter({
+      name: 'gatehouse_auth_failures_total',
+      help: 'Refused credentials by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.rejected = new Counter({
+      name: 'gatehouse_http_rejected_total',
+      help: 'Requests refused before reaching MCP (origin, host, rate_limited, concurrency, too_large, …)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.inflight = new Gauge({ name: 'gatehouse_http_inflight', help: 'Requests in flight', registers });
+    this.sessions = new Gauge({
+      name: 'gatehouse_http_sessions',
+      help: 'Open 2025 sessions',
+      registers,
+      collect() {
+        this.set(sessionCount());
+      },
+    });
+    new Gauge({
+      name: 'gatehouse_upstream_circuit_state',
+      help: 'Upstream circuit breaker: 0 closed, 1 half-open, 2 open, 3 isolated',
+      registers,
+      collect() {
+        const state = runtime.upstream?.circuitState;
+        this.set(state ? CIRCUIT[state] : 0);
+      },
+    });
+  }
+
+  /** Tool-call metrics come from the audit trail: one call record per answered request. */
+  observeAudit(record: Omit<AuditRecord, 'server'>): void {
+    if (record.event !== 'call' || record.kind !== 'tool') return;
+    this.toolCalls.inc({ tool: record.name, outcome: record.outcome, code: record.errorCode ?? '' });
+    if (typeof record.durationMs === 'number')
+      this.toolSeconds.observe({ tool: record.name }, record.durationMs / 1000);
+  }
+}

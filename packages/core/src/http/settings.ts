@@ -1,0 +1,181 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError, resolveFileVariables } from '../config.ts';
+
+export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
+
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+const int = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+/** The HTTP-only environment, under the server's prefix (documented in --help). */
+export function httpEnvSchema(prefix: string) {
+  return z.object({
+    [`${prefix}_HTTP_HOST`]: z.string().min(1).optional().describe('HTTP bind address (default 127.0.0.1)'),
+    [`${prefix}_HTTP_PORT`]: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .optional()
+      .describe('HTTP port (0 picks a free one)'),
+    [`${prefix}_PUBLIC_URL`]: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe('Canonical URL of this server (…/mcp): the token audience (RFC 8707)'),
+    [`${prefix}_OAUTH_ISSUER`]: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe('OAuth 2.1 authorization server issuer whose JWT access tokens are accepted'),
+    [`${prefix}_API_KEYS_FILE`]: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('JSON file of static API keys [{name, sha256, scopes}] (hashes only)'),
+    [`${prefix}_ALLOWED_ORIGINS`]: list
+      .default([])
+      .describe('Extra Origin/Host names allowed besides localhost and the public URL host'),
+    [`${prefix}_HTTP_SESSIONS`]: bool.default(false).describe('Sessionful 2025-11-25 Streamable HTTP'),
+    [`${prefix}_SESSION_TTL_SECONDS`]: int(1800, 10, 86_400).describe('Idle lifetime of an HTTP session'),
+    [`${prefix}_RATE_LIMIT_PER_MINUTE`]: int(600, 1, 1_000_000).describe('Requests per principal per minute'),
+    [`${prefix}_MAX_CONCURRENT`]: int(16, 1, 10_000).describe('Concurrent requests per principal'),
+    [`${prefix}_METRICS_TOKEN`]: z
+      .string()
+      .min(16)
+      .optional()
+      .describe('Bearer token required by /metrics (open when unset)'),
+    [`${prefix}_TRUSTED_PROXIES`]: list
+      .default([])
+      .describe('Proxy addresses whose X-Forwarded-* headers are believed'),
+    [`${prefix}_MAX_BODY_BYTES`]: int(1024 * 1024, 1024, 64 * 1024 * 1024).describe(
+      'Largest request body accepted',
+    ),
+    [`${prefix}_SHUTDOWN_TIMEOUT_MS`]: int(10_000, 100, 120_000).describe(
+      'How long shutdown waits for in-flight requests',
+    ),
+  });
+}
+
+export interface ApiKeyEntry {
+  name: string;
+  /** Hex SHA-256 of the key. */
+  sha256: Buffer;
+  scopes: string[];
+}
+
+export interface HttpSettings {
+  prefix: string;
+  host: string;
+  port: number;
+  noAuth: boolean;
+  publicUrl: URL | undefined;
+  issuer: string | undefined;
+  apiKeys: ApiKeyEntry[];
+  allowedOrigins: string[];
+  sessions: boolean;
+  sessionTtlMs: number;
+  ratePerMinute: number;
+  maxConcurrent: number;
+  metricsToken: string | undefined;
+  trustedProxies: string[];
+  maxBodyBytes: number;
+  shutdownTimeoutMs: number;
+}
+
+const ApiKeysFile = z
+  .array(
+    z.strictObject({
+      name: z
+        .string()
+        .regex(/^[A-Za-z0-9_.@-]{1,64}$/)
+        .describe('principal id in audit'),
+      sha256: z.string().regex(/^[0-9a-fA-F]{64}$/),
+      scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/)).max(64),
+    }),
+  )
+  .max(1000);
+
+export function loadApiKeys(file: string, name: string): ApiKeyEntry[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(
+      `${name}: cannot read ${file} as JSON (${(error as NodeJS.ErrnoException).code ?? 'parse error'})`,
+    );
+  }
+  const parsed = ApiKeysFile.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`${name}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'invalid'}`.trim());
+  }
+  return parsed.data.map((k) => ({ name: k.name, sha256: Buffer.from(k.sha256, 'hex'), scopes: k.scopes }));
+}
+
+/** Parses HTTP settings from env and CLI flags (flags win); every problem is one ConfigError line. */
+export function loadHttpSettings(
+  prefix: string,
+  env: NodeJS.ProcessEnv,
+  flags: { host?: string; port?: string; noAuth: boolean },
+): HttpSettings {
+  const schema = httpEnvSchema(prefix);
+  const values = resolveFileVariables(env, Object.keys(schema.shape));
+  const parsed = schema.safeParse(values);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue?.path[0] ?? 'HTTP settings');
+    throw new ConfigError(`${name} is invalid: ${issue?.message ?? 'invalid'}`);
+  }
+  const d = parsed.data as Record<string, unknown>;
+  const v = <T>(name: string) => d[`${prefix}_${name}`] as T;
+  const port = flags.port === undefined ? (v<number | undefined>('HTTP_PORT') ?? 0) : Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError(`--port must be an integer from 0 to 65535, not ${JSON.stringify(flags.port)}`);
+  const keysFile = v<string | undefined>('API_KEYS_FILE');
+  const publicUrl = v<string | undefined>('PUBLIC_URL');
+  return {
+    prefix,
+    host: flags.host ?? v<string | undefined>('HTTP_HOST') ?? '127.0.0.1',
+    port,
+    noAuth: flags.noAuth,
+    publicUrl: publicUrl ? new URL(publicUrl) : undefined,
+    issuer: v<string | undefined>('OAUTH_ISSUER'),
+    apiKeys: keysFile ? loadApiKeys(keysFile, `${prefix}_API_KEYS_FILE`) : [],
+    allowedOrigins: v<string[]>('ALLOWED_ORIGINS'),
+    sessions: v<boolean>('HTTP_SESSIONS'),
+    sessionTtlMs: v<number>('SESSION_TTL_SECONDS') * 1000,
+    ratePerMinute: v<number>('RATE_LIMIT_PER_MINUTE'),
+    maxConcurrent: v<number>('MAX_CONCURRENT'),
+    metricsToken: v<string | undefined>('METRICS_TOKEN'),
+    trustedProxies: v<string[]>('TRUSTED_PROXIES'),
+    maxBodyBytes: v<number>('MAX_BODY_BYTES'),
+    shutdownTimeoutMs: v<number>('SHUTDOWN_TIMEOUT_MS'),
+  };
+}
+
+/**
+ * The start-up rules: without auth only on loopback; with auth a public URL
+ * (the audience) and at least one credential source. Returns the one line to
+ * refuse with, or undefined.
+ */
+export function startupProblem(s: HttpSettings): string | undefined {
+  const p = s.prefix;
+  if (s.noAuth) {
+    if (!LOOPBACK_HOSTS.has(s.host))
+      return `--no-auth needs a loopback bind (127.0.0.1 or ::1), not --host ${s.host}; configure ${p}_OAUTH_ISSUER or ${p}_API_KEYS_FILE to serve beyond loopback`;
+    return undefined;
+  }
+  if (!s.issuer && s.apiKeys.length === 0)
+    return `--transport http needs authentication: set ${p}_OAUTH_ISSUER and/or ${p}_API_KEYS_FILE, or pass --no-auth on a loopback bind`;
+  if (!s.publicUrl)
+    return `${p}_PUBLIC_URL is required with authentication: it is the canonical URL (token audience) of this server`;
+  return undefined;
+}

@@ -1,0 +1,69 @@
+import { ConfigError, defineServer } from '@gatehouse/core';
+import pkg from '../package.json' with { type: 'json' };
+import { ENV_PREFIX, env } from './config.ts';
+import { type Docs, SCOPES } from './context.ts';
+import { Library } from './library.ts';
+import { DocsIndex } from './local/docs-index.ts';
+import { prompts } from './prompts/index.ts';
+import { ADR_INDEX_URI } from './resources/adr-index.ts';
+import { resources } from './resources/index.ts';
+import { tools } from './tools/index.ts';
+import { WikiApi } from './upstream.ts';
+
+/** The docs server: config → capabilities → dependencies. The runner does the rest. */
+export const docs = defineServer<Docs, typeof env>({
+  name: 'docs',
+  title: 'Engineering docs',
+  version: pkg.version,
+  bin: 'docs-mcp',
+  description: 'architecture decision records, standards, guides and service ownership',
+  envPrefix: ENV_PREFIX,
+  upstream: 'optional',
+  upstreamName: 'docs API',
+  env,
+  scopes: {
+    [SCOPES.read]: 'search and read ADRs, standards, guides and service ownership (granted by default)',
+  },
+  instructions:
+    'Engineering knowledge: architecture decision records (ADRs), internal standards, guides and service ownership, from the team\'s Markdown folder (source "local") and the wiki (source "wiki"). Start with search_docs; read a hit with get_document (long documents come in parts: pass nextCursor back). list_adrs gives the decision log in number order; find_service_owner answers who owns a service and who is on call. Everything is read-only.',
+  createDeps: ({ config, log, upstream, announce }) => {
+    const root = config.env.DOCS_ROOT;
+    if (!root && !upstream) {
+      throw new ConfigError(
+        'no docs source: set DOCS_ROOT (a folder of Markdown) and/or DOCS_API_URL with DOCS_API_TOKEN (the docs API)',
+      );
+    }
+    let index: DocsIndex | undefined;
+    if (root) {
+      index = new DocsIndex({
+        root,
+        dbPath: config.env.DOCS_INDEX_PATH,
+        log: log.child({ component: 'docs-index' }),
+        onChange: (changes) => {
+          if (changes.added.length > 0 || changes.removed.length > 0) announce.resourceListChanged();
+          for (const path of [...changes.modified, ...changes.added, ...changes.removed].slice(0, 100))
+            announce.resourceUpdated(`docs://${path}`);
+          if ([...changes.added, ...changes.modified, ...changes.removed].length > 0)
+            announce.resourceUpdated(ADR_INDEX_URI);
+        },
+      });
+      // Indexing runs in the background: the server answers at once, searches wait (bounded) for it.
+      index.start();
+    }
+    return {
+      library: new Library({
+        local: index ? { index } : undefined,
+        wiki: upstream ? new WikiApi(upstream) : undefined,
+        waitMs: config.env.DOCS_INDEX_WAIT_MS,
+        log,
+      }),
+      close: () => index?.close(),
+    };
+  },
+  disposeDeps: (deps) => deps.close(),
+  tools,
+  resources,
+  prompts,
+});
+
+export default docs;

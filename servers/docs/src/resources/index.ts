@@ -1,0 +1,4 @@
+import adrIndex from './adr-index.ts';
+import document from './document.ts';
+
+export const resources = [adrIndex, document];

@@ -1,0 +1,224 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connectV1, connectV2, errorOf, eventually } from '@gatehouse/core/testing';
+import {
+  ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, type Harness, startHarness, structured } from './harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.close());
+
+const localIds = (out: { results: Array<{ id: string; source: string }> }) =>
+  out.results.filter((r) => r.source === 'local').map((r) => r.id);
+
+describe('the index follows the folder', () => {
+  it('finds an added file and forgets a deleted one without a restart, and tells the client', async () => {
+    const root = h.handbook('live');
+    const listChanged: number[] = [];
+    const updated: string[] = [];
+    const c = await connectV1({ bin: BIN, env: h.env({ DOCS_ROOT: root }) });
+    c.client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => {
+      listChanged.push(Date.now());
+    });
+    c.client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => {
+      updated.push(n.params.uri);
+    });
+    try {
+      const search = async () =>
+        structured(
+          await c.client.callTool({
+            name: 'search_docs',
+            arguments: { query: 'zeppelin airship', limit: 10 },
+          }),
+        );
+      expect(localIds(await search())).toEqual([]);
+
+      mkdirSync(join(root, 'adr'), { recursive: true });
+      writeFileSync(
+        join(root, 'adr', '0009-use-zeppelins.md'),
+        '---\ntitle: Use zeppelins for cargo\nstatus: Proposed\ndate: 2025-01-31\n---\n\n# ADR-0009: Use zeppelins for cargo\n\n## Context\n\nZeppelin airship freight is cheap.\n',
+      );
+      let hit: { id: string; status: string; date: string } | undefined;
+      for (let i = 0; i < 100 && !hit; i++) {
+        hit = (await search()).results.find((r: { id: string }) => r.id === 'local:adr/0009-use-zeppelins');
+        if (!hit) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(hit).toMatchObject({ status: 'proposed', date: '2025-01-31', source: 'local', kind: 'adr' });
+      await eventually(() => listChanged.length > 0 && updated.includes('docs://adr/0009-use-zeppelins.md'));
+      expect(updated).toContain('docs://adr-index');
+      const adrs = structured(
+        await c.client.callTool({ name: 'list_adrs', arguments: { status: 'proposed', limit: 50 } }),
+      );
+      expect(adrs.adrs.map((a: { id: string }) => a.id)).toContain('local:adr/0009-use-zeppelins');
+
+      // A modification is picked up and announced as an update.
+      const before = updated.length;
+      writeFileSync(
+        join(root, 'adr', '0009-use-zeppelins.md'),
+        '---\ntitle: Use zeppelins for cargo\nstatus: rejected\ndate: 2025-01-31\n---\n\n# Zeppelins\n\nZeppelin airship freight was rejected.\n',
+      );
+      let status: string | undefined;
+      for (let i = 0; i < 100 && status !== 'rejected'; i++) {
+        status = (await search()).results.find(
+          (r: { id: string }) => r.id === 'local:adr/0009-use-zeppelins',
+        )?.status;
+        if (status !== 'rejected') await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status).toBe('rejected');
+      await eventually(() => updated.slice(before).includes('docs://adr/0009-use-zeppelins.md'));
+
+      const listsBefore = listChanged.length;
+      rmSync(join(root, 'adr', '0009-use-zeppelins.md'));
+      let gone = false;
+      for (let i = 0; i < 100 && !gone; i++) {
+        gone = !localIds(await search()).includes('local:adr/0009-use-zeppelins');
+        if (!gone) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(gone).toBe(true);
+      await eventually(() => listChanged.length > listsBefore);
+      const read = await c.client.callTool({
+        name: 'get_document',
+        arguments: { id: 'local:adr/0009-use-zeppelins' },
+      });
+      expect(errorOf(read)?.code).toBe('NOT_FOUND');
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('picks up files in folders created after start-up, announcing them on a 2026-07-28 listen stream', async () => {
+    const root = h.handbook('live-folders');
+    const c = await connectV2({ bin: BIN, env: h.env({ DOCS_ROOT: root }) });
+    const changes: string[] = [];
+    c.client.setNotificationHandler('notifications/resources/list_changed', () => {
+      changes.push('list_changed');
+    });
+    const subscription = await c.client.listen({ resourcesListChanged: true });
+    try {
+      expect(subscription.honoredFilter.resourcesListChanged).toBe(true);
+      structured(await c.client.callTool({ name: 'search_docs', arguments: { query: 'kafka' } }));
+      mkdirSync(join(root, 'guides', 'teams', 'search'), { recursive: true });
+      writeFileSync(
+        join(root, 'guides', 'teams', 'search', 'reindexing.md'),
+        '# Reindexing OpenSearch\n\nBlue-green reindexing with aliases, quokka procedure.\n',
+      );
+      let ids: string[] = [];
+      for (let i = 0; i < 100 && !ids.includes('local:guides/teams/search/reindexing'); i++) {
+        ids = localIds(
+          structured(await c.client.callTool({ name: 'search_docs', arguments: { query: 'quokka' } })),
+        );
+        if (!ids.includes('local:guides/teams/search/reindexing'))
+          await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(ids).toContain('local:guides/teams/search/reindexing');
+      await eventually(() => changes.includes('list_changed'));
+    } finally {
+      await subscription.close();
+      await c.close();
+    }
+  });
+});
+
+describe('a persistent index (DOCS_INDEX_PATH)', () => {
+  it('survives a restart and catches up with changes made while the server was down', async () => {
+    const root = h.handbook('persistent');
+    const dbPath = join(h.dir, 'persistent-index.sqlite');
+    const first = await connectV2({
+      bin: BIN,
+      env: h.env({ DOCS_ROOT: root, DOCS_INDEX_PATH: dbPath, DOCS_API_URL: '', DOCS_API_TOKEN: '' }),
+    });
+    try {
+      const out = structured(
+        await first.client.callTool({ name: 'search_docs', arguments: { query: 'linkerd mesh' } }),
+      );
+      expect(localIds(out)).toContain('local:adr/0006-service-mesh-with-linkerd');
+    } finally {
+      await first.close();
+    }
+    rmSync(join(root, 'adr', '0006-service-mesh-with-linkerd.md'));
+    writeFileSync(
+      join(root, 'guides', 'mesh-later.md'),
+      '# Mesh, later\n\nWe may revisit linkerd in 2027.\n',
+    );
+    const second = await connectV2({
+      bin: BIN,
+      env: h.env({ DOCS_ROOT: root, DOCS_INDEX_PATH: dbPath, DOCS_API_URL: '', DOCS_API_TOKEN: '' }),
+    });
+    try {
+      const out = structured(
+        await second.client.callTool({ name: 'search_docs', arguments: { query: 'linkerd mesh' } }),
+      );
+      expect(localIds(out)).toEqual(['local:guides/mesh-later']);
+      const adrs = structured(await second.client.callTool({ name: 'list_adrs', arguments: { limit: 50 } }));
+      expect(adrs.total).toBe(7);
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+describe('searches that arrive before the first build', () => {
+  let big: string;
+  beforeAll(() => {
+    big = join(h.dir, 'big');
+    const filler =
+      'Capacity planning notes for the storage tier, with throughput and latency targets. '.repeat(12);
+    for (let d = 0; d < 60; d++) {
+      mkdirSync(join(big, `area-${d}`), { recursive: true });
+      for (let f = 0; f < 250; f++) {
+        writeFileSync(
+          join(big, `area-${d}`, `note-${f}.md`),
+          `---\ntitle: Note ${d}-${f}\n---\n# Note ${d}-${f}\n\n${filler}\n${d === 59 && f === 249 ? 'The last note mentions the narwhal.' : ''}\n`,
+        );
+      }
+    }
+  });
+
+  it('waits for the index, reporting progress, then answers', async () => {
+    const c = await connectV2({
+      bin: BIN,
+      env: h.env({ DOCS_ROOT: big, DOCS_API_URL: '', DOCS_API_TOKEN: '' }),
+    });
+    try {
+      const progress: Array<{ progress: number; total?: number; message?: string }> = [];
+      const result = await c.client.callTool(
+        { name: 'search_docs', arguments: { query: 'narwhal' } },
+        { onprogress: (p) => progress.push(p), timeout: 30_000 },
+      );
+      const out = structured(result);
+      expect(out.results.map((r: { id: string }) => r.id)).toEqual(['local:area-59/note-249']);
+      expect(progress.length).toBeGreaterThan(0);
+      expect(progress.at(-1)!.message).toMatch(/indexing the local docs folder/);
+      expect(progress.some((p) => p.total === 15_000)).toBe(true);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('gives up after DOCS_INDEX_WAIT_MS with a typed, retryable error', async () => {
+    const c = await connectV2({
+      bin: BIN,
+      env: h.env({ DOCS_ROOT: big, DOCS_API_URL: '', DOCS_API_TOKEN: '', DOCS_INDEX_WAIT_MS: '200' }),
+    });
+    try {
+      const result = await c.client.callTool({ name: 'search_docs', arguments: { query: 'narwhal' } });
+      expect(errorOf(result)).toMatchObject({ code: 'UPSTREAM_TIMEOUT', retryable: true });
+      expect(JSON.stringify(result.content)).toMatch(/still being built/);
+      let out: { results: Array<{ id: string }> } | undefined;
+      for (let i = 0; i < 200 && !out; i++) {
+        const retry = await c.client.callTool({ name: 'search_docs', arguments: { query: 'narwhal' } });
+        if (!retry.isError) out = structured(retry);
+        else await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(out?.results.map((r) => r.id)).toEqual(['local:area-59/note-249']);
+    } finally {
+      await c.close();
+    }
+  });
+});

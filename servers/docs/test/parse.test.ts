@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import {
+  normaliseDate,
+  normaliseStatus,
+  parseCatalogInfo,
+  parseMarkdown,
+  splitFrontMatter,
+} from '../src/local/parse.ts';
+import { cleanClientPath } from '../src/local/paths.ts';
+
+describe('front matter as people write it', () => {
+  it('keeps unquoted dates usable and normalises status case', () => {
+    const doc = parseMarkdown(
+      'adr/0012-x.md',
+      '---\ntitle: X\nstatus: SUPERSEDED\ndate: 2023-04-01\nsuperseded_by: ADR-0014\n---\n# X\n',
+    );
+    expect(doc).toMatchObject({
+      kind: 'adr',
+      number: 12,
+      status: 'superseded',
+      date: '2023-04-01',
+      supersededBy: 14,
+    });
+    expect(normaliseDate(new Date(Date.UTC(2021, 5, 15)))).toBe('2021-06-15');
+    expect(normaliseDate('2021-6-5')).toBe('2021-06-05');
+    expect(normaliseDate('2021/06/15')).toBe('2021-06-15');
+    expect(normaliseDate('2021-02-30')).toBeNull();
+    expect(normaliseDate('2021-06-15 10:30')).toMatch(/^2021-06-15T\d\d:30:00.000Z$/);
+    expect(normaliseDate('last tuesday')).toBeNull();
+    expect(normaliseStatus('Accepted')).toBe('accepted');
+    expect(normaliseStatus('**Superseded** by ADR-0007')).toBe('superseded');
+    expect(normaliseStatus('Approved')).toBe('accepted');
+  });
+
+  it('reads ADRs without front matter (Nygard and MADR styles)', () => {
+    const nygard = parseMarkdown(
+      'decisions/0003-use-x.md',
+      '# 3. Use X\n\nDate: 2020-01-02\n\n## Status\n\nAccepted\n\n## Context\n\nc\n\n## Decision\n\nd\n',
+    );
+    expect(nygard).toMatchObject({
+      kind: 'adr',
+      number: 3,
+      title: 'Use X',
+      status: 'accepted',
+      date: '2020-01-02',
+    });
+    const madr = parseMarkdown(
+      'docs/0004-use-y.md',
+      '# Use Y\n\n* Status: proposed\n* Date: 2022-02-03\n\n## Context and Problem Statement\n\n...\n',
+    );
+    expect(madr).toMatchObject({ kind: 'adr', number: 4, status: 'proposed', date: '2022-02-03' });
+  });
+
+  it('survives broken YAML, CRLF, a BOM and headings inside code fences', () => {
+    const broken = splitFrontMatter('---\ntitle: [unclosed\n---\nbody');
+    expect(broken.data).toEqual({});
+    expect(broken.warning).toMatch(/not valid YAML/);
+    expect(broken.body).toBe('body');
+    const crlf = parseMarkdown(
+      'guides/a.md',
+      '\uFEFF---\r\ntitle: Windows\r\ntags: a, b\r\n---\r\n# Heading\r\n\r\n```\r\n# not a heading\r\n```\r\n## Real\r\n',
+    );
+    expect(crlf).toMatchObject({ title: 'Windows', tags: ['a', 'b'], kind: 'guide' });
+    expect(crlf.headings.map((h) => h.text)).toEqual(['Heading', 'Real']);
+  });
+
+  it('reads Backstage components and ignores other kinds', () => {
+    const { entries } = parseCatalogInfo(
+      'apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: svc\n  annotations:\n    github.com/project-slug: acme/svc\n    pagerduty.com/service-id: P1\nspec:\n  owner: group:default/team-a\n---\nkind: API\nmetadata:\n  name: svc-api\n',
+    );
+    expect(entries).toEqual([
+      expect.objectContaining({
+        service: 'svc',
+        team: 'team-a',
+        repository: 'https://github.com/acme/svc',
+        onCall: { primary: null, secondary: null, rotation: 'pagerduty:P1' },
+      }),
+    ]);
+    expect(parseCatalogInfo('kind: Component\nmetadata: [oops').entries).toEqual([]);
+  });
+});
+
+describe('client paths', () => {
+  it('accepts plain relative paths and rejects every escape', () => {
+    expect(cleanClientPath('adr/0007-use-postgres.md')).toBe('adr/0007-use-postgres.md');
+    expect(cleanClientPath('adr%2F0007-use-postgres.md')).toBe('adr/0007-use-postgres.md');
+    for (const bad of [
+      '',
+      '../x',
+      'a/../../x',
+      '/etc/passwd',
+      'C:/x',
+      'a\\b',
+      'a\u0000b',
+      '%2e%2e/x',
+      '%252e%252e/x',
+      'a//b',
+      './a',
+      '.git/config',
+      '%E0%A4%A',
+      'a/\u0007b',
+    ]) {
+      expect(() => cleanClientPath(bad), JSON.stringify(bad)).toThrow(/not allowed/);
+    }
+  });
+});

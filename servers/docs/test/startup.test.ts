@@ -1,0 +1,138 @@
+import { spawn } from 'node:child_process';
+import { childEnv, connectV2, errorOf } from '@gatehouse/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, type Harness, startHarness, structured } from './harness.ts';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.close());
+
+function run(
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: childEnv(env),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('the server did not exit'));
+    }, 10_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end();
+  });
+}
+
+describe('start-up', () => {
+  it('refuses to start with neither source: exit code 2 and one line on stderr', async () => {
+    const { code, stdout, stderr } = await run({});
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    const lines = stderr.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^docs-mcp: .*DOCS_ROOT.*DOCS_API_URL/);
+  });
+
+  it('refuses a DOCS_ROOT that is not a folder, and a URL without a token', async () => {
+    const missing = await run({ DOCS_ROOT: '/definitely/not/here' });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^docs-mcp: DOCS_ROOT is invalid/);
+    const half = await run({ DOCS_API_URL: h.sandbox.url });
+    expect(half.code).toBe(2);
+    expect(half.stderr).toMatch(/DOCS_API_TOKEN is required/);
+  });
+
+  it('--help documents the docs variables and the scope', async () => {
+    const { code, stdout } = await run({}, ['--help']);
+    expect(code).toBe(0);
+    for (const name of [
+      'DOCS_ROOT',
+      'DOCS_API_URL',
+      'DOCS_API_TOKEN',
+      'DOCS_INDEX_PATH',
+      'DOCS_INDEX_WAIT_MS',
+      'docs:read',
+    ])
+      expect(stdout).toContain(name);
+  });
+
+  it('serves the wiki alone', async () => {
+    const c = await connectV2({ bin: BIN, env: h.env({ DOCS_ROOT: '' }) });
+    try {
+      const out = structured(
+        await c.client.callTool({ name: 'search_docs', arguments: { query: 'postgres' } }),
+      );
+      expect(out.results.length).toBeGreaterThan(0);
+      expect(out.results.every((r: { source: string }) => r.source === 'wiki')).toBe(true);
+      expect(out.total.local).toBeNull();
+      const local = await c.client.callTool({
+        name: 'get_document',
+        arguments: { id: 'local:adr/0007-use-postgres' },
+      });
+      expect(errorOf(local)?.code).toBe('NOT_FOUND');
+      const adrs = structured(await c.client.callTool({ name: 'list_adrs', arguments: { limit: 50 } }));
+      expect(adrs.adrs.every((a: { source: string }) => a.source === 'wiki')).toBe(true);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('serves the folder alone, without calling any API', async () => {
+    await h.control.clearRequests();
+    const c = await connectV2({ bin: BIN, env: h.env({ DOCS_API_URL: '', DOCS_API_TOKEN: '' }) });
+    try {
+      const out = structured(
+        await c.client.callTool({ name: 'search_docs', arguments: { query: 'postgres' } }),
+      );
+      expect(out.results.length).toBeGreaterThan(0);
+      expect(out.results.every((r: { source: string }) => r.source === 'local')).toBe(true);
+      expect(out.total.wiki).toBeNull();
+      const wiki = await c.client.callTool({
+        name: 'get_document',
+        arguments: { id: 'wiki:std-api-versioning' },
+      });
+      expect(errorOf(wiki)?.code).toBe('NOT_FOUND');
+      const owner = await c.client.callTool({
+        name: 'find_service_owner',
+        arguments: { service: 'payments-gateway' },
+      });
+      expect(errorOf(owner)?.code).toBe('NOT_FOUND');
+      expect((await h.control.requests()).filter((r) => r.path.startsWith('/docs'))).toEqual([]);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('answers from the folder when the wiki fails, and says which source was unavailable', async () => {
+    await h.control.setFaults([{ path: '/docs/v1/documents', status: 503 }]);
+    const c = await connectV2({ bin: BIN, env: h.env({ DOCS_RETRIES: '0' }) });
+    try {
+      const out = structured(
+        await c.client.callTool({ name: 'search_docs', arguments: { query: 'postgres' } }),
+      );
+      expect(out.results.length).toBeGreaterThan(0);
+      expect(out.results.every((r: { source: string }) => r.source === 'local')).toBe(true);
+      expect(out.unavailable).toEqual([
+        { source: 'wiki', code: 'UPSTREAM_UNAVAILABLE', message: expect.any(String) },
+      ]);
+    } finally {
+      await h.control.clearFaults();
+      await c.close();
+    }
+  });
+});

@@ -1,0 +1,120 @@
+/**
+ * `pnpm bench [--quick] [--out DIR]`: every Gatehouse figure against a
+ * baseline started in the same run on the same machine. Writes
+ * DIR/bench.md and DIR/bench.json (DIR defaults to <repo>/.bench) and prints
+ * each target with its verdict. Exit code 0 unless the bench itself broke;
+ * `--strict` also fails on a MISS.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startSandbox } from '@gatehouse/sandbox';
+import { buildTargets } from './build.ts';
+import { markdown, type SectionResult } from './report.ts';
+import { coldStart } from './sections/cold-start.ts';
+import { context, type Seeds } from './sections/context.ts';
+import { docsSearch } from './sections/docs-search.ts';
+import { http } from './sections/http.ts';
+import { memory } from './sections/memory.ts';
+import { overhead } from './sections/overhead.ts';
+import { discoverTargets, REPO, scratchDirs } from './servers.ts';
+
+export const SECTIONS = ['coldStart', 'overhead', 'memory', 'context', 'http', 'docsSearch'] as const;
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    strict: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    only: { type: 'string' },
+  },
+});
+const quick = values.quick === true;
+const out = resolve(values.out ?? join(REPO, '.bench'));
+const only = values.only ? new Set(values.only.split(',')) : undefined;
+const options = { quick };
+const began = performance.now();
+
+const log = (line: string) => console.log(line);
+log(`gatehouse bench (${quick ? 'quick' : 'full'}): building baselines…`);
+const built = await buildTargets();
+for (const [name, reason] of Object.entries(built.failed)) log(`  ! ${name} did not build: ${reason}`);
+
+const sandbox = await startSandbox();
+const results: SectionResult[] = [];
+try {
+  const targets = discoverTargets(sandbox, new Set(Object.keys(built.failed)));
+  log(`targets: ${targets.map((t) => t.name).join(', ')}`);
+  const seeds = await seedArgs(sandbox.url, sandbox.tokens.support);
+  const plan: Array<[(typeof SECTIONS)[number], () => Promise<SectionResult>]> = [
+    ['coldStart', () => coldStart(targets, options)],
+    ['overhead', () => overhead(targets, options)],
+    ['memory', () => memory(targets, options)],
+    ['context', () => context(targets, seeds, options)],
+    ['http', () => http(targets, options)],
+    ['docsSearch', () => docsSearch(targets, options)],
+  ];
+  for (const [id, fn] of plan) {
+    if (only && !only.has(id)) continue;
+    log(`\n▶ ${id}`);
+    let result: SectionResult;
+    try {
+      result = await fn();
+    } catch (error) {
+      result = {
+        id,
+        title: id,
+        status: 'skipped',
+        reason: `failed: ${(error as Error).message.slice(0, 300)}`,
+        rows: [],
+        data: {},
+        ms: 0,
+      };
+    }
+    results.push(result);
+    if (result.status === 'skipped') log(`  skipped: ${result.reason}`);
+    for (const row of result.rows)
+      log(
+        `  ${row.verdict === 'INFO' ? '    ' : row.verdict} ${row.subject} — ${row.metric}: ${row.value}${row.target ? ` [${row.target}]` : ''}`,
+      );
+  }
+} finally {
+  await sandbox.close();
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+}
+
+const meta = { quick, node: process.version, cpus: availableParallelism(), at: new Date().toISOString() };
+mkdirSync(out, { recursive: true });
+writeFileSync(join(out, 'bench.md'), `${markdown(results, meta)}\n`);
+const misses = results.flatMap((s) =>
+  s.rows.filter((r) => r.verdict === 'MISS').map((r) => `${s.id}: ${r.subject} — ${r.metric}`),
+);
+writeFileSync(
+  join(out, 'bench.json'),
+  `${JSON.stringify({ ...meta, buildMs: Math.round(built.ms), unbuilt: built.failed, sections: results, misses }, null, 2)}\n`,
+);
+log(`\n${misses.length === 0 ? 'all targets PASS' : `${misses.length} MISS:\n  ${misses.join('\n  ')}`}`);
+log(`wrote ${join(out, 'bench.md')} and bench.json in ${Math.round((performance.now() - began) / 1000)} s`);
+if (values.strict && misses.length > 0) process.exitCode = 1;
+
+/** Real ids from the sandbox, so each read tool can be called with its defaults. */
+async function seedArgs(url: string, supportToken: string): Promise<Record<string, Seeds>> {
+  const seeds: Record<string, Seeds> = {
+    'platform-ops': { service: 'checkout-api', query: 'latency' },
+    docs: { service: 'checkout-api', query: 'postgres', 'get_document.id': 'local:adr/0007-use-postgres' },
+    support: { query: 'refund' },
+    'bare SDK v2': { text: 'hello', service: 'checkout-api' },
+  };
+  try {
+    const response = await fetch(`${url}/support/v1/tickets?limit=1`, {
+      headers: { authorization: `Bearer ${supportToken}` },
+    });
+    const body = (await response.json()) as { items: Array<{ id: string; customerId: string }> };
+    const first = body.items[0];
+    if (first) Object.assign(seeds.support!, { ticket_id: first.id, customer_id: first.customerId });
+  } catch {
+    // Tools needing these ids report an error row instead.
+  }
+  return seeds;
+}
