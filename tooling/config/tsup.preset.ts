@@ -34,7 +34,8 @@ export function binaryPreset(entry: Record<string, string>, overrides: Options =
     platform: 'node',
     sourcemap: true,
     clean: true,
-    splitting: false,
+    // Chunks, so code behind a dynamic import (the HTTP stack) loads only when used.
+    splitting: true,
     shims: false,
     banner: { js: '#!/usr/bin/env node' },
     noExternal: [/^@gatehouse\//],

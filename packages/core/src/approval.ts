@@ -170,21 +170,30 @@ export class ApprovalGate {
     const parsed = raw === undefined ? undefined : ApprovalState.safeParse(raw);
     if (parsed?.success && parsed.data.kind === 'approval') {
       const state = parsed.data;
-      if (!matches(state))
+      // Every answer to this round belongs to the same call as the request for approval.
+      const sameCall = { details: { callId: state.callId } };
+      if (!matches(state)) {
         throw new GatehouseError(
           'DENIED',
           'This approval was given for a different tool, arguments or caller; it cannot authorise this call.',
+          sameCall,
         );
+      }
       const answer = inputResponse(ctx.mcpReq.inputResponses, 'approval');
       if (answer.kind === 'elicit' && answer.action === 'accept') {
         const form = ApprovalForm.safeParse(answer.content ?? {});
         if (form.success && form.data.approve) return this.spend(state);
       }
       if (answer.kind === 'missing')
-        throw new GatehouseError('APPROVAL_REQUIRED', 'The approval round carried no answer from the user.');
+        throw new GatehouseError(
+          'APPROVAL_REQUIRED',
+          'The approval round carried no answer from the user.',
+          sameCall,
+        );
       throw new GatehouseError(
         'APPROVAL_DECLINED',
         'The user did not approve this action, so nothing was done. Do not retry unless the user asks.',
+        sameCall,
       );
     }
 
@@ -224,6 +233,7 @@ export class ApprovalGate {
       throw new GatehouseError(
         'DENIED',
         'This approval has already been used. Each approval runs its action once; request a new one.',
+        { details: { callId: state.callId } },
       );
     }
     this.spent.add(state.approvalId);

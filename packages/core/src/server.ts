@@ -249,6 +249,24 @@ export function toolError(error: GatehouseError): CallToolResult {
 
 type Phase = 'validate' | 'authorize' | 'approve' | 'execute';
 
+/** Largest number of array elements and object members one call's arguments may hold. */
+const MAX_ARGUMENT_ELEMENTS = 5_000;
+
+/** Counts values in a JSON value, stopping as soon as the limit is passed. */
+function countElements(value: unknown, limit: number): number {
+  let count = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0 && count <= limit) {
+    const item = stack.pop();
+    if (item && typeof item === 'object') {
+      const children = Array.isArray(item) ? item : Object.values(item);
+      count += children.length;
+      for (const child of children) if (child && typeof child === 'object') stack.push(child);
+    }
+  }
+  return count;
+}
+
 function decisionFor(phase: Phase, error: GatehouseError, approved: boolean): AuditDecision {
   if (phase === 'validate') return 'invalid';
   if (phase === 'authorize') return 'denied';
@@ -287,8 +305,17 @@ async function runTool(
   let errorCode: string | undefined;
 
   const base = { principal: principalRef(principal), kind: 'tool' as const, name: tool.name, requestId };
-  let argsDigest = runtime.audit.digest(rawArgs ?? {});
+  // Digested once: the validated arguments, or the raw ones when validation fails.
+  let argsDigest: string | undefined;
   try {
+    const elements = countElements(rawArgs, MAX_ARGUMENT_ELEMENTS);
+    if (elements > MAX_ARGUMENT_ELEMENTS) {
+      auditArgs = { elements };
+      throw new GatehouseError(
+        'INVALID_ARGUMENT',
+        `The arguments of ${tool.name} hold more than ${MAX_ARGUMENT_ELEMENTS} values. Send fewer.`,
+      );
+    }
     const parsed = prepared.input.safeParse(rawArgs ?? {});
     if (!parsed.success) {
       throw new GatehouseError(
@@ -363,7 +390,10 @@ async function runTool(
       deps: runtime.deps,
       principal,
       callId,
-      log: runtime.log.child({ tool: tool.name, requestId }),
+      // A child logger compiles its redaction rules: build it only when a handler logs.
+      get log() {
+        return runtime.log.child({ tool: tool.name, requestId });
+      },
       signal: sdk.mcpReq.signal,
       requestId,
       idempotencyKey,
@@ -424,7 +454,7 @@ async function runTool(
         event: 'call',
         callId,
         args: redactArgs(auditArgs ?? {}, tool.sensitive),
-        argsDigest,
+        argsDigest: argsDigest ?? runtime.audit.digest(rawArgs ?? {}),
         decision,
         outcome,
         ...(errorCode ? { errorCode } : {}),
@@ -605,7 +635,8 @@ export function buildMcpServer(
     {
       instructions: `${definition.instructions}\n\n${UNTRUSTED_NOTE}`,
       requestState: { verify: (state, ctx) => runtime.codec.verify(state, ctx) },
-      maxToolInputElements: 5_000,
+      // A backstop only: the seam's own, lower limit answers with a typed, audited error first.
+      maxToolInputElements: MAX_ARGUMENT_ELEMENTS * 10,
     },
   );
   const visible = visibleToolNames(runtime, principal);

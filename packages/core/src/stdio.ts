@@ -1,30 +1,31 @@
-import { Transform, Writable } from 'node:stream';
 import { format } from 'node:util';
-import type { JSONRPCMessage, Transport, TransportSendOptions } from '@modelcontextprotocol/server';
-import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
+import {
+  deserializeMessage,
+  type JSONRPCMessage,
+  serializeMessage,
+  type Transport,
+} from '@modelcontextprotocol/server';
+
+/** Writes to the real stdout, whatever else has been rerouted. */
+export type StdoutWriter = (chunk: string) => boolean;
 
 /**
  * In stdio mode stdout carries JSON-RPC and nothing else. This takes stdout
  * for the transport alone and sends every other writer (console.log from any
  * library, stray process.stdout.write) to stderr.
  */
-export function claimStdout(): Writable {
-  const write = process.stdout.write.bind(process.stdout);
-  const toStderr = ((chunk: unknown, encoding?: unknown, callback?: unknown) =>
+export function claimStdout(): StdoutWriter {
+  const write = process.stdout.write.bind(process.stdout) as (chunk: string) => boolean;
+  process.stdout.write = ((chunk: unknown, encoding?: unknown, callback?: unknown) =>
     (process.stderr.write as (...a: unknown[]) => boolean)(
       chunk,
       encoding,
       callback,
     )) as typeof process.stdout.write;
-  process.stdout.write = toStderr;
   for (const method of ['log', 'info', 'debug', 'dir', 'table', 'trace'] as const) {
     console[method] = (...args: unknown[]) => process.stderr.write(`${format(...args)}\n`);
   }
-  return new Writable({
-    write(chunk, encoding, callback) {
-      write(chunk, encoding, callback);
-    },
-  }).on('error', () => undefined) as Writable & { fd?: number };
+  return write;
 }
 
 export interface InboundObserver {
@@ -38,103 +39,113 @@ export interface InboundObserver {
 const MAX_LINE_BYTES = 4 * 1024 * 1024;
 
 /**
- * Splits stdin into lines and lets only parseable JSON through. The SDK's
- * reader skips unparsable lines silently; a client deserves -32700 instead,
- * and an oversized line must not grow the buffer without bound.
- */
-function jsonLines(onGarbage: (reason: 'parse' | 'size') => void): Transform {
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  let discarding = false;
-  const emit = (stream: Transform, line: Buffer) => {
-    const text = line.toString('utf8').replace(/\r$/, '');
-    if (text.trim() === '') return;
-    try {
-      JSON.parse(text);
-    } catch {
-      onGarbage('parse');
-      return;
-    }
-    stream.push(`${text}\n`);
-  };
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      let start = 0;
-      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, start)) {
-        const piece = chunk.subarray(start, i);
-        if (!discarding) emit(this, pending.length ? Buffer.concat([...pending, piece]) : piece);
-        pending = [];
-        pendingBytes = 0;
-        discarding = false;
-        start = i + 1;
-      }
-      const rest = chunk.subarray(start);
-      if (!discarding && rest.length > 0) {
-        pendingBytes += rest.length;
-        if (pendingBytes > MAX_LINE_BYTES) {
-          discarding = true;
-          pending = [];
-          pendingBytes = 0;
-          onGarbage('size');
-        } else pending.push(Buffer.from(rest));
-      }
-      callback();
-    },
-  });
-}
-
-/**
- * Wraps the SDK's stdio transport to do what it leaves out: answer an
- * unparsable line with JSON-RPC -32700 (and an oversized one with -32600)
- * instead of silence, and let the server observe requests it will reject
- * itself (unknown tools) so they are audited too.
+ * The stdio transport. The SDK's own skips unparsable lines silently and has
+ * no per-line size cap; this one answers a line that is not JSON with -32700
+ * and one that is not JSON-RPC (or too long) with -32600, parses each line
+ * once, lets the server observe requests it will reject itself (unknown
+ * tools) so they are audited, and writes to the real stdout only.
  */
 export class GuardedStdioTransport implements Transport {
-  private readonly inner: StdioServerTransport;
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: Transport['onmessage'];
-
+  private readonly write: StdoutWriter;
   private readonly observer: InboundObserver;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private discarding = false;
+  private closed = false;
 
-  constructor(stdout: Writable, observer: InboundObserver) {
+  constructor(write: StdoutWriter, observer: InboundObserver) {
+    this.write = write;
     this.observer = observer;
-    const input = process.stdin.pipe(
-      jsonLines((reason) => {
-        this.observer.onGarbage(new Error(reason === 'parse' ? 'unparsable line' : 'line too long'));
-        const error =
-          reason === 'parse'
-            ? { code: -32700, message: 'Parse error' }
-            : { code: -32600, message: 'Invalid Request: message too large' };
-        void this.inner
-          .send({ jsonrpc: '2.0', id: null, error } as unknown as JSONRPCMessage)
-          .catch(() => undefined);
-      }),
-    );
-    this.inner = new StdioServerTransport(input, stdout);
-    this.inner.onclose = () => this.onclose?.();
-    this.inner.onerror = (error) => {
-      this.observer.onGarbage(error);
-      this.onerror?.(error);
-    };
-    this.inner.onmessage = (message: JSONRPCMessage) => {
-      try {
-        this.observer.onMessage(message);
-      } catch {
-        // Observation never blocks the protocol.
-      }
-      this.onmessage?.(message);
-    };
   }
 
-  start(): Promise<void> {
-    return this.inner.start();
+  async start(): Promise<void> {
+    process.stdin.on('data', this.onData);
+    process.stdin.on('end', this.onEnd);
+    process.stdin.on('close', this.onEnd);
+    process.stdin.on('error', this.onInputError);
+    process.stdout.on('error', this.onOutputError);
   }
-  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
-    void options;
-    return this.inner.send(message);
+
+  private readonly onData = (chunk: Buffer): void => {
+    let start = 0;
+    for (let end = chunk.indexOf(10); end !== -1; end = chunk.indexOf(10, start)) {
+      const piece = chunk.subarray(start, end);
+      if (!this.discarding)
+        this.handleLine(
+          (this.pending.length ? Buffer.concat([...this.pending, piece]) : piece).toString('utf8'),
+        );
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.discarding = false;
+      start = end + 1;
+    }
+    const rest = chunk.subarray(start);
+    if (this.discarding || rest.length === 0) return;
+    this.pendingBytes += rest.length;
+    if (this.pendingBytes > MAX_LINE_BYTES) {
+      this.discarding = true;
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.reject(-32600, 'Invalid Request: message too large', new Error('line too long'));
+    } else this.pending.push(Buffer.from(rest));
+  };
+
+  private handleLine(line: string): void {
+    const text = line.endsWith('\r') ? line.slice(0, -1) : line;
+    if (text.trim() === '') return;
+    let message: JSONRPCMessage;
+    try {
+      message = deserializeMessage(text);
+    } catch (error) {
+      const parse = error instanceof SyntaxError;
+      this.reject(parse ? -32700 : -32600, parse ? 'Parse error' : 'Invalid Request', error as Error);
+      return;
+    }
+    try {
+      this.observer.onMessage(message);
+    } catch {
+      // Observation never blocks the protocol.
+    }
+    this.onmessage?.(message);
   }
-  close(): Promise<void> {
-    return this.inner.close();
+
+  private reject(code: number, message: string, cause: Error): void {
+    this.observer.onGarbage(cause);
+    void this.send({ jsonrpc: '2.0', id: null, error: { code, message } } as unknown as JSONRPCMessage).catch(
+      () => undefined,
+    );
+  }
+
+  private readonly onEnd = (): void => {
+    void this.close();
+  };
+  private readonly onInputError = (error: Error): void => {
+    this.onerror?.(error);
+  };
+  private readonly onOutputError = (error: Error): void => {
+    this.onerror?.(error);
+    void this.close();
+  };
+
+  send(message: JSONRPCMessage): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('stdio transport is closed'));
+    return new Promise((resolve) => {
+      if (this.write(serializeMessage(message))) resolve();
+      else process.stdout.once('drain', () => resolve());
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    process.stdin.off('data', this.onData);
+    process.stdin.off('end', this.onEnd);
+    process.stdin.off('close', this.onEnd);
+    process.stdin.off('error', this.onInputError);
+    process.stdin.pause();
+    this.onclose?.();
   }
 }

@@ -78,6 +78,10 @@ describe.each([
         errorCode: 'APPROVAL_DECLINED',
       });
       expect(readAudit(env.PLATFORM_OPS_AUDIT_FILE, 'intent')).toHaveLength(0);
+      // The request for approval and the refusal read as one action.
+      const [requested, declined] = readAudit(env.PLATFORM_OPS_AUDIT_FILE);
+      expect(requested).toMatchObject({ decision: 'approval_requested' });
+      expect(declined!.callId).toBe(requested!.callId);
     } finally {
       await c.close();
     }

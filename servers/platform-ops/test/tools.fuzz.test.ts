@@ -4,16 +4,11 @@
  * never crashes or hangs, every call ends in a result or a typed tool error,
  * and every call leaves exactly one audit event.
  */
+
+import { argumentsFor, checkProperty, ELEMENT_CAP_PROBE, fc, type JsonSchema } from '@gatehouse/bench/fuzz';
 import { type Connected, connectV2, errorOf, eventually, readAudit } from '@gatehouse/core/testing';
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  argumentsFor,
-  checkProperty,
-  ELEMENT_CAP_PROBE,
-  fc,
-  type JsonSchema,
-} from '@gatehouse/bench/fuzz';
 import { ALL_SCOPES, BIN, type Harness, startHarness } from './harness.ts';
 
 const RUNS_PER_TOOL = 150;
@@ -86,11 +81,8 @@ describe('argument fuzzing (fast-check, schema-derived + hostile)', () => {
     expect(c.stderr()).not.toContain('unhandled rejection');
   });
 
-  // Known gap (reported to core): the SDK's maxToolInputElements check (5,000, set in
-  // buildMcpServer) answers before the registration seam, as plain text with no
-  // dev.gatehouse/error code and no audit event. This flips to passing once core
-  // validates the element count itself; then drop `.fails`.
-  it.fails('answers arguments over the 5,000-element cap with a typed error and an audit event', async () => {
+  // More values than the seam accepts: a typed, audited error, not the SDK's plain-text refusal.
+  it('answers arguments over the 5,000-element cap with a typed error and an audit event', async () => {
     const before = readAudit(auditFile, 'call').length;
     const result = await c.client.callTool({ name: 'get_service_health', arguments: ELEMENT_CAP_PROBE });
     expect(result.isError).toBe(true);

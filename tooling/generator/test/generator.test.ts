@@ -40,6 +40,8 @@ it('pnpm new:server creates a server that builds, typechecks and passes its own 
     'src/upstream.ts',
     'src/tools/get-item.ts',
     'test/get-item.test.ts',
+    'server.json',
+    'LICENSE',
   ]) {
     expect(existsSync(join(dir, file)), file).toBe(true);
   }
