@@ -151,33 +151,112 @@ async function platformOpsDemo(sandbox: SandboxInfo, workdir: string) {
   );
 }
 
+async function docsDemo(sandbox: SandboxInfo, workdir: string) {
+  const command = bin('servers/docs/dist/bin.js');
+  const env = {
+    DOCS_ROOT: bin('servers/docs/handbook'),
+    DOCS_API_URL: sandbox.url,
+    DOCS_API_TOKEN: sandbox.tokens.docs,
+    DOCS_AUDIT_FILE: join(workdir, 'docs-audit.jsonl'),
+    DOCS_LOG_LEVEL: 'warn',
+  };
+  step('docs: architecture records, standards and ownership from a Markdown folder and the wiki');
+  const client = await connect(command, env, false);
+  const search = await client.callTool({
+    name: 'search_docs',
+    arguments: { query: 'postgres database', limit: 3 },
+  });
+  const hits = (search.structuredContent as { results: Array<{ id: string; title: string; source: string }> })
+    .results;
+  show(hits.map((r) => `  ${r.source.padEnd(5)} ${r.id}  ${r.title}`).join('\n'));
+  const adrs = await client.callTool({ name: 'list_adrs', arguments: { limit: 5 } });
+  show(summarise(adrs));
+  show(
+    summarise(await client.callTool({ name: 'find_service_owner', arguments: { service: 'checkout-api' } })),
+  );
+  step('docs: a path that tries to leave the docs folder');
+  show(
+    await client.readResource({ uri: 'docs://../../etc/passwd' }).then(
+      () => 'read?!',
+      (e: Error) => `refused: ${e.message}`,
+    ),
+  );
+  await client.close();
+}
+
+async function supportDemo(sandbox: SandboxInfo, workdir: string) {
+  const command = bin('servers/support/dist/bin.js');
+  const env = {
+    SUPPORT_API_URL: sandbox.url,
+    SUPPORT_API_TOKEN: sandbox.tokens.support,
+    SUPPORT_SCOPES: 'support:read,support:write,support:credit',
+    SUPPORT_AUDIT_FILE: join(workdir, 'support-audit.jsonl'),
+    SUPPORT_LOG_LEVEL: 'warn',
+  };
+  step('support: tickets with personal data masked (no support:pii) and customer text marked untrusted');
+  const client = await connect(command, env, true);
+  const found = await client.callTool({ name: 'search_tickets', arguments: { query: 'refund', limit: 3 } });
+  show(summarise(found));
+  const first = (found.structuredContent as { tickets?: Array<{ id: string; customerId?: string }> })
+    .tickets?.[0];
+  if (first) {
+    const ticket = await client.callTool({ name: 'lookup_ticket', arguments: { ticket_id: first.id } });
+    show(summarise(ticket));
+  }
+  const customer = (first?.customerId ?? 'cus_0001') as string;
+  step(`support: a service credit above the per-call cap is refused before anyone is asked`);
+  show(
+    summarise(
+      await client.callTool({
+        name: 'issue_service_credit',
+        arguments: { customer_id: customer, amount_cents: 500_000, reason: 'goodwill after outage' },
+      }),
+    ),
+  );
+  step('support: an approved credit within the cap');
+  show(
+    summarise(
+      await client.callTool({
+        name: 'issue_service_credit',
+        arguments: { customer_id: customer, amount_cents: 2_500, reason: 'goodwill after outage' },
+      }),
+    ),
+  );
+  await client.close();
+}
+
 function hostConfig(sandbox: SandboxInfo) {
-  const server = {
-    command: 'node',
-    args: [bin('servers/platform-ops/dist/bin.js')],
-    env: {
-      PLATFORM_OPS_API_URL: sandbox.url,
-      PLATFORM_OPS_API_TOKEN: '<token>',
-      PLATFORM_OPS_SCOPES: 'platform-ops:read',
+  // Each server gets only its own variables: credentials never cross domains.
+  const servers = {
+    'platform-ops': {
+      command: 'node',
+      args: [bin('servers/platform-ops/dist/bin.js')],
+      env: { PLATFORM_OPS_API_URL: sandbox.url, PLATFORM_OPS_API_TOKEN: '<platform-ops token>' },
+    },
+    docs: {
+      command: 'node',
+      args: [bin('servers/docs/dist/bin.js')],
+      env: {
+        DOCS_ROOT: bin('servers/docs/handbook'),
+        DOCS_API_URL: sandbox.url,
+        DOCS_API_TOKEN: '<docs token>',
+      },
+    },
+    support: {
+      command: 'node',
+      args: [bin('servers/support/dist/bin.js')],
+      env: { SUPPORT_API_URL: sandbox.url, SUPPORT_API_TOKEN: '<support token>' },
     },
   };
   step(
-    'paste into Claude Desktop (claude_desktop_config.json); once published, use "command": "npx", "args": ["-y", "@gatehouse/platform-ops"]',
+    'paste into Claude Desktop (claude_desktop_config.json) or Cursor (.cursor/mcp.json); once published, use "command": "npx", "args": ["-y", "@gatehouse/<server>"]',
   );
-  show({ mcpServers: { 'platform-ops': server } });
-  step('or into VS Code (.vscode/mcp.json), with the token asked for once and stored by VS Code');
+  show({ mcpServers: servers });
+  step('or into VS Code (.vscode/mcp.json)');
   show({
-    servers: {
-      'platform-ops': {
-        type: 'stdio',
-        ...server,
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: VS Code's own input placeholder, not a JS template.
-        env: { ...server.env, PLATFORM_OPS_API_TOKEN: '${input:platformOpsToken}' },
-      },
-    },
-    inputs: [
-      { id: 'platformOpsToken', type: 'promptString', description: 'platform-ops API token', password: true },
-    ],
+    servers: Object.fromEntries(
+      Object.entries(servers).map(([name, server]) => [name, { type: 'stdio', ...server }]),
+    ),
   });
 }
 
@@ -186,6 +265,8 @@ try {
   step(`sandbox upstream on ${info.url}`);
   const workdir = mkdtempSync(join(tmpdir(), 'gatehouse-demo-'));
   await platformOpsDemo(info, workdir);
+  await docsDemo(info, workdir);
+  await supportDemo(info, workdir);
   hostConfig(info);
   console.log(`\nAudit files are in ${workdir}.`);
 } finally {

@@ -17,4 +17,11 @@ it('pnpm demo runs end to end: reads, a denied write, an approved write, a verif
   expect(stdout).toMatch(/Rollback rbk_\w+ started: checkout-api \(staging\)/);
   expect(stdout).toMatch(/verify-audit: ok: 7 events, chain intact/);
   expect(stdout).toContain('"mcpServers"');
+  // docs: both sources, and a path that tries to leave the folder is refused.
+  expect(stdout).toMatch(/local\s+local:adr\//);
+  expect(stdout).toMatch(/refused: \[INVALID_ARGUMENT\]/);
+  // support: masked personal data, fenced customer text, the cap, an approved credit.
+  expect(stdout).toContain('<untrusted-content source="ticket');
+  expect(stdout).toContain('[LIMIT_EXCEEDED]');
+  expect(stdout).toMatch(/Credited \$25\.00 USD/);
 }, 90_000);
