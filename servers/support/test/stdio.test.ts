@@ -1,8 +1,13 @@
-import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { childEnv, connectV1, connectV2, errorOf, readAudit, spawnRaw } from '@gatehouse/core/testing';
+import {
+  connectV1,
+  connectV2,
+  errorOf,
+  readAudit,
+  runCli,
+  spawnRaw,
+} from '@gatehouse/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ALL_SCOPES,
@@ -15,7 +20,6 @@ import {
   type TicketSummaryJson,
 } from './harness.ts';
 
-const run = promisify(execFile);
 let h: Harness;
 let tickets: TicketSummaryJson[];
 beforeAll(async () => {
@@ -24,16 +28,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => h.close());
 
-async function runBin(args: string[], env: Record<string, string>) {
-  return run(process.execPath, [BIN, ...args], { env: childEnv(env) }).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({
-      code: e.code,
-      stdout: e.stdout,
-      stderr: e.stderr,
-    }),
-  );
-}
+const runBin = (args: string[], env: Record<string, string>) => runCli(BIN, args, env);
 
 const INIT = JSON.stringify({
   jsonrpc: '2.0',

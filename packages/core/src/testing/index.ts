@@ -226,3 +226,34 @@ export async function eventually<T>(fn: () => T | undefined, timeoutMs = 5_000):
 }
 export { REGISTRY_BUDGETS, registryProblems } from './registry.ts';
 export { captureSurface, type Surface, surfaceAgainstSnapshot } from './surface.ts';
+
+/** Structured content of a successful tool result (either client), failing loudly otherwise. */
+// biome-ignore lint/suspicious/noExplicitAny: a test helper over arbitrary tool outputs.
+export function ok<T = any>(result: object): T {
+  const r = result as { isError?: unknown; structuredContent?: unknown; content?: unknown };
+  if (r.isError) throw new Error(`tool failed: ${JSON.stringify(r.content)}`);
+  return r.structuredContent as T;
+}
+
+/** The text fallback of a tool result (either client). */
+export function textOf(result: object): string {
+  const content = (result as { content?: Array<{ type: string; text?: string }> }).content ?? [];
+  return content
+    .filter((c) => c.type === 'text')
+    .map((c) => c.text ?? '')
+    .join('\n');
+}
+
+/** Runs a server binary as a command (no MCP session): exit code and both streams. */
+export async function runCli(
+  bin: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { env: childEnv(env) }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}

@@ -1,0 +1,57 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sandboxControl } from './control.ts';
+import { type Domain, type Sandbox, startSandbox } from './server.ts';
+
+export interface ServerHarness {
+  sandbox: Sandbox;
+  control: ReturnType<typeof sandboxControl>;
+  /** Scratch folder for this suite (audit files and anything else), removed on close. */
+  dir: string;
+  /** Env for one server process: the upstream under the server's prefix, its own audit file. */
+  env(extra?: Record<string, string>): Record<string, string>;
+  /** GET on the domain's sandbox API with the server's own token, for checking effects. */
+  api<T = unknown>(path: string): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * What every server's tests start from: a sandbox with a recognisable token
+ * for the domain, a scratch folder, and a per-process environment under the
+ * server's own prefix (`PLATFORM_OPS`, `DOCS`, `SUPPORT`).
+ */
+export async function startServerHarness(options: {
+  domain: Domain;
+  prefix: string;
+  token: string;
+  logLevel?: string;
+}): Promise<ServerHarness> {
+  const sandbox = await startSandbox({ tokens: { [options.domain]: options.token } });
+  const dir = mkdtempSync(join(tmpdir(), `gatehouse-${options.domain}-`));
+  const p = options.prefix;
+  let n = 0;
+  return {
+    sandbox,
+    control: sandboxControl(sandbox),
+    dir,
+    env: (extra = {}) => ({
+      [`${p}_API_URL`]: sandbox.url,
+      [`${p}_API_TOKEN`]: sandbox.tokens[options.domain],
+      [`${p}_AUDIT_FILE`]: join(dir, `audit-${++n}.jsonl`),
+      [`${p}_LOG_LEVEL`]: options.logLevel ?? 'debug',
+      ...extra,
+    }),
+    api: async <T>(path: string) => {
+      const response = await fetch(`${sandbox.url}${path}`, {
+        headers: { authorization: `Bearer ${sandbox.tokens[options.domain]}` },
+      });
+      if (!response.ok) throw new Error(`sandbox GET ${path}: HTTP ${response.status}`);
+      return (await response.json()) as T;
+    },
+    close: async () => {
+      await sandbox.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
