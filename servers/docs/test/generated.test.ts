@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { withGeneratedTables } from '@gatehouse/core';
-import { connectV2, surfaceAgainstSnapshot } from '@gatehouse/core/testing';
+import { binarySurfaceAgainstSnapshot, readmeAgainstDefinition } from '@gatehouse/core/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import docs from '../src/index.ts';
 import { BIN, type Harness, startHarness } from './harness.ts';
@@ -12,28 +10,20 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-/** Table cells compared without padding: the Markdown formatter may align columns after `pnpm generate`. */
-const normalise = (text: string) =>
-  text
-    .split('\n')
-    .map((line) => (line.startsWith('|') ? line.replace(/-{3,}/g, '---').replace(/\s+/g, ' ').trim() : line))
-    .join('\n');
-
-it('keeps the README tables in step with the definitions (pnpm generate)', () => {
-  const readme = readFileSync(resolve(import.meta.dirname, '../README.md'), 'utf8');
-  expect(normalise(withGeneratedTables(readme, docs))).toBe(normalise(readme));
+it('keeps the README tables in step with the definitions (pnpm generate)', async () => {
+  const { generated, committed } = await readmeAgainstDefinition(
+    docs,
+    resolve(import.meta.dirname, '../README.md'),
+  );
+  expect(committed).toBe(generated);
 });
 
 it('matches the committed capability surface (UPDATE_SURFACE=1 pnpm test to accept a change)', async () => {
-  const c = await connectV2({ bin: BIN, env: h.env() });
-  try {
-    const { actual, committed } = await surfaceAgainstSnapshot(
-      c.client,
-      resolve(import.meta.dirname, '../surface.json'),
-    );
-    expect(committed, 'surface.json is missing: run UPDATE_SURFACE=1 pnpm test').toBeDefined();
-    expect(actual).toEqual(committed);
-  } finally {
-    await c.close();
-  }
+  const { actual, committed } = await binarySurfaceAgainstSnapshot({
+    bin: BIN,
+    env: h.env(),
+    snapshot: resolve(import.meta.dirname, '../surface.json'),
+  });
+  expect(committed, 'surface.json is missing: run UPDATE_SURFACE=1 pnpm test').toBeDefined();
+  expect(actual).toEqual(committed);
 });

@@ -225,7 +225,13 @@ export async function eventually<T>(fn: () => T | undefined, timeoutMs = 5_000):
   }
 }
 export { REGISTRY_BUDGETS, registryProblems } from './registry.ts';
-export { captureSurface, type Surface, surfaceAgainstSnapshot } from './surface.ts';
+export {
+  binarySurfaceAgainstSnapshot,
+  captureSurface,
+  readmeAgainstDefinition,
+  type Surface,
+  surfaceAgainstSnapshot,
+} from './surface.ts';
 
 /** Structured content of a successful tool result (either client), failing loudly otherwise. */
 // biome-ignore lint/suspicious/noExplicitAny: a test helper over arbitrary tool outputs.

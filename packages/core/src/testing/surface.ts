@@ -1,4 +1,6 @@
 import type { Client } from '@modelcontextprotocol/client';
+import { withGeneratedTables } from '../docs.ts';
+import type { AnyServerDefinition } from '../server.ts';
 
 /**
  * A server's public capability surface as a client sees it: tools with their
@@ -65,4 +67,42 @@ export async function surfaceAgainstSnapshot(
   if (process.env.UPDATE_SURFACE === '1') writeFileSync(file, `${JSON.stringify(actual, null, 2)}\n`);
   const committed = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Surface) : undefined;
   return { actual, committed };
+}
+
+/** The live surface of a built binary (v2 client, 2026-07-28) against its committed snapshot. */
+export async function binarySurfaceAgainstSnapshot(options: {
+  bin: string;
+  env: Record<string, string>;
+  snapshot: string;
+}) {
+  const { connectV2 } = await import('./index.ts');
+  const connected = await connectV2({ bin: options.bin, env: options.env });
+  try {
+    return await surfaceAgainstSnapshot(connected.client, options.snapshot);
+  } finally {
+    await connected.close();
+  }
+}
+
+/**
+ * A README's generated block as committed and as the definition renders it
+ * now, compared without table padding (a Markdown formatter may align columns).
+ */
+export async function readmeAgainstDefinition(
+  definition: AnyServerDefinition,
+  readme: string,
+): Promise<{ generated: string; committed: string }> {
+  const { readFileSync } = await import('node:fs');
+  const committed = readFileSync(readme, 'utf8');
+  const normalise = (text: string) =>
+    text
+      .split('\n')
+      .map((line) =>
+        line.startsWith('|') ? line.replace(/-{3,}/g, '---').replace(/\s+/g, ' ').trim() : line,
+      )
+      .join('\n');
+  return {
+    generated: normalise(withGeneratedTables(committed, definition)),
+    committed: normalise(committed),
+  };
 }
