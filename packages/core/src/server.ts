@@ -582,12 +582,30 @@ function completer(
   };
 }
 
+/**
+ * Forwards change events to this instance's client. 2025-era clients get
+ * resources/updated only for URIs they subscribed to (resources/subscribe);
+ * 2026-07-28 clients choose on their listen stream, which the SDK filters.
+ */
 function forwardChanges(runtime: Runtime, mcp: McpServer): void {
+  const subscribed = new Set<string>();
+  if ((runtime.definition.resources ?? []).length > 0) {
+    mcp.server.registerCapabilities({ resources: { subscribe: true, listChanged: true } });
+    mcp.server.setRequestHandler('resources/subscribe', async (request) => {
+      if (subscribed.size < 1_000) subscribed.add(request.params.uri);
+      return {};
+    });
+    mcp.server.setRequestHandler('resources/unsubscribe', async (request) => {
+      subscribed.delete(request.params.uri);
+      return {};
+    });
+  }
+  const modern = () => (mcp.server.getNegotiatedProtocolVersion() ?? '') >= '2026-07-28';
   const onList = () => {
     if (mcp.isConnected()) mcp.sendResourceListChanged();
   };
   const onUpdated = (uri: string) => {
-    if (mcp.isConnected()) void mcp.server.sendResourceUpdated({ uri }).catch(() => undefined);
+    if (mcp.isConnected() && (subscribed.has(uri) || modern())) void mcp.server.sendResourceUpdated({ uri }).catch(() => undefined);
   };
   runtime.changes.on('listChanged', onList);
   runtime.changes.on('updated', onUpdated);
