@@ -5,8 +5,9 @@
  *
  *   node tooling/release/release.ts            the whole release
  *   node tooling/release/release.ts version    only `changeset version` + server.json sync (the "version packages" commit)
- *   node tooling/release/release.ts publish    build, test and publish what the registry lacks
+ *   node tooling/release/release.ts publish    build, bundle, test and publish what the registry lacks
  *   --skip-tests                               for the release e2e test, which runs inside `pnpm test` itself
+ *   --skip-mcpb                                no MCP Bundles (dist-mcpb/<server>-<version>.mcpb, see mcpb.ts)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -64,10 +65,13 @@ export function checkBuiltVersions(root: string): void {
   }
 }
 
-export function publishStep(root: string, options: { skipTests: boolean }): void {
+export function publishStep(root: string, options: { skipTests: boolean; skipMcpb?: boolean }): void {
   checkStep(root);
   run('pnpm', ['run', 'build'], root);
   checkBuiltVersions(root);
+  // One .mcpb per server from the build just checked; a bundle that does not validate stops the release.
+  if (options.skipMcpb) say('MCP Bundles skipped (--skip-mcpb)');
+  else run(process.execPath, [join(root, 'tooling', 'release', 'mcpb.ts'), '--root', root], root);
   if (options.skipTests) say('tests skipped (--skip-tests)');
   else run('pnpm', ['run', 'test'], root);
   const registry = execFileSync('pnpm', ['config', 'get', 'registry'], {
@@ -81,14 +85,18 @@ export function publishStep(root: string, options: { skipTests: boolean }): void
 export function main(argv: string[]): void {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { 'skip-tests': { type: 'boolean', default: false }, root: { type: 'string' } },
+    options: {
+      'skip-tests': { type: 'boolean', default: false },
+      'skip-mcpb': { type: 'boolean', default: false },
+      root: { type: 'string' },
+    },
     allowPositionals: true,
   });
   const root = values.root ?? repoRoot;
   const command = positionals[0] ?? 'all';
   if (command === 'version' || command === 'all') versionStep(root);
   if (command === 'publish' || command === 'all')
-    publishStep(root, { skipTests: values['skip-tests'] ?? false });
+    publishStep(root, { skipTests: values['skip-tests'] ?? false, skipMcpb: values['skip-mcpb'] ?? false });
   if (!['version', 'publish', 'all'].includes(command)) throw new Error(`unknown command ${command}`);
 }
 

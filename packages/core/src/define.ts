@@ -147,10 +147,12 @@ export function definitionsFor<Deps>() {
   };
 }
 
-/** MCP tool annotations derived from the effect, never written by hand. */
-export function annotationsFor(tool: Pick<AnyTool, 'effect' | 'idempotent' | 'title'>) {
+/**
+ * MCP tool annotations derived from the effect, never written by hand. The
+ * title lives on the tool itself; repeating it here would only cost tokens.
+ */
+export function annotationsFor(tool: Pick<AnyTool, 'effect' | 'idempotent'>) {
   return {
-    title: tool.title,
     readOnlyHint: tool.effect === 'read',
     destructiveHint: tool.effect === 'destructive',
     idempotentHint: tool.effect === 'read' || tool.idempotent === true,

@@ -1,5 +1,6 @@
 import { envTable } from './config.ts';
 import type { AnyPrompt, AnyResource, AnyTool } from './define.ts';
+import { httpEnvTable } from './http/settings.ts';
 import { jsonSchemaOf } from './schema.ts';
 import { type AnyServerDefinition, needsApproval } from './server.ts';
 
@@ -62,6 +63,19 @@ export function renderServerTables(definition: AnyServerDefinition): string {
   })) {
     lines.push(`| \`${e.name}\` | ${e.required ? 'yes' : ''} | ${cell(e.description)} |`);
   }
+  lines.push(
+    '',
+    '### Environment for `--transport http`',
+    '',
+    'Streamable HTTP on `/mcp`, with `/healthz`, `/readyz` and `/metrics` on the same port. All optional; with',
+    'authentication (`_OAUTH_ISSUER` and/or `_API_KEYS_FILE`) `_PUBLIC_URL` is required, without it (`--no-auth`) only',
+    'a loopback bind is allowed.',
+    '',
+    '| variable | meaning |',
+    '| --- | --- |',
+  );
+  for (const e of httpEnvTable(definition.envPrefix))
+    lines.push(`| \`${e.name}\` | ${cell(e.description)} |`);
   lines.push('', 'Every variable may also be given as `<NAME>_FILE`, the path of a file holding the value.');
   return lines.join('\n');
 }

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { verifyAuditFile } from './audit.ts';
 import { ConfigError, envTable, loadConfig } from './config.ts';
+import { httpEnvTable } from './http/settings.ts';
 import { localOperator, type Principal } from './policy.ts';
 import {
   type AnyServerDefinition,
@@ -32,7 +33,8 @@ export function usage(definition: AnyServerDefinition): string {
     upstream: definition.upstream,
     extra: definition.env,
   });
-  const width = Math.max(...env.map((e) => e.name.length));
+  const http = httpEnvTable(definition.envPrefix);
+  const width = Math.max(...[...env, ...http].map((e) => e.name.length));
   return [
     `${definition.bin} ${definition.version} — ${definition.description}`,
     '',
@@ -42,6 +44,10 @@ export function usage(definition: AnyServerDefinition): string {
     '',
     'Environment:',
     ...env.map((e) => `  ${e.name.padEnd(width)}  ${e.required ? '(required) ' : ''}${e.description}`),
+    '',
+    'Environment for --transport http (Streamable HTTP on /mcp; probes /healthz, /readyz; /metrics):',
+    ...http.map((e) => `  ${e.name.padEnd(width)}  ${e.description}`),
+    '',
     `  Any variable may be given as <NAME>_FILE, a path to a file holding the value.`,
     '',
     'Scopes:',

@@ -12,7 +12,21 @@ export function jsonSchemaOf(schema: z.ZodType, io: 'input' | 'output'): Record<
     io,
     unrepresentable: 'any',
   }) as Record<string, unknown>;
-  return rest;
+  return io === 'output' ? (withoutClosedObjects(rest) as Record<string, unknown>) : rest;
+}
+
+/**
+ * Output schemas describe what the server sends; `additionalProperties: false`
+ * on every object tells a model nothing and costs tokens in each tools/list.
+ */
+function withoutClosedObjects(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutClosedObjects);
+  if (!node || typeof node !== 'object') return node;
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([key, value]) => !(key === 'additionalProperties' && value === false))
+      .map(([key, value]) => [key, withoutClosedObjects(value)]),
+  );
 }
 
 /**

@@ -605,7 +605,8 @@ function forwardChanges(runtime: Runtime, mcp: McpServer): void {
     if (mcp.isConnected()) mcp.sendResourceListChanged();
   };
   const onUpdated = (uri: string) => {
-    if (mcp.isConnected() && (subscribed.has(uri) || modern())) void mcp.server.sendResourceUpdated({ uri }).catch(() => undefined);
+    if (mcp.isConnected() && (subscribed.has(uri) || modern()))
+      void mcp.server.sendResourceUpdated({ uri }).catch(() => undefined);
   };
   runtime.changes.on('listChanged', onList);
   runtime.changes.on('updated', onUpdated);

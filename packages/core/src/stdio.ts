@@ -73,10 +73,15 @@ export class GuardedStdioTransport implements Transport {
     let start = 0;
     for (let end = chunk.indexOf(10); end !== -1; end = chunk.indexOf(10, start)) {
       const piece = chunk.subarray(start, end);
-      if (!this.discarding)
-        this.handleLine(
-          (this.pending.length ? Buffer.concat([...this.pending, piece]) : piece).toString('utf8'),
-        );
+      if (!this.discarding) {
+        // The read that completes a line counts towards the cap too.
+        if (this.pendingBytes + piece.length > MAX_LINE_BYTES)
+          this.reject(-32600, 'Invalid Request: message too large', new Error('line too long'));
+        else
+          this.handleLine(
+            (this.pending.length ? Buffer.concat([...this.pending, piece]) : piece).toString('utf8'),
+          );
+      }
       this.pending = [];
       this.pendingBytes = 0;
       this.discarding = false;

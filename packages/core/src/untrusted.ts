@@ -6,11 +6,14 @@ import { stripHidden } from './text.ts';
  * runbook editors). It travels as data in its own field, hidden characters
  * removed, and is never blended into the server's own wording.
  */
-export const UntrustedText = z.object({
-  untrusted: z.literal(true),
-  source: z.string(),
-  text: z.string(),
-});
+export const UntrustedText = z
+  .object({
+    untrusted: z.literal(true),
+    source: z.string(),
+    text: z.string(),
+  })
+  // An id makes JSON Schema write the shape once per tool (under $defs) however often it recurs.
+  .meta({ id: 'UntrustedText' });
 export type UntrustedText = z.infer<typeof UntrustedText>;
 
 export function untrusted(text: string, source: string): UntrustedText {

@@ -148,7 +148,14 @@ export class Upstream {
     const { signal: callerSignal } = options;
     const started = performance.now();
     const deadlineAt = Date.now() + this.settings.deadlineMs;
-    const deadline = AbortSignal.timeout(this.settings.deadlineMs);
+    // A timer cleared when the call ends: AbortSignal.timeout would keep every finished
+    // call's signal alive until its deadline, growing memory under load.
+    const deadlineController = new AbortController();
+    const deadlineTimer = setTimeout(
+      () => deadlineController.abort(new DOMException('deadline passed', 'TimeoutError')),
+      this.settings.deadlineMs,
+    );
+    const deadline = deadlineController.signal;
     const signal = AbortSignal.any([callerSignal, deadline]);
     // Only requests that cannot repeat an effect are retried: reads, and writes carrying an idempotency key.
     const retryable = method === 'GET' || options.idempotencyKey !== undefined;
@@ -204,6 +211,7 @@ export class Upstream {
       if (isHTTPError(error)) status = error.response.status;
       throw this.translate(error, { callerSignal, deadline, status });
     } finally {
+      clearTimeout(deadlineTimer);
       options.onUpstream?.({ status, ms: Math.round(performance.now() - started) });
     }
   }

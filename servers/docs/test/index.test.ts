@@ -55,7 +55,9 @@ describe('the index follows the folder', () => {
       expect(hit).toMatchObject({ status: 'proposed', date: '2025-01-31', source: 'local', kind: 'adr' });
       await eventually(() => listChanged.length > 0 && updated.includes('docs://adr/0009-use-zeppelins.md'));
       expect(updated).toContain('docs://adr-index');
-      expect(updated.every((uri) => ['docs://adr/0009-use-zeppelins.md', 'docs://adr-index'].includes(uri))).toBe(true);
+      expect(
+        updated.every((uri) => ['docs://adr/0009-use-zeppelins.md', 'docs://adr-index'].includes(uri)),
+      ).toBe(true);
       const adrs = structured(
         await c.client.callTool({ name: 'list_adrs', arguments: { status: 'proposed', limit: 50 } }),
       );

@@ -1,13 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  connectV1,
-  connectV2,
-  errorOf,
-  readAudit,
-  runCli,
-  spawnRaw,
-} from '@gatehouse/core/testing';
+import { connectV1, connectV2, errorOf, readAudit, runCli, spawnRaw } from '@gatehouse/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ALL_SCOPES,

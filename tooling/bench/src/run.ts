@@ -32,7 +32,7 @@ const { values } = parseArgs({
 });
 const quick = values.quick === true;
 const out = resolve(values.out ?? join(REPO, '.bench'));
-const only = values.only ? new Set(values.only.split(',')) : undefined;
+const only = values.only ? parseOnly(values.only) : undefined;
 const options = { quick };
 const began = performance.now();
 
@@ -97,6 +97,37 @@ writeFileSync(
 log(`\n${misses.length === 0 ? 'all targets PASS' : `${misses.length} MISS:\n  ${misses.join('\n  ')}`}`);
 log(`wrote ${join(out, 'bench.md')} and bench.json in ${Math.round((performance.now() - began) / 1000)} s`);
 if (values.strict && misses.length > 0) process.exitCode = 1;
+
+/**
+ * `--only` takes section ids as the JSON names them (`coldStart`) or in
+ * kebab case (`cold-start`), comma-separated. An unknown id is an error, not a
+ * silently empty run.
+ */
+function parseOnly(value: string): Set<string> {
+  const byAlias = new Map<string, (typeof SECTIONS)[number]>();
+  for (const id of SECTIONS) {
+    byAlias.set(id.toLowerCase(), id);
+    byAlias.set(
+      id.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
+      id,
+    );
+  }
+  const ids = new Set<string>();
+  for (const raw of value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const id = byAlias.get(raw.toLowerCase());
+    if (!id) {
+      console.error(
+        `--only: unknown section ${JSON.stringify(raw)}; one of ${SECTIONS.join(', ')} (or kebab-case)`,
+      );
+      process.exit(2);
+    }
+    ids.add(id);
+  }
+  return ids;
+}
 
 /** Real ids from the sandbox, so each read tool can be called with its defaults. */
 async function seedArgs(url: string, supportToken: string): Promise<Record<string, Seeds>> {

@@ -99,7 +99,7 @@ beforeAll(async () => {
   ]) {
     sh('git', ['-c', 'user.name=release-test', '-c', 'user.email=release-test@127.0.0.1', ...args], copy);
   }
-  const out = sh(process.execPath, ['tooling/release/release.ts', '--skip-tests'], copy);
+  const out = sh(process.execPath, ['tooling/release/release.ts', '--skip-tests', '--skip-mcpb'], copy);
   expect(out).toContain(`publishing to ${registry.url}`);
   published = new Map(publishablePackages(copy).map((p) => [p.json.name, p.json.version]));
 }, 240_000);
@@ -200,7 +200,7 @@ describe('second release, one changeset for platform-ops', () => {
     for (const name of published.keys()) before.set(name, Object.keys((await packument(name)).versions));
 
     sh('pnpm', ['exec', 'changeset', 'add', '--patch', OPS, '-m', 'Faster deploy lookups.'], copy);
-    sh(process.execPath, ['tooling/release/release.ts', '--skip-tests'], copy);
+    sh(process.execPath, ['tooling/release/release.ts', '--skip-tests', '--skip-mcpb'], copy);
 
     const next = readJson<PackageJson>(join(copy, 'servers/platform-ops/package.json')).version;
     expect(next).not.toBe(published.get(OPS));

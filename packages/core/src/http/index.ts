@@ -12,6 +12,7 @@ export { SessionStore } from './sessions.ts';
 export {
   type HttpSettings,
   httpEnvSchema,
+  httpEnvTable,
   LOOPBACK_HOSTS,
   loadApiKeys,
   loadHttpSettings,

@@ -299,7 +299,7 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
 
   async function serveMcp(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<Response> {
     const method = req.method ?? 'GET';
-    const fromProxy = trusted.has(normalizeAddress(req.socket.remoteAddress));
+    const fromProxy = trusted.has(normalizeAddress(req.socket?.remoteAddress));
     const hostHeader =
       (fromProxy && (req.headers['x-forwarded-host'] as string | undefined)) || req.headers.host;
     const host = validateHostHeader(hostHeader, allowed);
@@ -362,14 +362,18 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
           'retry-after': String(wait),
         }),
       );
-    const release = concurrency.acquire(key);
-    if (!release)
-      return refuse(
-        state,
-        'concurrency',
-        jsonRpcError(429, -32000, 'Too many concurrent requests for this caller', { 'retry-after': '1' }),
-      );
-    state.release = release;
+    // A GET is a long-lived notification stream of a session (bounded by the session
+    // store), not work in progress: it must not use up the caller's concurrency.
+    if (!state.stream) {
+      const release = concurrency.acquire(key);
+      if (!release)
+        return refuse(
+          state,
+          'concurrency',
+          jsonRpcError(429, -32000, 'Too many concurrent requests for this caller', { 'retry-after': '1' }),
+        );
+      state.release = release;
+    }
 
     let body: Buffer | undefined;
     if (method !== 'GET' && method !== 'HEAD' && method !== 'DELETE') {
@@ -380,6 +384,14 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
           return refuse(state, 'too_large', jsonRpcError(413, -32000, 'Request body too large'));
         throw error;
       }
+      // JSON-RPC batches were removed from the protocol in 2025-06-18.
+      const first = body.find((byte) => byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09);
+      if (first === 0x5b && req.headers['mcp-protocol-version'] !== '2025-03-26')
+        return refuse(
+          state,
+          'batch',
+          jsonRpcError(400, -32600, 'Invalid Request: JSON-RPC batches are not supported'),
+        );
       if (jsonTooDeep(body.toString('utf8')))
         return refuse(
           state,
@@ -463,6 +475,8 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
     const state: RequestState = { id, route: 'other', stream: false };
     inflight += 1;
     metrics.inflight.inc();
+    // Read now: once the client hangs up the socket is gone, and the close handler must not throw.
+    const remote = normalizeAddress(req.socket?.remoteAddress);
     res.once('close', () => {
       inflight -= 1;
       metrics.inflight.dec();
@@ -470,7 +484,7 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
       const seconds = (performance.now() - started) / 1000;
       metrics.requests.inc({ route: state.route, method: req.method ?? '', status: String(res.statusCode) });
       metrics.requestSeconds.observe({ route: state.route }, seconds);
-      const fromProxy = trusted.has(normalizeAddress(req.socket.remoteAddress));
+      const fromProxy = trusted.has(remote);
       const forwarded = fromProxy
         ? String(req.headers['x-forwarded-for'] ?? '')
             .split(',')[0]
@@ -483,7 +497,7 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
           route: state.route,
           status: res.statusCode,
           ms: Math.round(seconds * 1000),
-          ip: forwarded || normalizeAddress(req.socket.remoteAddress),
+          ip: forwarded || remote,
           ...(state.principal ? { principal: state.principal } : {}),
           ...(state.reason ? { reason: state.reason } : {}),
         },

@@ -19,42 +19,62 @@ const int = (fallback: number, min: number, max: number) =>
 /** The HTTP-only environment, under the server's prefix (documented in --help). */
 export function httpEnvSchema(prefix: string) {
   return z.object({
-    [`${prefix}_HTTP_HOST`]: z.string().min(1).optional().describe('HTTP bind address (default 127.0.0.1)'),
+    [`${prefix}_HTTP_HOST`]: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'HTTP bind address (default 127.0.0.1; --host wins); beyond loopback authentication is required',
+      ),
     [`${prefix}_HTTP_PORT`]: z.coerce
       .number()
       .int()
       .min(0)
       .max(65535)
       .optional()
-      .describe('HTTP port (0 picks a free one)'),
+      .describe('HTTP port (default 0: a free one; --port wins)'),
     [`${prefix}_PUBLIC_URL`]: z
       .url({ protocol: /^https?$/ })
       .optional()
-      .describe('Canonical URL of this server (…/mcp): the token audience (RFC 8707)'),
+      .describe(
+        'Canonical public URL of this server (https://…/mcp): the token audience (RFC 8707) and the base of the RFC 9728 metadata; required with authentication',
+      ),
     [`${prefix}_OAUTH_ISSUER`]: z
       .url({ protocol: /^https?$/ })
       .optional()
-      .describe('OAuth 2.1 authorization server issuer whose JWT access tokens are accepted'),
+      .describe(
+        'OAuth 2.1 authorization server (issuer URL) whose JWT access tokens are accepted; keys from its JWKS',
+      ),
     [`${prefix}_API_KEYS_FILE`]: z
       .string()
       .min(1)
       .optional()
-      .describe('JSON file of static API keys [{name, sha256, scopes}] (hashes only)'),
+      .describe('JSON file of static API keys [{name, sha256, scopes}] (SHA-256 hashes only, never keys)'),
     [`${prefix}_ALLOWED_ORIGINS`]: list
       .default([])
-      .describe('Extra Origin/Host names allowed besides localhost and the public URL host'),
-    [`${prefix}_HTTP_SESSIONS`]: bool.default(false).describe('Sessionful 2025-11-25 Streamable HTTP'),
+      .describe(
+        'Extra Origin/Host names allowed besides localhost and the public URL host (comma-separated)',
+      ),
+    [`${prefix}_HTTP_SESSIONS`]: bool
+      .default(false)
+      .describe(
+        'Serve 2025-era clients with sessions (server-to-client requests) instead of statelessly; pins clients to one replica',
+      ),
     [`${prefix}_SESSION_TTL_SECONDS`]: int(1800, 10, 86_400).describe('Idle lifetime of an HTTP session'),
-    [`${prefix}_RATE_LIMIT_PER_MINUTE`]: int(600, 1, 1_000_000).describe('Requests per principal per minute'),
-    [`${prefix}_MAX_CONCURRENT`]: int(16, 1, 10_000).describe('Concurrent requests per principal'),
+    [`${prefix}_RATE_LIMIT_PER_MINUTE`]: int(600, 1, 1_000_000).describe(
+      'Requests per principal per minute (429 with Retry-After beyond)',
+    ),
+    [`${prefix}_MAX_CONCURRENT`]: int(16, 1, 10_000).describe(
+      'Concurrent requests per principal (429 beyond)',
+    ),
     [`${prefix}_METRICS_TOKEN`]: z
       .string()
       .min(16)
       .optional()
-      .describe('Bearer token required by /metrics (open when unset)'),
+      .describe('Bearer token required by /metrics (16+ characters; /metrics is open when unset)'),
     [`${prefix}_TRUSTED_PROXIES`]: list
       .default([])
-      .describe('Proxy addresses whose X-Forwarded-* headers are believed'),
+      .describe('Reverse-proxy addresses whose X-Forwarded-Host/-For headers are believed (comma-separated)'),
     [`${prefix}_MAX_BODY_BYTES`]: int(1024 * 1024, 1024, 64 * 1024 * 1024).describe(
       'Largest request body accepted',
     ),
@@ -62,6 +82,15 @@ export function httpEnvSchema(prefix: string) {
       'How long shutdown waits for in-flight requests',
     ),
   });
+}
+
+/** The HTTP rows of --help and the README: name and description (all optional; defaults are safe). */
+export function httpEnvTable(prefix: string): { name: string; required: false; description: string }[] {
+  return Object.entries(httpEnvSchema(prefix).shape).map(([name, field]) => ({
+    name,
+    required: false,
+    description: (field as z.ZodType).description ?? '',
+  }));
 }
 
 export interface ApiKeyEntry {

@@ -6,7 +6,7 @@ export default tool({
   name: 'list_customer_tickets',
   title: "List a customer's tickets",
   description:
-    "One customer's tickets, newest first, optionally of one status, as summaries; open one with lookup_ticket. Paginated: pass nextCursor back as cursor.",
+    "One customer's tickets, newest first, optionally of one status, as summaries. Pass nextCursor back as cursor.",
   effect: 'read',
   scope: SCOPES.read,
   input: z.object({

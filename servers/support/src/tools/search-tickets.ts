@@ -20,7 +20,7 @@ export default tool({
   name: 'search_tickets',
   title: 'Search tickets',
   description:
-    'Find tickets by words (ranked) and/or status, priority, customer, creation dates; newest first without words. Summaries only (lookup_ticket opens one). Pass nextCursor back as cursor with the same filters.',
+    'Find tickets by words and/or status, priority, customer, creation dates. Summaries only; lookup_ticket opens one. Pass nextCursor back as cursor with the same filters.',
   effect: 'read',
   scope: SCOPES.read,
   input: z

@@ -228,3 +228,78 @@ export async function checkProperty<T>(
     );
   return details.numRuns;
 }
+
+/** What a tools/call answer looks like to the fuzzer (v1 and v2 client results alike). */
+export interface FuzzResult {
+  isError?: boolean;
+  structuredContent?: unknown;
+  content?: unknown;
+  _meta?: Record<string, unknown>;
+}
+
+export interface FuzzToolsOptions {
+  tools: ReadonlyArray<{ name: string; inputSchema: unknown }>;
+  /** One tools/call through a real client; a rejection (protocol error, timeout) fails the property. */
+  call(name: string, args: Record<string, unknown>): Promise<FuzzResult>;
+  runsPerTool: number;
+  /** Wall-clock budget for all tools together; each tool gets a fair share of what is left. */
+  budgetMs: number;
+  seed?: number;
+  /** Extra per-call check (throw to fail), e.g. "this secret never appears". */
+  inspect?(tool: string, args: Record<string, unknown>, result: FuzzResult): void;
+}
+
+export interface FuzzSummary {
+  /** tools/call requests sent. */
+  calls: number;
+  /** Outcome counts: `ok` or the typed error code. */
+  codes: Map<string, number>;
+  /** Calls per tool. */
+  perTool: Map<string, number>;
+}
+
+/** The typed error a Gatehouse tool error carries, or a description of why the result is not one. */
+export function typedErrorProblem(result: FuzzResult): { code: string } | { problem: string } {
+  const error = result._meta?.['dev.gatehouse/error'] as { code?: unknown } | undefined;
+  const code = error?.code;
+  if (typeof code !== 'string' || !/^[A-Z_]+$/.test(code))
+    return { problem: `error result without a typed code: ${JSON.stringify(result).slice(0, 300)}` };
+  const first = (result.content as Array<{ text?: string }> | undefined)?.[0]?.text ?? '';
+  if (!first.includes(`[${code}]`))
+    return { problem: `error text does not start with [${code}]: ${first.slice(0, 200)}` };
+  return { code };
+}
+
+/**
+ * Fuzzes every tool in turn with `argumentsFor(tool.inputSchema)`: each call
+ * must end in a valid result (structured content present) or a typed tool
+ * error. Bounded by `runsPerTool` and by `budgetMs` of wall time.
+ */
+export async function fuzzTools(options: FuzzToolsOptions): Promise<FuzzSummary> {
+  const summary: FuzzSummary = { calls: 0, codes: new Map(), perTool: new Map() };
+  const deadline = Date.now() + options.budgetMs;
+  for (const [index, tool] of options.tools.entries()) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) break;
+    const share = Math.max(500, remaining / (options.tools.length - index));
+    await checkProperty(
+      fc.asyncProperty(argumentsFor(tool.inputSchema as JsonSchema), async (args) => {
+        summary.calls += 1;
+        summary.perTool.set(tool.name, (summary.perTool.get(tool.name) ?? 0) + 1);
+        const result = await options.call(tool.name, args);
+        let outcome = 'ok';
+        if (result.isError) {
+          const typed = typedErrorProblem(result);
+          if ('problem' in typed) throw new Error(`${tool.name}: ${typed.problem}`);
+          outcome = typed.code;
+        } else if (typeof result.structuredContent !== 'object' || result.structuredContent === null) {
+          throw new Error(`${tool.name}: a successful result without structured content`);
+        }
+        summary.codes.set(outcome, (summary.codes.get(outcome) ?? 0) + 1);
+        options.inspect?.(tool.name, args, result);
+      }),
+      { numRuns: options.runsPerTool, interruptAfterTimeLimit: share, seed: options.seed ?? 424_242 },
+    );
+  }
+  return summary;
+}

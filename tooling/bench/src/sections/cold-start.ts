@@ -8,12 +8,12 @@ const LIMIT = 1.15;
 /** spawn → initialize result → first tools/list, one fresh process per sample, targets interleaved. */
 export async function coldStart(targets: Target[], options: Options): Promise<SectionResult> {
   const started = performance.now();
-  const reps = options.quick ? 3 : 15;
+  const reps = options.quick ? 2 : 15;
   const scratch = makeScratch();
   const samples = new Map<string, { init: number[]; list: number[] }>();
   for (const t of targets) samples.set(t.name, { init: [], list: [] });
   // One untimed spawn each first, so the OS file cache is warm for everyone alike.
-  if (!options.quick) for (const t of targets) await sample(t, scratch).catch(() => undefined);
+  for (const t of targets) await sample(t, scratch).catch(() => undefined);
   for (let rep = 0; rep < reps; rep++) {
     for (const t of targets) {
       const s = await sample(t, scratch);

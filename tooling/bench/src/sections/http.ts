@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { targetBin } from '../build.ts';
 import { type Options, type Row, type SectionResult, verdict } from '../report.ts';
@@ -14,7 +17,20 @@ interface HttpTarget {
   env: Record<string, string>;
   body: unknown;
   gatehouse: boolean;
+  /** Extra request headers (the API key of the authenticated target). */
+  headers?: Record<string, string>;
 }
+
+/**
+ * Admission sized for the benchmark: with the defaults (16 concurrent and 600
+ * per minute per principal) 32 connections would measure 429 answers, not
+ * serving. Shedding itself is tested in servers/platform-ops/test/load-http.test.ts.
+ */
+const admission = (prefix: string) => ({
+  [`${prefix}_MAX_CONCURRENT`]: '1024',
+  [`${prefix}_RATE_LIMIT_PER_MINUTE`]: '1000000',
+});
+const BENCH_KEY = 'bench-key-0123456789abcdef';
 
 async function listen(t: HttpTarget): Promise<{ url: string; child: ChildProcess } | { error: string }> {
   const child = spawn(process.execPath, [t.bin, ...t.args], {
@@ -64,7 +80,17 @@ export async function http(targets: Target[], options: Options): Promise<Section
     method: 'tools/call',
     params: { name: 'echo', arguments: { text: 'hello' } },
   };
-  const benchEnv = targets.find((t) => t.name === 'core bench server')?.env(scratch) ?? {};
+  const benchEnv = {
+    ...(targets.find((t) => t.name === 'core bench server')?.env(scratch) ?? {}),
+    ...admission('BENCH'),
+  };
+  const keysFile = join(scratch, 'api-keys.json');
+  writeFileSync(
+    keysFile,
+    JSON.stringify([
+      { name: 'bench', sha256: createHash('sha256').update(BENCH_KEY).digest('hex'), scopes: ['bench:read'] },
+    ]),
+  );
   const ops = targets.find((t) => t.name === 'platform-ops');
   const list: HttpTarget[] = [
     {
@@ -91,13 +117,26 @@ export async function http(targets: Target[], options: Options): Promise<Section
       body: echoCall,
       gatehouse: true,
     },
+    {
+      name: 'core bench server, API key',
+      bin: targetBin('core-server'),
+      args: ['--transport', 'http', '--port', '0'],
+      env: {
+        ...benchEnv,
+        BENCH_API_KEYS_FILE: keysFile,
+        BENCH_PUBLIC_URL: 'http://127.0.0.1/mcp',
+      },
+      headers: { authorization: `Bearer ${BENCH_KEY}` },
+      body: echoCall,
+      gatehouse: true,
+    },
   ];
   if (ops)
     list.push({
       name: 'platform-ops --no-auth (get_service_health)',
       bin: `${REPO}/servers/platform-ops/dist/bin.js`,
       args: ['--transport', 'http', '--no-auth', '--port', '0'],
-      env: ops.env(scratch),
+      env: ops.env(scratch, admission('PLATFORM_OPS')),
       body: {
         jsonrpc: '2.0',
         id: 1,
@@ -127,7 +166,7 @@ export async function http(targets: Target[], options: Options): Promise<Section
     try {
       const probe = await fetch(started.url, {
         method: 'POST',
-        headers: HEADERS,
+        headers: { ...HEADERS, ...t.headers },
         body: JSON.stringify(t.body),
       });
       const text = await probe.text();
@@ -149,7 +188,7 @@ export async function http(targets: Target[], options: Options): Promise<Section
         const r = await autocannon({
           url: started.url,
           method: 'POST',
-          headers: HEADERS,
+          headers: { ...HEADERS, ...t.headers },
           body: JSON.stringify(t.body),
           connections: 32,
           duration,
@@ -187,12 +226,6 @@ export async function http(targets: Target[], options: Options): Promise<Section
       data,
       ms: performance.now() - started,
     };
-  rows.push({
-    subject: 'authenticated HTTP',
-    metric: 'requests/s',
-    value: 'not measured: the authenticated transport is being built (packages/core/src/http)',
-    verdict: 'INFO',
-  });
   return {
     id: 'http',
     title: 'HTTP (Streamable HTTP, loopback)',

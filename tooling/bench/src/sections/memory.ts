@@ -18,8 +18,8 @@ const MB = 1024 * 1024;
 export async function memory(targets: Target[], options: Options): Promise<SectionResult> {
   const started = performance.now();
   const scratch = makeScratch();
-  const total = options.quick ? 1_500 : 100_000;
-  const maxMs = options.quick ? 5_000 : 120_000;
+  const total = options.quick ? 600 : 100_000;
+  const maxMs = options.quick ? 2_000 : 120_000;
   const rows: Row[] = [];
   const data: Record<string, unknown> = {};
   for (const t of targets) {
@@ -27,7 +27,7 @@ export async function memory(targets: Target[], options: Options): Promise<Secti
     try {
       await peer.initialize();
       await peer.request('tools/list', {});
-      await sleep(options.quick ? 300 : 1_000);
+      await sleep(options.quick ? 150 : 1_000);
       const idle = peer.rss();
       const gatehouse = t.kind === 'gatehouse';
       rows.push({
@@ -50,7 +50,7 @@ export async function memory(targets: Target[], options: Options): Promise<Secti
       await sleep(200);
       const afterWarm = peer.rss();
       const main = await drive(peer, () => peer.callTool(tool, args), { total, concurrency: 32, maxMs });
-      await sleep(options.quick ? 300 : 1_000);
+      await sleep(options.quick ? 150 : 1_000);
       const after = peer.rss();
       const growth = (after - afterWarm) / afterWarm;
       const fromIdle = (after - idle) / idle;

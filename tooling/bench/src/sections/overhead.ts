@@ -44,10 +44,10 @@ export async function overhead(targets: Target[], options: Options): Promise<Sec
       ms: 0,
     };
   const scratch = makeScratch();
-  const reps = options.quick ? 2 : 5;
+  const reps = options.quick ? 1 : 5;
   const modes = [
-    { name: 'sequential', concurrency: 1, total: options.quick ? 150 : 3_000 },
-    { name: '32 in flight', concurrency: 32, total: options.quick ? 600 : 20_000 },
+    { name: 'sequential', concurrency: 1, total: options.quick ? 100 : 3_000 },
+    { name: '32 in flight', concurrency: 32, total: options.quick ? 320 : 20_000 },
   ];
   const rows: Row[] = [];
   const data: Record<string, unknown> = {};
@@ -70,14 +70,14 @@ export async function overhead(targets: Target[], options: Options): Promise<Sec
             await peer.initialize();
             // Warm-up: JIT, connection pool, audit file.
             await drive(peer, () => peer.callTool(scenario.tool, scenario.args), {
-              total: options.quick ? 50 : 500,
+              total: options.quick ? 32 : 500,
               concurrency: mode.concurrency,
-              maxMs: 10_000,
+              maxMs: options.quick ? 2_000 : 10_000,
             });
             const r = await drive(peer, () => peer.callTool(scenario.tool, scenario.args), {
               total: mode.total,
               concurrency: mode.concurrency,
-              maxMs: options.quick ? 4_000 : 60_000,
+              maxMs: options.quick ? 1_500 : 60_000,
             });
             runs[key].perSecond.push(r.perSecond);
             runs[key].p50.push(quantile(r.latencies, 0.5));

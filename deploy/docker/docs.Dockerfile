@@ -1,0 +1,37 @@
+# syntax=docker/dockerfile:1.7
+# docs-mcp (docs) as a container: Streamable HTTP on :8080, non-root, read-only root
+# filesystem friendly (the only writable path is the /var/lib/gatehouse volume).
+# Build from the repository root:
+#   docker build -f deploy/docker/docs.Dockerfile -t gatehouse/docs:0.1.0 .
+# Run (credentials come from files, never from the image or the command line):
+#   docker run --read-only --tmpfs /tmp -v docs-data:/var/lib/gatehouse -p 8080:8080 \
+#     -v ./secrets:/run/secrets/gatehouse:ro --env-file docs.env gatehouse/docs:0.1.0
+
+# ── build: install only this server and its workspace dependencies, bundle, then
+#    `pnpm deploy --prod` this one package (dist + its production node_modules) to /out.
+FROM node:24.21.0-bookworm-slim AS build
+ENV CI=true TURBO_TELEMETRY_DISABLED=1
+WORKDIR /repo
+RUN npm install -g --no-audit --no-fund --loglevel=error pnpm@10.34.9
+COPY . .
+RUN pnpm install --frozen-lockfile --filter "@gatehouse/docs..."
+RUN pnpm --filter @gatehouse/docs build
+RUN pnpm --filter @gatehouse/docs deploy --legacy --prod /out
+
+# ── runtime: Node only, the deployed package owned by root and read-only to the app user.
+FROM node:24.21.0-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    DOCS_HTTP_HOST=0.0.0.0 \
+    DOCS_HTTP_PORT=8080 \
+    DOCS_AUDIT_FILE=/var/lib/gatehouse/audit.jsonl \
+    DOCS_INDEX_PATH=/var/lib/gatehouse/docs-index.sqlite
+WORKDIR /app
+COPY --from=build --chown=root:root --chmod=a=rX /out /app
+RUN install -d -o 1000 -g 1000 -m 0750 /var/lib/gatehouse
+VOLUME ["/var/lib/gatehouse"]
+USER 1000:1000
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.DOCS_HTTP_PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+ENTRYPOINT ["node", "/app/dist/bin.js"]
+CMD ["--transport", "http"]

@@ -1,0 +1,192 @@
+/**
+ * The official MCP conformance suite (@modelcontextprotocol/conformance, its
+ * `server` mode) against each built server's Streamable HTTP endpoint
+ * (`--no-auth` on loopback, the sandbox as upstream), stateless and with
+ * sessions, once per protocol revision the suite scores. Generic scenarios
+ * must pass; those that need the suite's own fixtures are listed, with
+ * reasons, in deploy/conformance/expected-failures.yaml and must fail (the
+ * CLI reports stale entries), so the list cannot rot.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type Sandbox, startSandbox } from '@gatehouse/sandbox';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const BASELINE = join(ROOT, 'deploy/conformance/expected-failures.yaml');
+const REVISIONS = ['2025-06-18', '2025-11-25'] as const;
+const MODES = ['stateless', 'sessions'] as const;
+const SERVERS = { 'platform-ops': 'PLATFORM_OPS', docs: 'DOCS', support: 'SUPPORT' } as const;
+type ServerName = keyof typeof SERVERS;
+type Mode = (typeof MODES)[number];
+const NAMES = Object.keys(SERVERS) as ServerName[];
+
+function cliPath(): string | undefined {
+  try {
+    const pkg = createRequire(import.meta.url).resolve('@modelcontextprotocol/conformance/package.json');
+    const bin = join(pkg, '..', 'dist/index.js');
+    return existsSync(bin) ? bin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+const CLI = cliPath();
+if (!CLI)
+  console.warn('http-conformance.test.ts skipped: @modelcontextprotocol/conformance is not installed');
+
+function run(args: string[], timeoutMs: number) {
+  return new Promise<{ code: number | null; out: string }>((done) => {
+    execFile(
+      process.execPath,
+      [CLI!, ...args],
+      {
+        timeout: timeoutMs,
+        maxBuffer: 16 * 1024 * 1024,
+        env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
+      },
+      (error, stdout, stderr) =>
+        done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+    );
+  });
+}
+
+interface Check {
+  id: string;
+  status: 'SUCCESS' | 'FAILURE' | 'WARNING' | 'INFO' | 'SKIPPED';
+}
+
+/** scenario → its checks, from the suite's output directory. */
+function results(dir: string): Map<string, Check[]> {
+  const out = new Map<string, Check[]>();
+  for (const entry of existsSync(dir) ? readdirSync(dir) : []) {
+    const scenario = /^server-(.+)-\d{4}-\d\d-\d\dT/.exec(entry)?.[1];
+    const file = join(dir, entry, 'checks.json');
+    if (scenario && existsSync(file)) out.set(scenario, JSON.parse(readFileSync(file, 'utf8')));
+  }
+  return out;
+}
+
+function spawnServer(server: ServerName, mode: Mode, sandbox: Sandbox) {
+  const prefix = SERVERS[server];
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'servers', server, 'dist/bin.js'), '--transport', 'http', '--no-auth', '--port', '0'],
+    {
+      env: {
+        PATH: process.env.PATH ?? '',
+        [`${prefix}_API_URL`]: sandbox.url,
+        [`${prefix}_API_TOKEN`]: sandbox.tokens[server],
+        [`${prefix}_HTTP_SESSIONS`]: mode === 'sessions' ? '1' : '0',
+        [`${prefix}_LOG_LEVEL`]: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  return new Promise<{ url: string; child: ChildProcess }>((done, fail) => {
+    let err = '';
+    const timer = setTimeout(() => fail(new Error(`${server} did not start: ${err}`)), 10_000);
+    child.stderr?.on('data', (b: Buffer) => {
+      err += b.toString();
+      const m = /listening on (http:\/\/\S+\/mcp)/.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        done({ url: m[1]!, child });
+      }
+    });
+    child.once('exit', (code) => fail(new Error(`${server} exited ${code}: ${err}`)));
+  });
+}
+
+describe.skipIf(!CLI)('MCP conformance suite, server mode', () => {
+  let sandbox: Sandbox;
+  let dir: string;
+  const servers = new Map<string, { url: string; child: ChildProcess }>();
+  const baseline = parse(readFileSync(BASELINE, 'utf8')) as {
+    server: string[];
+    gatehouse: Record<string, string[]>;
+  };
+  const notApplicable = (server: ServerName, mode: Mode) => [
+    ...baseline.server,
+    ...(baseline.gatehouse[mode] ?? []),
+    ...(baseline.gatehouse[server] ?? []),
+  ];
+  const scenariosOf = new Map<string, string[]>();
+
+  beforeAll(async () => {
+    sandbox = await startSandbox();
+    dir = mkdtempSync(join(tmpdir(), 'gatehouse-conformance-'));
+    await Promise.all(
+      NAMES.flatMap((server) =>
+        MODES.map(async (mode) => servers.set(`${server}/${mode}`, await spawnServer(server, mode, sandbox))),
+      ),
+    );
+    for (const revision of REVISIONS) {
+      const listed = await run(['list', '--server', '--spec-version', revision], 20_000);
+      scenariosOf.set(
+        revision,
+        [...listed.out.matchAll(/^\s+- (\S+) \[/gm)].map((m) => m[1]!),
+      );
+    }
+  });
+  afterAll(async () => {
+    for (const { child } of servers.values()) child.kill('SIGKILL');
+    await sandbox?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('scores both revisions, and names nothing in the baseline that the suite does not have', () => {
+    const all = new Set(REVISIONS.flatMap((r) => scenariosOf.get(r) ?? []));
+    expect(all.size).toBeGreaterThan(20);
+    const listed = [...baseline.server, ...Object.values(baseline.gatehouse).flat()];
+    expect(listed.filter((s) => !all.has(s))).toEqual([]);
+    // The protocol itself is never excused, for any server or mode.
+    for (const generic of ['server-initialize', 'ping', 'tools-list', 'dns-rebinding-protection'])
+      expect(listed).not.toContain(generic);
+  });
+
+  describe.each(MODES)('%s', (mode) => {
+    it.each(REVISIONS)(
+      'every server passes every generic scenario of %s',
+      async (revision) => {
+        await Promise.all(
+          NAMES.map(async (server) => {
+            const expected = notApplicable(server, mode);
+            const file = join(dir, `expected-${server}-${mode}.yaml`);
+            writeFileSync(file, stringify({ server: expected }));
+            const out = join(dir, `${server}-${mode}-${revision}`);
+            const { url } = servers.get(`${server}/${mode}`)!;
+            const result = await run(
+              ['server', '--url', url, '--spec-version', revision, '--expected-failures', file, '-o', out],
+              40_000,
+            );
+            const checks = results(out);
+            const pending = baseline.gatehouse.pending ?? [];
+            const generic = (scenariosOf.get(revision) ?? []).filter(
+              (s) => !expected.includes(s) && !pending.includes(s),
+            );
+            expect(generic.length, `${server}: generic scenarios in ${revision}`).toBeGreaterThanOrEqual(3);
+            for (const scenario of generic) {
+              const list = checks.get(scenario) ?? [];
+              const label = `${server} (${mode}) ${revision} ${scenario}`;
+              expect(
+                list.filter((c) => c.status === 'FAILURE' || c.status === 'WARNING'),
+                label,
+              ).toEqual([]);
+              expect(
+                list.some((c) => c.status === 'SUCCESS'),
+                `${label} passed a check`,
+              ).toBe(true);
+            }
+            // The CLI's own verdict against the baseline: no unexpected failure, no stale entry.
+            expect(result.code, `${server} (${mode}) ${revision}: ${result.out.slice(-2000)}`).toBe(0);
+          }),
+        );
+      },
+      60_000,
+    );
+  });
+});
