@@ -7,6 +7,8 @@
  * returned summary and the audit file.
  */
 import assert from 'node:assert/strict';
+import { readAudit, spawnRaw } from '@gatehouse/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fc } from './index.ts';
 
 /** The part of `RawPeer` (from '@gatehouse/core/testing') this module drives. */
@@ -320,4 +322,102 @@ function isValidMessage(line: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** What a server's stdio protocol suite needs to know about it. */
+export interface StdioSuiteOptions {
+  bin: string;
+  /** The server's env prefix, e.g. `DOCS`. */
+  prefix: string;
+  /** A value (the upstream token) that must never reach stderr. */
+  canary: string;
+  /** Starts the server's sandbox harness (its env builder and sandbox control). */
+  harness: () => Promise<{
+    env(extra?: Record<string, string>): Record<string, string>;
+    control: {
+      setFaults(rules: Array<{ path: string; latencyMs: number }>): Promise<unknown>;
+      clearFaults(): Promise<unknown>;
+      clearRequests(): Promise<unknown>;
+      requests(): Promise<Array<{ path: string }>>;
+    };
+    close(): Promise<void>;
+  }>;
+  /** A cheap read tool call the fuzzer sends split across writes. */
+  call: { name: string; arguments: Record<string, unknown> };
+  /** A call whose upstream request can be slowed down, and the upstream path prefix it hits. */
+  slow: { call: { name: string; arguments: Record<string, unknown> }; path: string };
+}
+
+/**
+ * The stdio protocol suite every server runs: malformed and invalid lines,
+ * unknown methods, extreme ids, oversized and split lines, requests before
+ * initialize (all audited, the server keeps serving), and a clean exit when
+ * stdin closes mid-request.
+ */
+export function describeStdioProtocol(options: StdioSuiteOptions): void {
+  const auditFile = (env: Record<string, string>) => env[`${options.prefix}_AUDIT_FILE`]!;
+  let h: Awaited<ReturnType<StdioSuiteOptions['harness']>>;
+  beforeAll(async () => {
+    h = await options.harness();
+  });
+  afterAll(() => h.close());
+
+  describe('stdio protocol fuzzing', () => {
+    it('answers every malformed, invalid, oversized or split message correctly and keeps serving', {
+      timeout: 60_000,
+    }, async () => {
+      const env = h.env({ [`${options.prefix}_LOG_LEVEL`]: 'warn' });
+      const peer = spawnRaw({ bin: options.bin, env });
+      try {
+        const summary = await fuzzStdioProtocol(peer, { call: options.call });
+        // The SDK serves requests that arrive before initialize (2026-07-28 has no mandatory handshake); none is dropped.
+        expect(summary.beforeInitialize.answered).toBe(summary.beforeInitialize.sent);
+        expect(summary.garbageRuns).toBeGreaterThanOrEqual(20);
+        // Every rejected line is audited once as a protocol event, and nothing else was.
+        const events = readAudit(auditFile(env), 'call');
+        expect(events.filter((e) => e.kind === 'protocol' && e.errorCode === 'PARSE_ERROR')).toHaveLength(
+          summary.rejectedLines,
+        );
+        // The only tools/call that ran is the one sent split across writes.
+        expect(events.filter((e) => e.kind === 'tool').map((e) => e.name)).toEqual([options.call.name]);
+        expect(peer.stderr()).not.toContain('unhandled rejection');
+        expect(peer.stderr()).not.toContain(options.canary);
+      } finally {
+        expect(await peer.close()).toBe(0);
+      }
+    });
+
+    it('exits cleanly when stdin closes in the middle of a request', { timeout: 30_000 }, async () => {
+      const env = h.env();
+      await h.control.setFaults([{ path: options.slow.path, latencyMs: 3_000 }]);
+      const peer = spawnRaw({ bin: options.bin, env });
+      try {
+        peer.send(initializeLine(1));
+        await peer.next((m) => m.id === 1);
+        peer.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+        await h.control.clearRequests();
+        peer.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: options.slow.call }));
+        // The request is in flight upstream when the client goes away.
+        await expect
+          .poll(
+            async () =>
+              (await h.control.requests()).filter((r) => r.path.startsWith(options.slow.path)).length,
+            { timeout: 5_000 },
+          )
+          .toBeGreaterThanOrEqual(1);
+        const started = Date.now();
+        const exit = new Promise<number | null>((resolve) =>
+          peer.child.once('exit', (code) => resolve(code)),
+        );
+        peer.child.stdin.end();
+        expect(await exit).toBe(0);
+        expect(Date.now() - started).toBeLessThan(10_000);
+        expect(peer.stderr()).not.toContain('unhandled rejection');
+        expect(() => readAudit(auditFile(env), 'all')).not.toThrow();
+      } finally {
+        await h.control.clearFaults();
+        await peer.close();
+      }
+    });
+  });
 }
