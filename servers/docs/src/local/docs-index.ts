@@ -510,27 +510,43 @@ export class DocsIndex {
       args.push(filter.status);
     }
     const clause = where.join(' AND ');
-    const total = this.get<{ n: number }>(
-      `SELECT count(*) AS n FROM docs_fts JOIN docs d ON d.rid = docs_fts.rowid WHERE ${clause}`,
-      ...args,
-    )!.n;
-    const rows = this.all<Record<string, SQLInputValue>>(
-      `SELECT d.*, bm25(docs_fts, 10.0, 5.0, 1.0) AS rank, snippet(docs_fts, 2, '**', '**', '…', 16) AS snip
-       FROM docs_fts JOIN docs d ON d.rid = docs_fts.rowid WHERE ${clause} ORDER BY rank, d.path LIMIT ? OFFSET ?`,
+    // Without filters the full-text table alone answers; joining docs for every match costs a lookup each.
+    const from = where.length === 1 ? 'docs_fts' : 'docs_fts JOIN docs d ON d.rid = docs_fts.rowid';
+    const total = this.get<{ n: number }>(`SELECT count(*) AS n FROM ${from} WHERE ${clause}`, ...args)!.n;
+    // Rank first, then build snippets for the page only: with snippet() in the ranking query SQLite
+    // computes it (and reads every body) for all matches before sorting.
+    const ranked = this.all<{ rid: number; rank: number }>(
+      `SELECT docs_fts.rowid AS rid, bm25(docs_fts, 10.0, 5.0, 1.0) AS rank
+       FROM ${from} WHERE ${clause} ORDER BY rank, docs_fts.rowid LIMIT ? OFFSET ?`,
       ...args,
       limit,
       offset,
     );
+    if (ranked.length === 0) return { total, hits: [] };
+    const rows = this.all<Record<string, SQLInputValue>>(
+      `SELECT d.*, snippet(docs_fts, 2, '**', '**', '…', 16) AS snip
+       FROM docs_fts JOIN docs d ON d.rid = docs_fts.rowid
+       WHERE docs_fts MATCH ? AND docs_fts.rowid IN (${ranked.map(() => '?').join(',')})`,
+      match,
+      ...ranked.map((r) => r.rid),
+    );
+    const byRid = new Map(rows.map((r) => [Number(r.rid), r]));
     return {
       total,
-      hits: rows.map((r) => ({
-        ...toDoc(r),
-        snippet: String(r.snip ?? '')
-          .replace(/(^|\s)#{1,6}\s+/g, '$1')
-          .replace(/\s+/g, ' ')
-          .trim(),
-        score: Math.round(-Number(r.rank) * 1e6) / 1e6,
-      })),
+      hits: ranked.flatMap(({ rid, rank }) => {
+        const r = byRid.get(Number(rid));
+        if (!r) return [];
+        return [
+          {
+            ...toDoc(r),
+            snippet: String(r.snip ?? '')
+              .replace(/(^|\s)#{1,6}\s+/g, '$1')
+              .replace(/\s+/g, ' ')
+              .trim(),
+            score: Math.round(-Number(rank) * 1e6) / 1e6,
+          },
+        ];
+      }),
     };
   }
 
