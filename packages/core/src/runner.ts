@@ -15,6 +15,7 @@ import {
   visibleToolNames,
 } from './server.ts';
 import { claimStdout, GuardedStdioTransport } from './stdio.ts';
+import { shutdownTracing, startTracing } from './tracing.ts';
 
 const CLI_OPTIONS = {
   transport: { type: 'string', default: 'stdio' },
@@ -178,6 +179,8 @@ export async function runServer(
     throw error;
   }
   process.on('unhandledRejection', (reason) => runtime.log.error({ err: reason }, 'unhandled rejection'));
+  // Loads the OpenTelemetry SDK only when OTEL_* configuration asks for traces.
+  await startTracing({ name: definition.name, version: definition.version, env, log: runtime.log });
   const principal = localOperator(config.scopes);
 
   if (values.transport === 'stdio') {
@@ -191,6 +194,7 @@ export async function runServer(
     );
     await serveOverStdio(runtime, principal);
     await runtime.close();
+    await shutdownTracing();
     process.exit(0);
   }
   if (values.transport === 'http') {

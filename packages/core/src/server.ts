@@ -30,6 +30,7 @@ import { GatehouseError, isGatehouseError } from './errors.ts';
 import { createLogger, type Logger, secretScrubber } from './logger.ts';
 import { missingScopes, type PolicySettings, type Principal, toolVisibility } from './policy.ts';
 import { advertise, describeIssues } from './schema.ts';
+import { startMcpSpan } from './tracing.ts';
 import { UNTRUSTED_NOTE } from './untrusted.ts';
 import { Upstream } from './upstream.ts';
 
@@ -305,6 +306,7 @@ async function runTool(
   let errorCode: string | undefined;
 
   const base = { principal: principalRef(principal), kind: 'tool' as const, name: tool.name, requestId };
+  const span = startMcpSpan('tools/call', tool.name, sdk.mcpReq, requestId);
   // Digested once: the validated arguments, or the raw ones when validation fails.
   let argsDigest: string | undefined;
   try {
@@ -416,7 +418,7 @@ async function runTool(
           .catch(() => undefined);
       },
     };
-    const output = await tool.handler(args, ctx);
+    const output = await span.run(() => tool.handler(args, ctx));
     if (sdk.mcpReq.signal.aborted)
       throw new GatehouseError('CANCELLED', 'The request was cancelled by the client.');
     const checked = tool.output.safeParse(output);
@@ -448,6 +450,7 @@ async function runTool(
     if (typeof error.details?.callId === 'string') callId = error.details.callId;
     return toolError(error);
   } finally {
+    span.end({ outcome, decision, errorCode, upstreamCalls });
     try {
       runtime.audit.write({
         ...base,
@@ -486,9 +489,10 @@ async function audited<T>(
   kind: 'resource' | 'prompt',
   name: string,
   args: unknown,
-  signal: AbortSignal,
+  request: ServerContext['mcpReq'],
   run: (ctx: ReadContext<unknown>) => Promise<T>,
 ): Promise<T> {
+  const { signal } = request;
   const started = performance.now();
   let upstreamStatus: number | undefined;
   let upstreamCalls = 0;
@@ -498,8 +502,14 @@ async function audited<T>(
   });
   let errorCode: string | undefined;
   let outcome: AuditOutcome = 'ok';
+  const span = startMcpSpan(
+    kind === 'resource' ? 'resources/read' : 'prompts/get',
+    name,
+    request,
+    ctx.requestId,
+  );
   try {
-    return await run(ctx);
+    return await span.run(() => run(ctx));
   } catch (caught) {
     const error = toGatehouseError(caught, signal, runtime.log);
     errorCode = error.code;
@@ -510,6 +520,7 @@ async function audited<T>(
         : ProtocolErrorCode.InternalError;
     throw new ProtocolError(code, `[${error.code}] ${error.message}`, error.toJSON());
   } finally {
+    span.end({ outcome, errorCode, upstreamCalls });
     try {
       runtime.audit.write({
         principal: principalRef(principal),
@@ -690,7 +701,7 @@ export function buildMcpServer(
             'resource',
             resource.uri,
             { uri: uri.href },
-            ctx.mcpReq.signal,
+            ctx.mcpReq,
             (rc) => resource.read(rc),
           );
           return {
@@ -734,7 +745,7 @@ export function buildMcpServer(
           'resource',
           resource.uriTemplate,
           { uri: uri.href.slice(0, 2048) },
-          ctx.mcpReq.signal,
+          ctx.mcpReq,
           async (rc) => {
             if (uri.href.length > 2048)
               throw new GatehouseError('INVALID_ARGUMENT', 'The resource URI is too long.');
@@ -776,14 +787,8 @@ export function buildMcpServer(
       prompt.name,
       { title: prompt.title, description: prompt.description, argsSchema: z.object(shape) },
       async (args, ctx): Promise<GetPromptResult> => {
-        const messages = await audited(
-          runtime,
-          principal,
-          'prompt',
-          prompt.name,
-          args,
-          ctx.mcpReq.signal,
-          (rc) => prompt.render(args, rc),
+        const messages = await audited(runtime, principal, 'prompt', prompt.name, args, ctx.mcpReq, (rc) =>
+          prompt.render(args, rc),
         );
         return { description: prompt.description, messages };
       },

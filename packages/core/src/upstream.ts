@@ -4,6 +4,7 @@ import ky, { HTTPError, isHTTPError, isNetworkError, isTimeoutError, type KyInst
 import type { z } from 'zod';
 import { GatehouseError } from './errors.ts';
 import type { Logger } from './logger.ts';
+import { rememberRoute, startUpstreamSpan } from './tracing.ts';
 
 /** Per-call options; a ToolContext satisfies this, so handlers pass `ctx` straight through. */
 export interface UpstreamCallOptions {
@@ -49,6 +50,7 @@ export function apiPath(strings: TemplateStringsArray, ...segments: ReadonlyArra
     }
     out += encodeURIComponent(text) + (strings[i + 1] ?? '');
   });
+  rememberRoute(out, strings.join('{}'));
   return out;
 }
 
@@ -160,8 +162,11 @@ export class Upstream {
     // Only requests that cannot repeat an effect are retried: reads, and writes carrying an idempotency key.
     const retryable = method === 'GET' || options.idempotencyKey !== undefined;
     let status: number | undefined;
+    let errorCode: string | undefined;
+    const span = startUpstreamSpan(method, path, this.settings.name, this.settings.baseUrl);
     try {
       const data = await this.breaker.execute(async () => {
+        span.attempt();
         const response = await this.http(path.replace(/^\//, ''), {
           method,
           signal,
@@ -170,7 +175,9 @@ export class Upstream {
           headers: {
             'x-request-id': options.requestId,
             ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
+            ...span.headers,
           },
+          ...(span.hooks ? { hooks: span.hooks } : {}),
           retry: {
             limit: retryable ? this.settings.retries : 0,
             methods: retryable ? [method.toLowerCase()] : [],
@@ -209,9 +216,12 @@ export class Upstream {
       return parsed.data;
     } catch (error) {
       if (isHTTPError(error)) status = error.response.status;
-      throw this.translate(error, { callerSignal, deadline, status });
+      const translated = this.translate(error, { callerSignal, deadline, status });
+      errorCode = translated.code;
+      throw translated;
     } finally {
       clearTimeout(deadlineTimer);
+      span.end(status, errorCode);
       options.onUpstream?.({ status, ms: Math.round(performance.now() - started) });
     }
   }

@@ -17,6 +17,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Principal } from '../policy.ts';
 import { buildMcpServer, type Runtime } from '../server.ts';
+import { shutdownTracing, withIncomingTrace } from '../tracing.ts';
 import { AuthError, Authenticator, principalOf } from './auth.ts';
 import { ConcurrencyLimiter, RateLimiter } from './limits.ts';
 import { HttpMetrics } from './metrics.ts';
@@ -418,8 +419,9 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
       sessions &&
       (await isLegacyRequest(request, undefined, { maxRequestBodySize: settings.maxBodyBytes }))
     )
-      return sessions.handle(request, authInfo, principal, key);
-    return handler.fetch(request, { authInfo });
+      return withIncomingTrace(req.headers, () => sessions.handle(request, authInfo, principal, key));
+    // The caller's `traceparent` header parents the MCP spans this request starts.
+    return withIncomingTrace(req.headers, () => handler.fetch(request, { authInfo }));
   }
 
   async function route(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<Response> {
@@ -594,6 +596,7 @@ export async function serveHttp(
     void app
       .drain(server)
       .then(() => runtime.close())
+      .then(() => shutdownTracing())
       .catch((error: unknown) => runtime.log.error({ err: error }, 'shutdown failed'))
       .finally(() => process.exit(0));
   };
