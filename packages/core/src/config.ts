@@ -5,13 +5,15 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const list = z.string().transform((s) =>
+/** Comma-separated values in one variable. */
+export const envList = z.string().transform((s) =>
   s
     .split(',')
     .map((x) => x.trim())
     .filter(Boolean),
 );
-const bool = z
+/** The spellings of yes and no that operators actually use. */
+export const envBool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])
   .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
 const positiveInt = (fallback: number, max: number) =>
@@ -30,12 +32,12 @@ export function commonEnvSchema(prefix: string, server: string, upstream: 'requi
     [`${prefix}_API_URL`]: upstream === 'required' ? url : url.optional().describe(url.description ?? ''),
     [`${prefix}_API_TOKEN`]:
       upstream === 'required' ? token : token.optional().describe(token.description ?? ''),
-    [`${prefix}_SCOPES`]: list
+    [`${prefix}_SCOPES`]: envList
       .default([`${server}:read`])
       .describe('Comma-separated scopes granted to the local operator'),
-    [`${prefix}_READ_ONLY`]: bool.default(false).describe('Hide every side-effecting tool'),
-    [`${prefix}_ALLOW_TOOLS`]: list.default([]).describe('Only these tools exist (comma-separated)'),
-    [`${prefix}_DENY_TOOLS`]: list.default([]).describe('These tools never exist (comma-separated)'),
+    [`${prefix}_READ_ONLY`]: envBool.default(false).describe('Hide every side-effecting tool'),
+    [`${prefix}_ALLOW_TOOLS`]: envList.default([]).describe('Only these tools exist (comma-separated)'),
+    [`${prefix}_DENY_TOOLS`]: envList.default([]).describe('These tools never exist (comma-separated)'),
     [`${prefix}_AUDIT_FILE`]: z
       .string()
       .min(1)

@@ -1,18 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, resolveFileVariables } from '../config.ts';
+import { ConfigError, envBool, envList, resolveFileVariables } from '../config.ts';
 
 export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
 
-const list = z.string().transform((s) =>
-  s
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean),
-);
-const bool = z
-  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])
-  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+const list = envList;
+const bool = envBool;
 const int = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
