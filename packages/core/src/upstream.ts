@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from 'cockatiel';
-import ky, { HTTPError, isHTTPError, isNetworkError, isTimeoutError, type KyInstance } from 'ky';
+import type { CircuitBreakerPolicy } from 'cockatiel';
+import type { KyInstance } from 'ky';
 import type { z } from 'zod';
 import { GatehouseError } from './errors.ts';
 import type { Logger } from './logger.ts';
@@ -56,6 +56,26 @@ export function apiPath(strings: TemplateStringsArray, ...segments: ReadonlyArra
 
 const TRANSIENT_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
 
+/**
+ * The HTTP and resilience libraries load on the first upstream call, not at
+ * start-up: a host spawns a server and lists its tools long before it calls one.
+ */
+type Libraries = { ky: typeof import('ky'); cockatiel: typeof import('cockatiel') };
+let libraries: Libraries | undefined;
+let loading: Promise<Libraries> | undefined;
+function loadLibraries(): Promise<Libraries> {
+  loading ??= Promise.all([import('ky'), import('cockatiel')]).then(([ky, cockatiel]) => {
+    libraries = { ky, cockatiel };
+    return libraries;
+  });
+  return loading;
+}
+// Errors only exist once a request has run, so the libraries are loaded by then.
+const isHTTPError = (error: unknown): error is import('ky').HTTPError =>
+  libraries?.ky.isHTTPError(error) === true;
+const isTimeoutError = (error: unknown) => libraries?.ky.isTimeoutError(error) === true;
+const isNetworkError = (error: unknown) => libraries?.ky.isNetworkError(error) === true;
+
 function isTransient(error: unknown): boolean {
   if (isHTTPError(error)) return error.response.status >= 500 || error.response.status === 408;
   // Our own deadline aborts with a DOMException named TimeoutError; a caller's cancellation is not a fault.
@@ -77,12 +97,8 @@ function retryAfterMs(response: Response): number | undefined {
 }
 
 export type CircuitStateName = 'closed' | 'open' | 'half-open' | 'isolated';
-const STATE_NAMES: Record<CircuitState, CircuitStateName> = {
-  [CircuitState.Closed]: 'closed',
-  [CircuitState.Open]: 'open',
-  [CircuitState.HalfOpen]: 'half-open',
-  [CircuitState.Isolated]: 'isolated',
-};
+// cockatiel's CircuitState values, in order: Closed, Open, HalfOpen, Isolated.
+const STATE_NAMES: readonly CircuitStateName[] = ['closed', 'open', 'half-open', 'isolated'];
 
 /**
  * The HTTP client for one upstream API: the server's own credential (never
@@ -91,13 +107,20 @@ const STATE_NAMES: Record<CircuitState, CircuitStateName> = {
  * circuit breaker, a response size cap, and zod validation of every body.
  */
 export class Upstream {
-  private readonly http: KyInstance;
-  private readonly breaker;
+  private engine: { http: KyInstance; breaker: CircuitBreakerPolicy } | undefined;
   private readonly settings: UpstreamSettings;
 
   constructor(settings: UpstreamSettings) {
     this.settings = settings;
-    this.http = ky.create({
+  }
+
+  /** Builds the client and the breaker on first use. */
+  private async ready(): Promise<{ http: KyInstance; breaker: CircuitBreakerPolicy }> {
+    if (this.engine) return this.engine;
+    const { ky, cockatiel } = await loadLibraries();
+    if (this.engine) return this.engine;
+    const settings = this.settings;
+    const http = ky.default.create({
       baseUrl: settings.baseUrl.endsWith('/') ? settings.baseUrl : `${settings.baseUrl}/`,
       timeout: settings.timeoutMs,
       throwHttpErrors: true,
@@ -107,13 +130,15 @@ export class Upstream {
         'user-agent': settings.userAgent,
       },
     });
-    this.breaker = circuitBreaker(handleWhen(isTransient), {
+    const breaker = cockatiel.circuitBreaker(cockatiel.handleWhen(isTransient), {
       halfOpenAfter: settings.breaker.halfOpenAfterMs,
-      breaker: new ConsecutiveBreaker(settings.breaker.consecutiveFailures),
+      breaker: new cockatiel.ConsecutiveBreaker(settings.breaker.consecutiveFailures),
     });
-    this.breaker.onStateChange((state) =>
+    breaker.onStateChange((state) =>
       settings.log.warn({ upstream: settings.name, circuit: STATE_NAMES[state] }, 'circuit state changed'),
     );
+    this.engine = { http, breaker };
+    return this.engine;
   }
 
   get name(): string {
@@ -121,7 +146,7 @@ export class Upstream {
   }
 
   get circuitState(): CircuitStateName {
-    return STATE_NAMES[this.breaker.state];
+    return this.engine ? (STATE_NAMES[this.engine.breaker.state] ?? 'closed') : 'closed';
   }
 
   get<S extends z.ZodType>(
@@ -165,9 +190,10 @@ export class Upstream {
     let errorCode: string | undefined;
     const span = startUpstreamSpan(method, path, this.settings.name, this.settings.baseUrl);
     try {
-      const data = await this.breaker.execute(async () => {
+      const { http, breaker } = await this.ready();
+      const data = await breaker.execute(async () => {
         span.attempt();
-        const response = await this.http(path.replace(/^\//, ''), {
+        const response = await http(path.replace(/^\//, ''), {
           method,
           signal,
           searchParams: cleanQuery(options.query),
@@ -188,7 +214,7 @@ export class Upstream {
             backoffLimit: 2_000,
             shouldRetry: ({ error }) => {
               // A server asking us to wait past our own deadline gets a fast failure instead.
-              if (error instanceof HTTPError) {
+              if (isHTTPError(error)) {
                 const wait = retryAfterMs(error.response);
                 if (wait !== undefined && Date.now() + wait > deadlineAt) return false;
               }
@@ -286,7 +312,7 @@ export class Upstream {
     if (error instanceof GatehouseError) return error;
     if (at.callerSignal.aborted)
       return new GatehouseError('CANCELLED', 'The request was cancelled by the client.', { cause: error });
-    if (error instanceof BrokenCircuitError) {
+    if (libraries && error instanceof libraries.cockatiel.BrokenCircuitError) {
       return new GatehouseError(
         'CIRCUIT_OPEN',
         `The ${name} is failing repeatedly, so calls to it are paused. Try again in about ${Math.ceil(this.settings.breaker.halfOpenAfterMs / 1000)} s.`,
