@@ -131,10 +131,18 @@ export class AuditLog {
     return keyedDigest(this.key, args);
   }
 
-  /** Writes one record; throws when the write fails. */
+  private readonly observers: Array<(record: Omit<AuditRecord, 'server'>) => void> = [];
+
+  /** Writes one record; throws when the write fails. Observers hear of it only once it is on record. */
   write(record: Omit<AuditRecord, 'server'>): void {
     this.seq += 1;
     this.logger.info({ seq: this.seq, server: this.options.server, ...record });
+    for (const observer of this.observers) observer(record);
+  }
+
+  /** Lets other parts of the server (metrics) follow every record without touching the trail. */
+  observe(observer: (record: Omit<AuditRecord, 'server'>) => void): void {
+    this.observers.push(observer);
   }
 
   close(): void {

@@ -175,11 +175,7 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
   const concurrency = new ConcurrencyLimiter(settings.maxConcurrent);
   let sessions: SessionStore | undefined;
   const metrics = new HttpMetrics(runtime, () => sessions?.size ?? 0);
-  const write = runtime.audit.write.bind(runtime.audit);
-  runtime.audit.write = (record) => {
-    write(record);
-    metrics.observeAudit(record);
-  };
+  runtime.audit.observe((record) => metrics.observeAudit(record));
 
   const audit = (
     principal: Principal | { id: string; kind: string },
