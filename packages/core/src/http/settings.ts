@@ -4,8 +4,6 @@ import { ConfigError, envBool, envList, resolveFileVariables } from '../config.t
 
 export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
 
-const list = envList;
-const bool = envBool;
 const int = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 
@@ -43,12 +41,12 @@ export function httpEnvSchema(prefix: string) {
       .min(1)
       .optional()
       .describe('JSON file of static API keys [{name, sha256, scopes}] (SHA-256 hashes only, never keys)'),
-    [`${prefix}_ALLOWED_ORIGINS`]: list
+    [`${prefix}_ALLOWED_ORIGINS`]: envList
       .default([])
       .describe(
         'Extra Origin/Host names allowed besides localhost and the public URL host (comma-separated)',
       ),
-    [`${prefix}_HTTP_SESSIONS`]: bool
+    [`${prefix}_HTTP_SESSIONS`]: envBool
       .default(false)
       .describe(
         'Serve 2025-era clients with sessions (server-to-client requests) instead of statelessly; pins clients to one replica',
@@ -65,7 +63,7 @@ export function httpEnvSchema(prefix: string) {
       .min(16)
       .optional()
       .describe('Bearer token required by /metrics (16+ characters; /metrics is open when unset)'),
-    [`${prefix}_TRUSTED_PROXIES`]: list
+    [`${prefix}_TRUSTED_PROXIES`]: envList
       .default([])
       .describe('Reverse-proxy addresses whose X-Forwarded-Host/-For headers are believed (comma-separated)'),
     [`${prefix}_MAX_BODY_BYTES`]: int(1024 * 1024, 1024, 64 * 1024 * 1024).describe(
