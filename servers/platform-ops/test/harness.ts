@@ -12,3 +12,18 @@ export type Harness = Omit<ServerHarness, 'env'> & {
 
 export const startHarness = async (): Promise<Harness> =>
   (await startServerHarness({ domain: 'platform-ops', prefix: 'PLATFORM_OPS', token: CANARY })) as Harness;
+
+/** The fault-injection fixture: one read tool and the upstream path it hits. */
+export const HEALTH_PATH = '/platform/v1/services/checkout-api/health';
+export const HEALTH_CALL = { name: 'get_service_health', arguments: { service: 'checkout-api' } };
+/** Short upstream timings so failure tests finish quickly. */
+export const FAST = {
+  PLATFORM_OPS_TIMEOUT_MS: '400',
+  PLATFORM_OPS_DEADLINE_MS: '1500',
+  PLATFORM_OPS_RETRIES: '2',
+};
+
+/** Requests the sandbox saw on the fixture's path. */
+export async function healthRequests(h: Pick<Harness, 'control'>) {
+  return (await h.control.requests()).filter((r) => r.path === HEALTH_PATH);
+}

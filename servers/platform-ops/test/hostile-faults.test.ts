@@ -7,7 +7,16 @@
  */
 import { connectV2, errorOf, eventually, readAudit } from '@gatehouse/core/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ALL_SCOPES, BIN, type Harness, startHarness } from './harness.ts';
+import {
+  ALL_SCOPES,
+  BIN,
+  FAST,
+  type Harness,
+  HEALTH_CALL,
+  HEALTH_PATH,
+  healthRequests,
+  startHarness,
+} from './harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -16,13 +25,8 @@ beforeAll(async () => {
 afterEach(() => h.control.clearFaults());
 afterAll(() => h.close());
 
-const HEALTH_PATH = '/platform/v1/services/checkout-api/health';
-const FAST = { PLATFORM_OPS_TIMEOUT_MS: '400', PLATFORM_OPS_DEADLINE_MS: '1500', PLATFORM_OPS_RETRIES: '2' };
-const health = { name: 'get_service_health', arguments: { service: 'checkout-api' } };
-
-async function healthCalls() {
-  return (await h.control.requests()).filter((r) => r.path === HEALTH_PATH);
-}
+const health = HEALTH_CALL;
+const healthCalls = () => healthRequests(h);
 
 describe('connection resets', () => {
   it('retries a read through a reset, gives up after bounded attempts on persistent resets', async () => {

@@ -1,6 +1,14 @@
 import { connectV2, errorOf, readAudit } from '@gatehouse/core/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, type Harness, startHarness } from './harness.ts';
+import {
+  BIN,
+  FAST,
+  type Harness,
+  HEALTH_CALL,
+  HEALTH_PATH,
+  healthRequests,
+  startHarness,
+} from './harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -9,13 +17,8 @@ beforeAll(async () => {
 afterEach(() => h.control.clearFaults());
 afterAll(() => h.close());
 
-const HEALTH_PATH = '/platform/v1/services/checkout-api/health';
-const FAST = { PLATFORM_OPS_TIMEOUT_MS: '400', PLATFORM_OPS_DEADLINE_MS: '1500', PLATFORM_OPS_RETRIES: '2' };
-const health = { name: 'get_service_health', arguments: { service: 'checkout-api' } };
-
-async function upstreamCalls() {
-  return (await h.control.requests()).filter((r) => r.path === HEALTH_PATH);
-}
+const health = HEALTH_CALL;
+const upstreamCalls = () => healthRequests(h);
 
 describe('upstream failures become typed errors', () => {
   it('times out a hanging upstream, aborts the socket and keeps the deadline', async () => {

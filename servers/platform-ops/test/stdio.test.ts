@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { initializeLine } from '@gatehouse/bench/protocol';
 import { connectV1, connectV2, errorOf, readAudit, runCli, spawnRaw } from '@gatehouse/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_SCOPES, BIN, CANARY, type Harness, startHarness } from './harness.ts';
@@ -12,12 +13,7 @@ afterAll(() => h.close());
 
 const runBin = (args: string[], env: Record<string, string>) => runCli(BIN, args, env);
 
-const INIT = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'initialize',
-  params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '0' } },
-});
+const INIT = initializeLine(1);
 
 describe('the stdio channel', () => {
   it('carries only JSON-RPC on stdout, answers garbage with -32700 and keeps serving', async () => {
