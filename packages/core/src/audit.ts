@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import {
   closeSync,
   existsSync,
@@ -92,51 +92,97 @@ export function resolveAuditKey(options: { key?: string; file?: string }): strin
 
 const GENESIS = 'genesis';
 
-function chainMac(key: string, prevMac: string, line: string): string {
+function chainMac(key: KeyObject | string, prevMac: string, line: string): string {
   return createHmac('sha256', key).update(prevMac).update('\n').update(line).digest('base64url');
 }
 
 /**
  * The audit trail. Built on pino for its serialisation and time stamps; every
- * line is written synchronously and carries an HMAC over the previous line's
- * MAC and its own content, so an edit, deletion or reordering breaks the chain
- * at a point `verifyAuditFile` names. A write that fails throws, which the
- * seam turns into AUDIT_UNAVAILABLE before any side effect runs.
+ * line carries an HMAC over the previous line's MAC and its own content, so an
+ * edit, deletion or reordering breaks the chain at a point `verifyAuditFile`
+ * names. Lines are written synchronously: at once by default, or — once a
+ * transport has promised to call `flush()` before it answers anyone
+ * (`flushBeforeAnswers`) — together with the other lines of the same tick, so
+ * a burst of calls costs one write and a record is still on disk before its
+ * answer leaves. Records that must precede a side effect (`durable`) are
+ * always flushed at once; a write that fails throws, which the seam turns into
+ * AUDIT_UNAVAILABLE before the side effect runs.
  */
 export class AuditLog {
   readonly key: string;
+  /** The key prepared once: building an HMAC from a string key converts it on every call. */
+  private readonly secret: KeyObject;
   private readonly logger: pino.Logger;
   private readonly fd: number;
   private prevMac: string;
   private seq = 0;
   private readonly options: AuditOptions;
+  /** Chained lines not yet on disk (only while a transport flushes before answering). */
+  private pending: string[] = [];
+  private grouped = false;
+  private flushScheduled = false;
 
   constructor(options: AuditOptions) {
     this.options = options;
     this.key = resolveAuditKey(options);
+    this.secret = createSecretKey(Buffer.from(this.key, 'utf8'));
     this.fd = options.file ? openSync(options.file, 'a', 0o600) : 2;
     this.prevMac = options.file ? lastMac(options.file) : GENESIS;
     const sink = {
       write: (line: string) => {
         const body = (this.options.scrub ? this.options.scrub(line) : line).trimEnd();
-        const mac = chainMac(this.key, this.prevMac, body);
-        writeSync(this.fd, `${body.slice(0, -1)},"mac":"${mac}"}\n`);
+        const mac = chainMac(this.secret, this.prevMac, body);
+        this.pending.push(`${body.slice(0, -1)},"mac":"${mac}"}\n`);
         this.prevMac = mac;
       },
     };
     this.logger = pino({ base: null, messageKey: 'msg', timestamp: pino.stdTimeFunctions.isoTime }, sink);
   }
 
+  /**
+   * Called by a transport that runs `flush()` before every answer it sends:
+   * from then on records of the same tick share one write. A record nobody
+   * answers (a notification's) is flushed on the next turn of the event loop.
+   */
+  flushBeforeAnswers(): void {
+    this.grouped = true;
+  }
+
+  /** Writes every chained line still in memory; throws when the write fails (the lines are then lost, and the chain shows the gap). */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const data = Buffer.from(this.pending.length === 1 ? this.pending[0]! : this.pending.join(''));
+    this.pending = [];
+    for (let offset = 0; offset < data.length; ) offset += writeSync(this.fd, data, offset);
+  }
+
+  private readonly scheduledFlush = (): void => {
+    this.flushScheduled = false;
+    try {
+      this.flush();
+    } catch {
+      // Reported by the next writer that flushes (the seam or the transport).
+    }
+  };
+
   digest(args: unknown): string {
-    return keyedDigest(this.key, args);
+    return keyedDigest(this.secret, args);
   }
 
   private readonly observers: Array<(record: Omit<AuditRecord, 'server'>) => void> = [];
 
-  /** Writes one record; throws when the write fails. Observers hear of it only once it is on record. */
-  write(record: Omit<AuditRecord, 'server'>): void {
+  /**
+   * Chains one record and writes it — at once when `durable` or when no
+   * transport flushes before answering; throws when that write fails.
+   */
+  write(record: Omit<AuditRecord, 'server'>, options: { durable?: boolean } = {}): void {
     this.seq += 1;
     this.logger.info({ seq: this.seq, server: this.options.server, ...record });
+    if (!this.grouped || options.durable) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.scheduledFlush);
+    }
     for (const observer of this.observers) observer(record);
   }
 
@@ -146,12 +192,11 @@ export class AuditLog {
   }
 
   close(): void {
-    if (this.options.file) {
-      try {
-        fsyncSync(this.fd);
-      } finally {
-        closeSync(this.fd);
-      }
+    try {
+      this.flush();
+      if (this.options.file) fsyncSync(this.fd);
+    } finally {
+      if (this.options.file) closeSync(this.fd);
     }
   }
 }

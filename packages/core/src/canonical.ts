@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, type KeyObject } from 'node:crypto';
 
 /** JSON with object keys sorted, so equal values always serialise (and digest) the same way. */
 export function canonicalJson(value: unknown): string {
@@ -13,6 +13,6 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** Keyed digest: proves which arguments were used without storing them. */
-export function keyedDigest(key: Uint8Array | string, value: unknown): string {
+export function keyedDigest(key: KeyObject | Uint8Array | string, value: unknown): string {
   return createHmac('sha256', key).update(canonicalJson(value)).digest('base64url');
 }

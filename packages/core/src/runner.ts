@@ -90,28 +90,39 @@ function safeRead(path: string): string | undefined {
 async function serveOverStdio(runtime: Runtime, principal: Principal): Promise<void> {
   const stdout = claimStdout();
   const visible = visibleToolNames(runtime, principal);
-  const transport = new GuardedStdioTransport(stdout, {
-    onMessage(message) {
-      const request = message as { method?: string; params?: { name?: unknown; arguments?: unknown } };
-      if (
-        request.method === 'tools/call' &&
-        typeof request.params?.name === 'string' &&
-        !visible.has(request.params.name)
-      ) {
-        auditProtocolEvent(
-          runtime,
-          principal,
-          String(request.params.name).slice(0, 128),
-          request.params.arguments,
-          'UNKNOWN_TOOL',
-        );
+  const transport = new GuardedStdioTransport(
+    stdout,
+    {
+      onMessage(message) {
+        const request = message as { method?: string; params?: { name?: unknown; arguments?: unknown } };
+        if (
+          request.method === 'tools/call' &&
+          typeof request.params?.name === 'string' &&
+          !visible.has(request.params.name)
+        ) {
+          auditProtocolEvent(
+            runtime,
+            principal,
+            String(request.params.name).slice(0, 128),
+            request.params.arguments,
+            'UNKNOWN_TOOL',
+          );
+        }
+      },
+      onGarbage(error) {
+        runtime.log.warn({ err: error.message }, 'unparsable stdin line');
+        auditProtocolEvent(runtime, principal, 'jsonrpc', {}, 'PARSE_ERROR');
+      },
+    },
+    () => {
+      try {
+        runtime.audit.flush();
+      } catch (error) {
+        runtime.log.error({ err: error }, 'audit write failed');
       }
     },
-    onGarbage(error) {
-      runtime.log.warn({ err: error.message }, 'unparsable stdin line');
-      auditProtocolEvent(runtime, principal, 'jsonrpc', {}, 'PARSE_ERROR');
-    },
-  });
+  );
+  runtime.audit.flushBeforeAnswers();
   const handle = serveStdio(() => buildMcpServer(runtime, principal), {
     transport,
     onerror: (error) => runtime.log.warn({ err: error.message }, 'protocol error'),

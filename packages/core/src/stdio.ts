@@ -51,14 +51,17 @@ export class GuardedStdioTransport implements Transport {
   onmessage?: Transport['onmessage'];
   private readonly write: StdoutWriter;
   private readonly observer: InboundObserver;
+  private readonly beforeWrite: (() => void) | undefined;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private discarding = false;
   private closed = false;
 
-  constructor(write: StdoutWriter, observer: InboundObserver) {
+  /** `beforeWrite` runs before each write to stdout (the audit flush: nothing is answered before it is on record). */
+  constructor(write: StdoutWriter, observer: InboundObserver, beforeWrite?: () => void) {
     this.write = write;
     this.observer = observer;
+    this.beforeWrite = beforeWrite;
   }
 
   async start(): Promise<void> {
@@ -135,13 +138,39 @@ export class GuardedStdioTransport implements Transport {
     void this.close();
   };
 
+  /**
+   * Answers finished in the same tick leave in one write, after the audit
+   * records behind them are on disk (`beforeWrite`).
+   */
   send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) return Promise.reject(new Error('stdio transport is closed'));
     return new Promise((resolve) => {
-      if (this.write(serializeMessage(message))) resolve();
-      else process.stdout.once('drain', () => resolve());
+      this.outbox.push(serializeMessage(message));
+      this.sent.push(resolve);
+      // From inside a promise chain a tick callback runs once the chain has settled.
+      if (this.outbox.length === 1) process.nextTick(this.drainOutbox);
     });
   }
+
+  private outbox: string[] = [];
+  private sent: Array<() => void> = [];
+
+  private readonly drainOutbox = (): void => {
+    const data = this.outbox.length === 1 ? this.outbox[0]! : this.outbox.join('');
+    const sent = this.sent;
+    this.outbox = [];
+    this.sent = [];
+    try {
+      this.beforeWrite?.();
+    } catch (error) {
+      this.onerror?.(error as Error);
+    }
+    const done = () => {
+      for (const resolve of sent) resolve();
+    };
+    if (this.write(data)) done();
+    else process.stdout.once('drain', done);
+  };
 
   async close(): Promise<void> {
     if (this.closed) return;
