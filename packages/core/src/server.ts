@@ -369,16 +369,19 @@ async function runTool(
     if (tool.effect !== 'read') {
       // The side effect may only run once its intent is on record.
       try {
-        runtime.audit.write({
-          ...base,
-          event: 'intent',
-          callId,
-          args: redactArgs(args, tool.sensitive),
-          argsDigest,
-          decision,
-          outcome: 'pending',
-          ...(approvedId ? { approval: { id: approvedId, mode: runtime.approval.mode } } : {}),
-        });
+        runtime.audit.write(
+          {
+            ...base,
+            event: 'intent',
+            callId,
+            args: redactArgs(args, tool.sensitive),
+            argsDigest,
+            decision,
+            outcome: 'pending',
+            ...(approvedId ? { approval: { id: approvedId, mode: runtime.approval.mode } } : {}),
+          },
+          { durable: true },
+        );
       } catch (error) {
         runtime.log.error({ err: error }, 'audit write failed before a side effect');
         throw new GatehouseError(
@@ -816,7 +819,10 @@ function installScopeChallenges(
     const visibility = toolVisibility(prepared.tool, principal, runtime.policy);
     if (!visibility.visible && visibility.reason !== 'scope') return fallback(context);
     let extra: string[] = [];
-    const parsed = prepared.input.safeParse(params.arguments ?? {});
+    // Arguments matter only to a tool that asks for more scopes by argument.
+    const parsed = prepared.tool.extraScopes
+      ? prepared.input.safeParse(params.arguments ?? {})
+      : { success: false as const };
     if (parsed.success) {
       try {
         extra = prepared.tool.extraScopes?.(parsed.data as never) ?? [];

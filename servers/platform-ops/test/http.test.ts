@@ -8,7 +8,7 @@ import { StreamableHTTPClientTransport as V1Transport } from '@modelcontextproto
 import { SignJWT } from 'jose';
 import type { OAuth2Server } from 'oauth2-mock-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, type Harness, startHarness } from './harness.ts';
+import { BIN, type Harness, HEALTH_PATH, healthRequests, startHarness } from './harness.ts';
 import {
   type HttpChild,
   legacyCall,
@@ -32,11 +32,17 @@ let server: HttpChild;
 let auditFile: string;
 let readToken: string;
 
-async function call(token: string | undefined, body: string, extra: Record<string, string> = {}) {
+async function call(
+  token: string | undefined,
+  body: string,
+  extra: Record<string, string> = {},
+  signal?: AbortSignal,
+) {
   return fetch(server.url, {
     method: 'POST',
     headers: { ...MCP_HEADERS, ...V, ...(token ? { authorization: `Bearer ${token}` } : {}), ...extra },
     body,
+    ...(signal ? { signal } : {}),
   });
 }
 
@@ -246,6 +252,96 @@ describe('OAuth resource server', () => {
       expect(result.isError).toBeFalsy();
       expect(result.structuredContent.service).toBe(service);
     }
+  });
+});
+
+describe('stateless 2025 calls on a kept server', () => {
+  it("answers one principal's concurrent calls that share an id apart, as JSON, one audit event each", async () => {
+    const services = ['checkout-api', 'cart-service', 'catalog-api', 'billing-service'];
+    const before = readAudit(auditFile).length;
+    const answers = await Promise.all(
+      Array.from({ length: 24 }, async (_, i) => {
+        const service = services[i % services.length]!;
+        const response = await call(readToken, legacyCall(7, 'get_service_health', { service }));
+        expect(response.headers.get('content-type')).toContain('application/json');
+        return { service, message: await rpcBody(response) };
+      }),
+    );
+    for (const { service, message } of answers) {
+      expect(message.id).toBe(7);
+      expect((message.result as { structuredContent: { service: string } }).structuredContent.service).toBe(
+        service,
+      );
+    }
+    const events = await eventually(() => {
+      const fresh = readAudit(auditFile)
+        .slice(before)
+        .filter((r) => r.name === 'get_service_health');
+      return fresh.length >= 24 ? fresh : undefined;
+    });
+    expect(events).toHaveLength(24);
+    expect(new Set(events.map((r) => r.callId)).size).toBe(24);
+    expect(events.every((r) => (r.principal as { id: string }).id === 'alice')).toBe(true);
+  });
+
+  it('keeps what a kept server cannot do on the SDK path: unknown tools, progress streams, bad shapes', async () => {
+    const unknown = await rpcBody(await call(readToken, legacyCall(3, 'no_such_tool', {})));
+    expect(unknown).toMatchObject({ id: 3, error: { code: -32602 } });
+    const progress = await call(
+      readToken,
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 4,
+        method: 'tools/call',
+        params: {
+          name: 'get_service_health',
+          arguments: { service: 'checkout-api' },
+          _meta: { progressToken: 'p' },
+        },
+      }),
+    );
+    expect(progress.headers.get('content-type')).toContain('text/event-stream');
+    expect(await rpcBody(progress)).toMatchObject({
+      id: 4,
+      result: { structuredContent: { service: 'checkout-api' } },
+    });
+    const shapeless = await call(readToken, JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call' }));
+    expect(await rpcBody(shapeless)).toMatchObject({ id: 5, error: {} });
+  });
+
+  it('stops the upstream request and audits the call cancelled when the HTTP client goes away', async () => {
+    await h.control.setFaults([{ path: HEALTH_PATH, latencyMs: 5_000 }]);
+    await h.control.clearRequests();
+    try {
+      const controller = new AbortController();
+      const pending = call(
+        readToken,
+        legacyCall(9, 'get_service_health', { service: 'checkout-api' }),
+        {},
+        controller.signal,
+      );
+      await expect.poll(async () => (await healthRequests(h)).length, { timeout: 3_000 }).toBe(1);
+      controller.abort();
+      await expect(pending).rejects.toThrow();
+      await expect.poll(async () => (await healthRequests(h))[0]?.aborted, { timeout: 3_000 }).toBe(true);
+      await expect
+        .poll(
+          () =>
+            readAudit(auditFile)
+              .filter((r) => r.name === 'get_service_health')
+              .at(-1)?.outcome,
+          {
+            timeout: 3_000,
+          },
+        )
+        .toBe('cancelled');
+    } finally {
+      await h.control.setFaults([]);
+    }
+    const next = await rpcBody(
+      await call(readToken, legacyCall(10, 'get_service_health', { service: 'checkout-api' })),
+    );
+    expect(next).toMatchObject({ id: 10, result: { structuredContent: { service: 'checkout-api' } } });
   });
 });
 

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import {
   type AuthInfo,
   OAuthError,
@@ -174,7 +174,7 @@ export class JwksCache {
   };
 }
 
-const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest();
+const sha256 = (value: string) => hash('sha256', value, 'buffer');
 
 function scopesOf(payload: JWTPayload): string[] {
   const scope = payload.scope ?? payload.scp;

@@ -8,6 +8,7 @@ import {
   createMcpHandler,
   getOAuthProtectedResourceMetadataUrl,
   isLegacyRequest,
+  type JSONRPCRequest,
   type McpHttpHandler,
   OAuthError,
   OAuthErrorCode,
@@ -21,6 +22,7 @@ import { shutdownTracing, withIncomingTrace } from '../tracing.ts';
 import { AuthError, Authenticator, principalOf } from './auth.ts';
 import { ConcurrencyLimiter, RateLimiter } from './limits.ts';
 import { HttpMetrics } from './metrics.ts';
+import { KeptServers, reusableRequest } from './reuse.ts';
 import { jsonRpcError, SessionStore } from './sessions.ts';
 import type { HttpSettings } from './settings.ts';
 
@@ -99,7 +101,30 @@ function waitDrain(res: ServerResponse): Promise<void> {
   });
 }
 
-async function send(res: ServerResponse, response: Response, extra: Record<string, string>): Promise<void> {
+/** A complete JSON answer written as is, without a web Response around it. */
+class JsonReply {
+  readonly text: string;
+  constructor(value: unknown) {
+    this.text = JSON.stringify(value);
+  }
+}
+
+/**
+ * Writes a reply. `beforeWrite` runs before every byte leaves (the audit
+ * flush), so no answer reaches a client before its record is on disk.
+ */
+async function send(
+  res: ServerResponse,
+  response: Response | JsonReply,
+  extra: Record<string, string>,
+  beforeWrite: () => void,
+): Promise<void> {
+  beforeWrite();
+  if (response instanceof JsonReply) {
+    res.writeHead(200, { ...extra, 'content-type': 'application/json' });
+    res.end(response.text);
+    return;
+  }
   const headers: Record<string, string> = { ...extra };
   response.headers.forEach((value, key) => {
     headers[key] = value;
@@ -114,6 +139,7 @@ async function send(res: ServerResponse, response: Response, extra: Record<strin
   for (;;) {
     const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
     if (done || res.destroyed) break;
+    beforeWrite();
     if (!res.write(value)) await waitDrain(res);
   }
   res.end();
@@ -134,6 +160,9 @@ export interface HttpApp {
  */
 export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPrincipal: Principal): HttpApp {
   const log = runtime.log.child({ component: 'http' });
+  // The access line holds only fields chosen here, none secret: it skips the redaction
+  // walk (tens of microseconds a line) that arbitrary log objects need.
+  const accessLog = runtime.log.child({ component: 'http' }, { redact: { paths: [] } });
   const allowed = [
     ...LOCAL_NAMES,
     ...settings.allowedOrigins.map(hostnameOf),
@@ -206,10 +235,12 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
     }
   };
 
-  const build = (principal: Principal, requestId: string) =>
+  /** `requestId` names the request whose scope challenges are audited; a kept server only asks (the SDK's path answers and audits). */
+  const build = (principal: Principal, requestId?: string) =>
     buildMcpServer(runtime, principal, {
       scopeChallenges: !settings.noAuth,
       onScopeChallenge: (tool, scopes, args) => {
+        if (requestId === undefined) return;
         audit(
           principal,
           'tool',
@@ -231,6 +262,13 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
       onerror: (error) => log.debug({ err: error.message }, 'mcp request rejected'),
     },
   );
+  // Stateless 2025-era calls are answered by a server kept per principal, not one built per request.
+  const kept = settings.sessions ? undefined : new KeptServers((principal) => build(principal));
+  /** Whether the SDK's handler must answer this call instead, with a 403 insufficient_scope challenge. */
+  const challenges = async (principal: Principal, request: JSONRPCRequest, authInfo: AuthInfo) =>
+    !settings.noAuth &&
+    kept !== undefined &&
+    (await (await kept.serverFor(principal)).resolveScopeChallenge({ request, authInfo })) !== undefined;
   if (settings.sessions)
     sessions = new SessionStore({
       ttlMs: settings.sessionTtlMs,
@@ -240,6 +278,15 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
       onMismatch: (principal) =>
         audit(principal, 'protocol', 'session', 'SESSION_PRINCIPAL_MISMATCH', {}, randomUUID()),
     });
+
+  runtime.audit.flushBeforeAnswers();
+  const flushAudit = () => {
+    try {
+      runtime.audit.flush();
+    } catch (error) {
+      log.error({ err: error }, 'audit write failed');
+    }
+  };
 
   let draining = false;
   let inflight = 0;
@@ -294,7 +341,11 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
     }
   }
 
-  async function serveMcp(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<Response> {
+  async function serveMcp(
+    req: IncomingMessage,
+    res: ServerResponse,
+    state: RequestState,
+  ): Promise<Response | JsonReply> {
     const method = req.method ?? 'GET';
     const fromProxy = trusted.has(normalizeAddress(req.socket?.remoteAddress));
     const hostHeader =
@@ -400,6 +451,14 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
     res.once('close', () => {
       if (!res.writableFinished) abort.abort();
     });
+    const reusable = kept && body && !req.headers['mcp-session-id'] && reusableRequest(req.headers, body);
+    if (reusable && !(await challenges(principal, reusable, authInfo)))
+      return withIncomingTrace(req.headers, async () => {
+        const answer = await kept.dispatch(principal, reusable, authInfo, abort.signal);
+        return answer
+          ? new JsonReply(answer)
+          : jsonRpcError(503, -32000, 'The request ended before it was answered');
+      });
     const headers = new Headers();
     for (const [name, value] of Object.entries(req.headers)) {
       if (value === undefined) continue;
@@ -420,7 +479,11 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
     return withIncomingTrace(req.headers, () => handler.fetch(request, { authInfo }));
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<Response> {
+  async function route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    state: RequestState,
+  ): Promise<Response | JsonReply> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     state.route =
       path === '/mcp' ? 'mcp' : path.startsWith('/.well-known/') ? 'well-known' : path.slice(1, 40);
@@ -488,7 +551,7 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
             .split(',')[0]
             ?.trim()
         : undefined;
-      log.info(
+      accessLog.info(
         {
           reqId: id,
           method: req.method,
@@ -511,9 +574,16 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
       cors.vary = 'Origin';
     }
     void route(req, res, state)
-      .then((response) => send(res, response, cors))
+      // After the tick's other answers are settled: their audit records then share one write.
+      .then(
+        (response) =>
+          new Promise<void>((done, fail) =>
+            process.nextTick(() => send(res, response, cors, flushAudit).then(done, fail)),
+          ),
+      )
       .catch((error: unknown) => {
         log.error({ reqId: id, err: error }, 'http request failed');
+        flushAudit();
         if (!res.headersSent) {
           res.writeHead(500, { 'content-type': 'application/json', ...cors });
           res.end(
@@ -543,6 +613,7 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
         });
       }
       await handler.close().catch(() => undefined);
+      await kept?.closeAll();
       server.closeAllConnections();
       authenticator?.jwks?.stop();
     },

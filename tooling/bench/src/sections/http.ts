@@ -8,7 +8,8 @@ import { type Options, type Row, type SectionResult, verdict } from '../report.t
 import { makeScratch, REPO, type Target } from '../servers.ts';
 import { fmt, round, summarize } from '../stats.ts';
 
-const LIMIT = 0.8;
+/** The issue's target: three times the SDK's per-request handler, with auth, policy and audit on. */
+const LIMIT = 3;
 
 interface HttpTarget {
   name: string;

@@ -1,0 +1,204 @@
+import type {
+  AuthInfo,
+  JSONRPCMessage,
+  JSONRPCRequest,
+  McpServer,
+  MessageExtraInfo,
+  Transport,
+} from '@modelcontextprotocol/server';
+import type { Principal } from '../policy.ts';
+
+/** 2025-era revisions whose stateless requests a kept server can answer. */
+const LEGACY_VERSIONS = new Set(['2025-03-26', '2025-06-18', '2025-11-25']);
+
+/**
+ * Requests that neither change the serving instance nor need a stream back:
+ * `initialize`, `logging/setLevel`, subscriptions and anything carrying a
+ * progress token still get a fresh instance from the SDK's handler.
+ */
+const REUSABLE_METHODS = new Set([
+  'tools/call',
+  'tools/list',
+  'resources/list',
+  'resources/read',
+  'resources/templates/list',
+  'prompts/list',
+  'prompts/get',
+  'completion/complete',
+  'ping',
+]);
+
+/**
+ * The one JSON-RPC request of a stateless 2025-era POST that a kept server may
+ * answer, or undefined when the request must take the SDK's own path (which
+ * also owns every error answer: wrong media types, bad shapes, versions).
+ */
+export function reusableRequest(
+  headers: { accept?: string; 'content-type'?: string; 'mcp-protocol-version'?: string | string[] },
+  body: Buffer,
+): JSONRPCRequest | undefined {
+  const version = headers['mcp-protocol-version'];
+  if (typeof version !== 'string' || !LEGACY_VERSIONS.has(version)) return undefined;
+  const accept = headers.accept ?? '';
+  if (!accept.includes('application/json') || !accept.includes('text/event-stream')) return undefined;
+  if (!/^application\/json\s*(;|$)/i.test(headers['content-type'] ?? '')) return undefined;
+  let message: unknown;
+  try {
+    message = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!message || typeof message !== 'object' || Array.isArray(message)) return undefined;
+  const { jsonrpc, id, method, params } = message as Record<string, unknown>;
+  if (jsonrpc !== '2.0' || typeof method !== 'string' || !REUSABLE_METHODS.has(method)) return undefined;
+  if (!(typeof id === 'string' || (typeof id === 'number' && Number.isSafeInteger(id)))) return undefined;
+  if (params !== undefined && (typeof params !== 'object' || params === null || Array.isArray(params)))
+    return undefined;
+  const meta = (params as { _meta?: unknown } | undefined)?._meta;
+  if (meta !== undefined) {
+    if (typeof meta !== 'object' || meta === null) return undefined;
+    // A progress token asks for a stream; a 2026 envelope belongs to the modern path.
+    for (const key of Object.keys(meta))
+      if (key === 'progressToken' || key.includes('modelcontextprotocol')) return undefined;
+  }
+  return message as JSONRPCRequest;
+}
+
+interface Waiting {
+  id: JSONRPCRequest['id'];
+  resolve: (message: JSONRPCMessage | undefined) => void;
+}
+
+/**
+ * An in-process transport that lets many HTTP requests share one connected
+ * server at once. Each request gets an id of its own on the way in (callers'
+ * ids collide: every client starts at 1) and its own id back on the way out.
+ * Notifications are dropped, as in a JSON response; server-to-client requests
+ * cannot happen, because a kept server never saw an `initialize` and so knows
+ * of no client capability.
+ */
+class DispatchTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
+  private readonly waiting = new Map<number, Waiting>();
+  private next = 0;
+
+  async start(): Promise<void> {}
+
+  async close(): Promise<void> {
+    for (const { resolve } of this.waiting.values()) resolve(undefined);
+    this.waiting.clear();
+    this.onclose?.();
+  }
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    if (!('id' in message) || 'method' in message || typeof message.id !== 'number') return;
+    const waiting = this.waiting.get(message.id);
+    if (!waiting) return;
+    this.waiting.delete(message.id);
+    waiting.resolve({ ...message, id: waiting.id } as JSONRPCMessage);
+  }
+
+  /** Resolves with the answer, or undefined when the caller went away first. */
+  dispatch(
+    request: JSONRPCRequest,
+    authInfo: AuthInfo,
+    signal: AbortSignal,
+  ): Promise<JSONRPCMessage | undefined> {
+    const own = ++this.next;
+    return new Promise((resolve) => {
+      this.waiting.set(own, { id: request.id, resolve });
+      signal.addEventListener(
+        'abort',
+        () => {
+          if (!this.waiting.delete(own)) return;
+          resolve(undefined);
+          this.onmessage?.({
+            jsonrpc: '2.0',
+            method: 'notifications/cancelled',
+            params: { requestId: own, reason: 'The HTTP client disconnected.' },
+          });
+        },
+        { once: true },
+      );
+      this.onmessage?.({ ...request, id: own }, { authInfo });
+    });
+  }
+}
+
+interface Kept {
+  mcp: McpServer;
+  transport: DispatchTransport;
+}
+
+/**
+ * Servers kept per principal (identity and scopes) for stateless 2025-era
+ * requests, so a call does not pay for building a server: the SDK's handler
+ * builds one per request. Bounded; the least recently used is closed first.
+ */
+export class KeptServers {
+  private readonly kept = new Map<string, Promise<Kept>>();
+  private readonly build: (principal: Principal) => McpServer;
+  private readonly max: number;
+
+  constructor(build: (principal: Principal) => McpServer, max = 256) {
+    this.build = build;
+    this.max = max;
+  }
+
+  get size(): number {
+    return this.kept.size;
+  }
+
+  /** The kept server for this principal: whether a tool needs a scope challenge is asked of it. */
+  async serverFor(principal: Principal): Promise<McpServer> {
+    return (await this.entry(principal)).mcp;
+  }
+
+  async dispatch(
+    principal: Principal,
+    request: JSONRPCRequest,
+    authInfo: AuthInfo,
+    signal: AbortSignal,
+  ): Promise<JSONRPCMessage | undefined> {
+    const { transport } = await this.entry(principal);
+    return transport.dispatch(request, authInfo, signal);
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.kept.values()];
+    this.kept.clear();
+    await Promise.all(all.map(async (entry) => (await entry).mcp.close().catch(() => undefined)));
+  }
+
+  private entry(principal: Principal): Promise<Kept> {
+    const key = `${principal.kind}\u0000${principal.id}\u0000${principal.clientId ?? ''}\u0000${[...principal.scopes].sort().join(' ')}`;
+    const found = this.kept.get(key);
+    if (found) {
+      // Most recently used last: Map keeps insertion order.
+      this.kept.delete(key);
+      this.kept.set(key, found);
+      return found;
+    }
+    const created = (async () => {
+      const mcp = this.build(principal);
+      const transport = new DispatchTransport();
+      await mcp.connect(transport);
+      return { mcp, transport };
+    })();
+    this.kept.set(key, created);
+    if (this.kept.size > this.max) {
+      const [oldest] = this.kept.keys();
+      if (oldest !== undefined) {
+        const evicted = this.kept.get(oldest);
+        this.kept.delete(oldest);
+        // In-flight requests on it still get their answers: close once they are done.
+        void evicted?.then((kept) =>
+          setTimeout(() => void kept.mcp.close().catch(() => undefined), 30_000).unref(),
+        );
+      }
+    }
+    return created;
+  }
+}
