@@ -75,6 +75,9 @@ export function commonEnvSchema(prefix: string, server: string, upstream: 'requi
     [`${prefix}_MAX_RESPONSE_BYTES`]: positiveInt(5 * 1024 * 1024, 64 * 1024 * 1024).describe(
       'Largest upstream response body accepted',
     ),
+    [`${prefix}_MAX_IN_FLIGHT`]: positiveInt(64, 10_000).describe(
+      'Tool calls this process runs at once; more are refused with BUSY',
+    ),
     [`${prefix}_BREAKER_FAILURES`]: positiveInt(5, 1000).describe(
       'Consecutive upstream failures that open the circuit',
     ),
@@ -100,6 +103,7 @@ export interface CommonConfig {
   deadlineMs: number;
   retries: number;
   maxResponseBytes: number;
+  maxInFlight: number;
   breaker: { consecutiveFailures: number; halfOpenAfterMs: number };
 }
 
@@ -181,6 +185,7 @@ export function loadConfig<Extra extends z.ZodObject>(
     deadlineMs: data[`${p}_DEADLINE_MS`] as number,
     retries: data[`${p}_RETRIES`] as number,
     maxResponseBytes: data[`${p}_MAX_RESPONSE_BYTES`] as number,
+    maxInFlight: data[`${p}_MAX_IN_FLIGHT`] as number,
     breaker: {
       consecutiveFailures: data[`${p}_BREAKER_FAILURES`] as number,
       halfOpenAfterMs: data[`${p}_BREAKER_COOLDOWN_MS`] as number,

@@ -13,6 +13,7 @@ export const ErrorCode = z.enum([
   'LIMIT_EXCEEDED',
   'CONFLICT',
   'RATE_LIMITED',
+  'BUSY',
   'CANCELLED',
   'UPSTREAM_TIMEOUT',
   'UPSTREAM_UNAVAILABLE',
@@ -28,6 +29,7 @@ export type ErrorCode = z.infer<typeof ErrorCode>;
 /** Codes a caller may sensibly retry later without changing anything. */
 const RETRYABLE: ReadonlySet<ErrorCode> = new Set([
   'RATE_LIMITED',
+  'BUSY',
   'UPSTREAM_TIMEOUT',
   'UPSTREAM_UNAVAILABLE',
   'CIRCUIT_OPEN',

@@ -115,6 +115,8 @@ export interface Runtime {
   readonly policy: PolicySettings;
   readonly deps: unknown;
   readonly tools: ReadonlyMap<string, PreparedTool>;
+  /** Tool calls running now, against config.maxInFlight: the shedding a stdio peer cannot get from HTTP admission. */
+  readonly inFlight: { count: number };
   /** Change events from createDeps' announcer; instances subscribe while connected. */
   readonly changes: EventEmitter<{ listChanged: []; updated: [string] }>;
   close(): Promise<void>;
@@ -210,6 +212,7 @@ export async function createRuntime(
     deps,
     tools,
     changes,
+    inFlight: { count: 0 },
     async close() {
       await definition.disposeDeps?.(deps);
       audit.close();
@@ -309,7 +312,18 @@ async function runTool(
   const span = startMcpSpan('tools/call', tool.name, sdk.mcpReq, requestId);
   // Digested once: the validated arguments, or the raw ones when validation fails.
   let argsDigest: string | undefined;
+  let admitted = false;
   try {
+    if (runtime.inFlight.count >= runtime.config.maxInFlight) {
+      phase = 'authorize';
+      throw new GatehouseError(
+        'BUSY',
+        `This server is already running ${runtime.config.maxInFlight} tool calls. Wait for some to finish, then call again.`,
+        { retryAfterSeconds: 1 },
+      );
+    }
+    runtime.inFlight.count += 1;
+    admitted = true;
     const elements = countElements(rawArgs, MAX_ARGUMENT_ELEMENTS);
     if (elements > MAX_ARGUMENT_ELEMENTS) {
       auditArgs = { elements };
@@ -453,6 +467,7 @@ async function runTool(
     if (typeof error.details?.callId === 'string') callId = error.details.callId;
     return toolError(error);
   } finally {
+    if (admitted) runtime.inFlight.count -= 1;
     span.end({ outcome, decision, errorCode, upstreamCalls });
     try {
       runtime.audit.write({

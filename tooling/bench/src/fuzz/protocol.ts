@@ -419,5 +419,50 @@ export function describeStdioProtocol(options: StdioSuiteOptions): void {
         await peer.close();
       }
     });
+
+    it('refuses calls beyond its in-flight cap with a typed, audited BUSY and serves again once they finish', {
+      timeout: 30_000,
+    }, async () => {
+      const cap = 4;
+      const burst = 12;
+      const env = h.env({
+        [`${options.prefix}_MAX_IN_FLIGHT`]: String(cap),
+        [`${options.prefix}_LOG_LEVEL`]: 'warn',
+      });
+      await h.control.setFaults([{ path: options.slow.path, latencyMs: 1_000 }]);
+      const peer = spawnRaw({ bin: options.bin, env });
+      try {
+        peer.send(initializeLine(1));
+        await peer.next((m) => m.id === 1);
+        peer.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+        const ids = Array.from({ length: burst }, (_, i) => 100 + i);
+        for (const id of ids)
+          peer.send(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: options.slow.call }));
+        const answers = await Promise.all(ids.map((id) => peer.next((m) => m.id === id, 15_000)));
+        const codeOf = (m: Record<string, unknown>) =>
+          (m.result as { isError?: boolean; _meta?: Record<string, { code?: string }> } | undefined)?._meta?.[
+            'dev.gatehouse/error'
+          ]?.code;
+        const busy = answers.filter((m) => codeOf(m) === 'BUSY');
+        // Exactly the calls beyond the cap were shed; the others ran to an answer.
+        expect(busy).toHaveLength(burst - cap);
+        expect(
+          answers.filter((m) => codeOf(m) === undefined && !(m.result as { isError?: boolean }).isError),
+        ).toHaveLength(cap);
+        await h.control.clearFaults();
+        peer.send(
+          JSON.stringify({ jsonrpc: '2.0', id: 999, method: 'tools/call', params: options.slow.call }),
+        );
+        expect(codeOf(await peer.next((m) => m.id === 999, 15_000))).toBeUndefined();
+        const events = readAudit(auditFile(env), 'call').filter((e) => e.kind === 'tool');
+        expect(events).toHaveLength(burst + 1);
+        expect(events.filter((e) => e.errorCode === 'BUSY' && e.decision === 'denied')).toHaveLength(
+          burst - cap,
+        );
+      } finally {
+        await h.control.clearFaults();
+        expect(await peer.close()).toBe(0);
+      }
+    });
   });
 }
