@@ -13,6 +13,7 @@ import {
   ResourceTemplate,
   type ServerContext,
   type StandardSchemaWithJSON,
+  UriTemplate,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { ApprovalGate } from './approval.ts';
@@ -738,7 +739,7 @@ export function buildMcpServer(
       ]),
     );
     const list = resource.list;
-    const template = new ResourceTemplate(resource.uriTemplate, {
+    const template = new ResourceTemplate(new CappedUriTemplate(resource.uriTemplate), {
       list: list
         ? async () => ({
             resources: (
@@ -762,10 +763,10 @@ export function buildMcpServer(
           principal,
           'resource',
           resource.uriTemplate,
-          { uri: uri.href.slice(0, 2048) },
+          { uri: uri.href.slice(0, MAX_URI_LENGTH) },
           ctx.mcpReq,
           async (rc) => {
-            if (uri.href.length > 2048)
+            if (uri.href.length > MAX_URI_LENGTH)
               throw new GatehouseError('INVALID_ARGUMENT', 'The resource URI is too long.');
             const parsed = resource.variables.safeParse(
               Object.fromEntries(
@@ -815,6 +816,28 @@ export function buildMcpServer(
   if (options.scopeChallenges) installScopeChallenges(runtime, principal, mcp, options.onScopeChallenge);
   forwardChanges(runtime, mcp);
   return mcp;
+}
+
+/** Longest resource URI the seam reads; longer ones are refused, typed and audited. */
+const MAX_URI_LENGTH = 2048;
+
+/**
+ * The SDK matches a URI against each template's regular expression before any
+ * callback runs, and some template shapes backtrack on long input. Past the cap,
+ * a URI under this template's literal prefix matches without the expression, so
+ * the read callback refuses it as too long.
+ */
+class CappedUriTemplate extends UriTemplate {
+  private readonly literal: string;
+  constructor(template: string) {
+    super(template);
+    const open = template.indexOf('{');
+    this.literal = open === -1 ? template : template.slice(0, open);
+  }
+  override match(uri: string) {
+    if (uri.length <= MAX_URI_LENGTH) return super.match(uri);
+    return uri.startsWith(this.literal) ? {} : null;
+  }
 }
 
 /** Step-up over HTTP: required-but-missing scopes become a 403 insufficient_scope before any handler runs. */

@@ -96,6 +96,18 @@ function retryAfterMs(response: Response): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
+/** zlib, brotli and zstd error codes, as fetch reports a body it could not inflate (in the cause chain). */
+const DECODING_ERROR_CODE = /^(Z_|ERR__ERROR_|ZSTD_error_)/;
+function isDecodingError(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && DECODING_ERROR_CODE.test(code)) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
 export type CircuitStateName = 'closed' | 'open' | 'half-open' | 'isolated';
 // cockatiel's CircuitState values, in order: Closed, Open, HalfOpen, Isolated.
 const STATE_NAMES: readonly CircuitStateName[] = ['closed', 'open', 'half-open', 'isolated'];
@@ -271,6 +283,16 @@ export class Upstream {
         response.status,
       );
     }
+    // A declared length within the cap is enforced by the HTTP client itself: read it in one go.
+    const known = Number.isFinite(declared) && !response.headers.has('content-encoding');
+    if (known && declared > 0) {
+      const text = await response.text();
+      try {
+        return JSON.parse(text);
+      } catch {
+        throw this.badResponse('its response is not valid JSON', response.status);
+      }
+    }
     const reader = response.body?.getReader();
     if (!reader) throw this.badResponse('it answered with an empty body', response.status);
     const chunks: Uint8Array[] = [];
@@ -280,7 +302,19 @@ export class Upstream {
         await reader.cancel();
         throw signal.reason;
       }
-      const { done, value } = await reader.read();
+      let chunk: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        // fetch inflates as we read: a body that is not what its Content-Encoding says is the upstream's fault.
+        if (isDecodingError(error))
+          throw this.badResponse(
+            `its body could not be decoded as ${response.headers.get('content-encoding') ?? 'declared'}`,
+            response.status,
+          );
+        throw error;
+      }
+      const { done, value } = chunk;
       if (done) break;
       size += value.byteLength;
       if (size > max) {

@@ -1,6 +1,8 @@
+import { request } from 'node:http';
+import { createGunzip } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultRule } from './index.ts';
-import { sandboxControl, startSandbox } from './index.ts';
+import { GZIP_BOMB_INFLATED_BYTES, sandboxControl, startSandbox } from './index.ts';
 import type { RequestRecord, Sandbox } from './server.ts';
 import { call, sleep } from './test-utils.ts';
 
@@ -35,6 +37,7 @@ describe('control API', () => {
     const invalid: unknown[] = [
       { rules: [{ status: 42 }] },
       { rules: [{ body: 'weird' }] },
+      { rules: [{ body: 'gzip' }] },
       { rules: [{ rate: 2 }] },
       { rules: [{ drip: { chunkBytes: 0, intervalMs: 1 } }] },
       { rules: [{ unknownField: 1 }] },
@@ -128,6 +131,72 @@ describe('fault kinds', () => {
     }
     expect((await call(sb, HEALTH, { token })).status).toBe(200);
     expect((await call(sb, '/_sandbox/faults', { token: sb.controlToken })).json.rules).toEqual([]);
+  });
+
+  it('passes an HTTP-date Retry-After through unchanged', async () => {
+    const date = new Date(Date.now() + 90_000).toUTCString();
+    await setFaults([{ path: '/platform/v1/services', status: 503, retryAfter: date, times: 1 }]);
+    const res = await call(sb, HEALTH, { token });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe(date);
+    expect(Date.parse(date)).toBeGreaterThan(Date.now());
+  });
+
+  it('serves a gzip compression bomb: about 1 MiB on the wire, just over 1 GiB of valid JSON inflated', {
+    timeout: 60_000,
+  }, async () => {
+    await setFaults([{ body: 'gzip-bomb', times: 1 }]);
+    const url = new URL(`${sb.url}${HEALTH}`);
+    // node:http, not fetch: the compressed bytes exactly as sent, without automatic decoding.
+    const { headers, wire } = await new Promise<{ headers: Record<string, unknown>; wire: Buffer }>(
+      (resolve, reject) => {
+        const req = request(
+          {
+            host: url.hostname,
+            port: url.port,
+            path: `${url.pathname}${url.search}`,
+            headers: { authorization: `Bearer ${token}` },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () =>
+              resolve({ headers: { ...res.headers, status: res.statusCode }, wire: Buffer.concat(chunks) }),
+            );
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      },
+    );
+    expect(headers).toMatchObject({
+      status: 200,
+      'content-encoding': 'gzip',
+      'content-type': expect.stringContaining('application/json'),
+      'content-length': String(wire.length),
+    });
+    expect(wire.length).toBeLessThan(2 * 1024 * 1024);
+    expect(GZIP_BOMB_INFLATED_BYTES).toBeGreaterThan(1024 ** 3);
+    // Inflate as a stream, keeping only the count and both ends: never the whole GiB in memory.
+    let inflated = 0;
+    let head = '';
+    let tail = '';
+    await new Promise<void>((resolve, reject) => {
+      const gunzip = createGunzip();
+      gunzip.on('data', (c: Buffer) => {
+        inflated += c.length;
+        if (head.length < 32) head += c.subarray(0, 32).toString('latin1');
+        tail = (tail + c.subarray(-32).toString('latin1')).slice(-32);
+      });
+      gunzip.on('end', resolve);
+      gunzip.on('error', reject);
+      gunzip.end(wire);
+    });
+    expect(inflated).toBe(GZIP_BOMB_INFLATED_BYTES);
+    expect(head).toMatch(/^\{"padding":"x+/);
+    expect(tail).toMatch(/x+"\}$/);
+    expect((await requests()).at(-1)).toMatchObject({ fault: 'gzip-bomb', status: 200 });
   });
 
   it('matches method and path prefix, first matching rule wins, rate 0 never fires', async () => {

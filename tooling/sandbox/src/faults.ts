@@ -1,7 +1,15 @@
+import { gzipSync } from 'node:zlib';
 import { createRng } from './prng.ts';
 
-export type FaultBody = 'malformed' | 'html' | 'oversized' | 'wrong-type' | 'schema';
-export const FAULT_BODIES: readonly FaultBody[] = ['malformed', 'html', 'oversized', 'wrong-type', 'schema'];
+export type FaultBody = 'malformed' | 'html' | 'oversized' | 'wrong-type' | 'schema' | 'gzip-bomb';
+export const FAULT_BODIES: readonly FaultBody[] = [
+  'malformed',
+  'html',
+  'oversized',
+  'wrong-type',
+  'schema',
+  'gzip-bomb',
+];
 
 export interface FaultRule {
   /** HTTP method to match (case-insensitive); any method when omitted. */
@@ -171,6 +179,34 @@ export function oversizedPayload(): Buffer {
     );
   }
   return oversized;
+}
+
+const MIB = 1024 * 1024;
+const BOMB_HEAD = '{"padding":"';
+const BOMB_TAIL = '"}';
+/** MiB of padding inside the compression bomb. */
+const BOMB_MIBS = 1024;
+/** What the compression bomb inflates to: a valid JSON document of 1 GiB and 14 bytes. */
+export const GZIP_BOMB_INFLATED_BYTES = BOMB_HEAD.length + BOMB_MIBS * MIB + BOMB_TAIL.length;
+
+let bomb: Buffer | undefined;
+
+/**
+ * A compression bomb for `Content-Encoding: gzip`: about 1 MiB on the wire that
+ * inflates to {@link GZIP_BOMB_INFLATED_BYTES}. A gzip file may be a series of
+ * members (RFC 1952 §2.2), so one compressed MiB of padding is repeated between a
+ * compressed head and tail: built once per process in milliseconds, never inflated here.
+ */
+export function gzipBombPayload(): Buffer {
+  if (!bomb) {
+    const padding = gzipSync(Buffer.alloc(MIB, 0x78), { level: 9 });
+    bomb = Buffer.concat([
+      gzipSync(BOMB_HEAD),
+      ...Array.from({ length: BOMB_MIBS }, () => padding),
+      gzipSync(BOMB_TAIL),
+    ]);
+  }
+  return bomb;
 }
 
 export const HTML_PAGE =

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { Store } from './db.ts';
+import { FAULT_BODIES } from './faults.ts';
 import { startSandbox } from './index.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { platformRoutes } from './routes/platform.ts';
@@ -277,9 +278,13 @@ describe('openapi.yaml', () => {
           },
           { hang: true },
           { reset: true },
+          { path: '/platform', status: 503, retryAfter: 'Wed, 21 Oct 2015 07:28:00 GMT' },
+          ...FAULT_BODIES.map((body) => ({ path: '/support', body })),
         ],
       };
       expect(validate(rules, spec.components.schemas.FaultRules)).toEqual([]);
+      // Every body the sandbox implements is in the contract, and nothing else.
+      expect(spec.components.schemas.FaultRule.properties.body.enum).toEqual([...FAULT_BODIES]);
       const put = await call(sb, '/_sandbox/faults', { token: sb.controlToken, method: 'PUT', body: rules });
       expect(validate(put.json, responseSchema('/_sandbox/faults', 'PUT', 200))).toEqual([]);
       const del = await call(sb, '/_sandbox/faults', { token: sb.controlToken, method: 'DELETE' });

@@ -9,6 +9,7 @@ import {
   type FaultRule,
   FaultSet,
   faultErrorCode,
+  gzipBombPayload,
   HTML_PAGE,
   oversizedPayload,
   validateRules,
@@ -451,6 +452,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           status: rule.status ?? 200,
           headers: { 'content-type': 'text/html; charset=utf-8' },
           payload: HTML_PAGE,
+        };
+      } else if (rule?.body === 'gzip-bomb') {
+        effects.push('gzip-bomb');
+        out = {
+          status: rule.status ?? 200,
+          headers: { 'content-type': JSON_TYPE, 'content-encoding': 'gzip' },
+          payload: gzipBombPayload(),
         };
       } else if (rule?.body === 'oversized') {
         effects.push('oversized');

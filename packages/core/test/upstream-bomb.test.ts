@@ -1,0 +1,123 @@
+/**
+ * Compression bombs (matrix #29): an upstream answers a small gzip body
+ * (`Content-Encoding: gzip`) that inflates far beyond the response size cap.
+ * fetch (undici) inflates lazily, as the body is read, and the cap in
+ * `Upstream.readJson` counts the inflated bytes it is handed, so reading stops
+ * at the cap: the bomb is never inflated whole. The upstream is the real
+ * sandbox on loopback with its `gzip-bomb` fault.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GZIP_BOMB_INFLATED_BYTES, type Sandbox, sandboxControl, startSandbox } from '@gatehouse/sandbox';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { GatehouseError } from '../src/errors.ts';
+import { Upstream } from '../src/upstream.ts';
+
+const HEALTH = '/platform/v1/services/checkout-api/health';
+const MIB = 1024 * 1024;
+
+let sandbox: Sandbox;
+beforeAll(async () => {
+  sandbox = await startSandbox();
+});
+afterAll(() => sandbox?.close());
+
+function client(baseUrl: string, token: string, maxResponseBytes: number) {
+  return new Upstream({
+    name: 'test API',
+    baseUrl,
+    token,
+    timeoutMs: 10_000,
+    deadlineMs: 20_000,
+    retries: 0,
+    maxResponseBytes,
+    breaker: { consecutiveFailures: 50, halfOpenAfterMs: 1_000 },
+    userAgent: 'test/1',
+    log: pino({ level: 'silent' }),
+  });
+}
+const call = () => ({
+  signal: new AbortController().signal,
+  requestId: 'req-bomb',
+  query: { environment: 'production' },
+});
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+/** Peak resident set size of this process so far, in bytes (a high-water mark, so no sampling). */
+const peakRss = () => process.resourceUsage().maxRSS * 1024;
+
+describe('a gzip compression bomb from the upstream', () => {
+  it('stops at the size cap counting inflated bytes, without inflating the rest, and keeps serving', {
+    timeout: 60_000,
+  }, async () => {
+    const control = sandboxControl(sandbox);
+    const upstream = client(sandbox.url, sandbox.tokens['platform-ops'], 2 * MIB);
+    const before = peakRss();
+    for (let round = 0; round < 3; round++) {
+      await control.setFaults([{ path: HEALTH, body: 'gzip-bomb', times: 1 }]);
+      const error = await failure(upstream.get(HEALTH, z.unknown(), call()));
+      expect(error).toBeInstanceOf(GatehouseError);
+      expect(error).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE', upstreamStatus: 200 });
+      // The streaming cap tripped (about 1 MiB on the wire passes the declared-length check)...
+      expect((error as GatehouseError).message).toContain(`larger than the ${2 * MIB}-byte limit`);
+      expect((error as GatehouseError).message).not.toMatch(/\(\d+ bytes\)/);
+      // ...and the same client goes on working.
+      await expect(upstream.get(HEALTH, z.object({ service: z.string() }), call())).resolves.toMatchObject({
+        service: 'checkout-api',
+      });
+    }
+    // Three bombs of over 1 GiB each: had any been inflated whole, the peak would have grown by
+    // at least that much. Reading stopped at 2 MiB, so the peak barely moves.
+    expect(GZIP_BOMB_INFLATED_BYTES).toBeGreaterThan(1024 * MIB);
+    expect(peakRss() - before).toBeLessThan(256 * MIB);
+    expect((await control.requests()).filter((r) => r.fault === 'gzip-bomb')).toHaveLength(3);
+  });
+
+  it('refuses it on the declared length when even the compressed body is over the cap', async () => {
+    const control = sandboxControl(sandbox);
+    await control.setFaults([{ path: HEALTH, body: 'gzip-bomb', times: 1 }]);
+    const error = await failure(
+      client(sandbox.url, sandbox.tokens['platform-ops'], MIB / 2).get(HEALTH, z.unknown(), call()),
+    );
+    expect(error).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE' });
+    // Content-Length counts the bytes on the wire, so this is the compressed size.
+    expect((error as GatehouseError).message).toMatch(
+      /its response \(\d+ bytes\) is larger than the 524288-byte limit/,
+    );
+  });
+});
+
+describe('a body that claims gzip but is not', () => {
+  let server: Server;
+  let base: string;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      // Plain JSON under a gzip label, then (for /truncated) a gzip stream cut short.
+      res.end(
+        req.url === '/truncated'
+          ? Buffer.from('1f8b0800000000000003ab56ca4f57b2522a29', 'hex')
+          : '{"ok":true}',
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it.each([
+    ['/plain', /could not be decoded as gzip/],
+    // Cut short: zlib may report the early end, or hand over what it had (which is then not JSON).
+    ['/truncated', /could not be decoded as gzip|not valid JSON/],
+  ])('answers %s as UPSTREAM_BAD_RESPONSE, not as an unexpected failure', async (path, words) => {
+    const error = await failure(client(base, 'token', MIB).get(path, z.unknown(), call()));
+    expect(error).toBeInstanceOf(GatehouseError);
+    expect(error).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE', retryable: false });
+    expect((error as GatehouseError).message).toMatch(words);
+  });
+});
