@@ -12,7 +12,7 @@ import {
 import { pino } from 'pino';
 import { keyedDigest } from './canonical.ts';
 import { SECRET_KEYS } from './logger.ts';
-import { maskPiiDeep } from './pii.ts';
+import { maskPii } from './pii.ts';
 
 export type AuditKind = 'tool' | 'resource' | 'prompt' | 'protocol';
 export type AuditDecision =
@@ -70,11 +70,11 @@ export function redactArgs(args: unknown, sensitive: readonly string[] = []): un
         ]),
       );
     }
-    if (typeof value === 'string' && value.length > 512)
-      return `${value.slice(0, 512)}…[${value.length} chars]`;
+    if (typeof value === 'string')
+      return maskPii(value.length > 512 ? `${value.slice(0, 512)}…[${value.length} chars]` : value);
     return value;
   };
-  return maskPiiDeep(walk(args));
+  return walk(args);
 }
 
 /** Loads the audit key, or creates one beside the audit file with owner-only permissions. */

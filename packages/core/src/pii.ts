@@ -16,7 +16,11 @@ function keepLast(value: string, visible: number): string {
   return digits.slice(-visible);
 }
 
+/** Every pattern above needs one of these characters: text without any has nothing to mask. */
+const MAYBE_PII = /[@\d_]/;
+
 export function maskPii(text: string): string {
+  if (!MAYBE_PII.test(text)) return text;
   return text
     .replace(EMAIL, (_m, first: string, domain: string) => `${first}***@${domain}`)
     .replace(IBAN, (m) => `${m.slice(0, 2)}** **** ${m.slice(-4)}`)
