@@ -18,9 +18,10 @@ import { docsSearch } from './sections/docs-search.ts';
 import { http } from './sections/http.ts';
 import { memory } from './sections/memory.ts';
 import { overhead } from './sections/overhead.ts';
+import { soak } from './sections/soak.ts';
 import { discoverTargets, REPO, scratchDirs } from './servers.ts';
 
-export const SECTIONS = ['coldStart', 'overhead', 'memory', 'context', 'http', 'docsSearch'] as const;
+export const SECTIONS = ['coldStart', 'overhead', 'memory', 'context', 'http', 'docsSearch', 'soak'] as const;
 
 const { values } = parseArgs({
   options: {
@@ -54,6 +55,7 @@ try {
     ['context', () => context(targets, seeds, options)],
     ['http', () => http(targets, options)],
     ['docsSearch', () => docsSearch(targets, options)],
+    ['soak', () => soak(targets, sandbox, options)],
   ];
   for (const [id, fn] of plan) {
     if (only && !only.has(id)) continue;

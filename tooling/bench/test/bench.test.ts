@@ -9,7 +9,7 @@ const run = promisify(execFile);
 const out = mkdtempSync(join(tmpdir(), 'gatehouse-bench-test-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-const SECTIONS = ['coldStart', 'overhead', 'memory', 'context', 'http', 'docsSearch'];
+const SECTIONS = ['coldStart', 'overhead', 'memory', 'context', 'http', 'docsSearch', 'soak'];
 
 // Keeps `pnpm bench` working. It never asserts a timing: a loaded CI machine
 // may MISS a target, and that is the bench's report, not a test failure.
@@ -35,10 +35,18 @@ describe('pnpm bench --quick', () => {
       for (const row of section.rows) expect(['PASS', 'MISS', 'INFO']).toContain(row.verdict);
     }
     // The sections that need nothing but this package and platform-ops always run.
-    for (const id of ['coldStart', 'overhead', 'memory', 'context'])
+    for (const id of ['coldStart', 'overhead', 'memory', 'context', 'soak'])
       expect(json.sections.find((s) => s.id === id)?.status).toBe('ran');
     const md = readFileSync(join(out, 'bench.md'), 'utf8');
-    for (const title of ['Cold start', 'Core overhead', 'Memory', 'Context cost', 'HTTP', 'Docs search'])
+    for (const title of [
+      'Cold start',
+      'Core overhead',
+      'Memory',
+      'Context cost',
+      'HTTP',
+      'Docs search',
+      'Soak',
+    ])
       expect(md).toContain(`## ${title}`);
     expect(md).toMatch(/\| (PASS|MISS) \|/);
   });
