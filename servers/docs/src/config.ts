@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 
 export const ENV_PREFIX = 'DOCS';
@@ -28,6 +29,10 @@ export const env = z.object({
     .string()
     .min(1)
     .max(4096)
+    .refine(
+      (path) => path === ':memory:' || (!isDirectory(path) && isDirectory(dirname(resolve(path)))),
+      "must be ':memory:' or a file path in an existing folder",
+    )
     .default(':memory:')
     .describe("SQLite file for the full-text index (':memory:' by default; a file survives restarts)"),
   DOCS_INDEX_WAIT_MS: z.coerce

@@ -10,6 +10,13 @@ import { resources } from './resources/index.ts';
 import { tools } from './tools/index.ts';
 import { WikiApi } from './upstream.ts';
 
+/**
+ * When the first index build starts if no call asks for the index sooner: after the burst of
+ * initialize, tools/list and friends that follows a start, so none of them waits behind the database,
+ * the folder scan or the YAML parser. A call that needs the index starts the build at once.
+ */
+const INDEX_START_DELAY_MS = 250;
+
 /** The docs server: config → capabilities → dependencies. The runner does the rest. */
 export const docs = defineServer<Docs, typeof env>({
   name: 'docs',
@@ -47,8 +54,9 @@ export const docs = defineServer<Docs, typeof env>({
             announce.resourceUpdated(ADR_INDEX_URI);
         },
       });
-      // Indexing runs in the background: the server answers at once, searches wait (bounded) for it.
-      index.start();
+      // Indexing runs in the background, a little later: the server answers at once, searches wait
+      // (bounded) for the index and start it right away if it has not started yet.
+      index.start(INDEX_START_DELAY_MS);
     }
     return {
       library: new Library({

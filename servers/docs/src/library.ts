@@ -165,6 +165,11 @@ export class Library {
         { retryAfterSeconds: 5, details: { indexed: p.indexed, total: p.total } },
       );
     }
+    if (local.index.failure !== undefined)
+      throw new GatehouseError(
+        'INTERNAL',
+        'The local docs index could not be opened, so local documents are unavailable. The operator has to fix DOCS_INDEX_PATH (see the server log) and restart the server.',
+      );
     return local.index;
   }
 
@@ -626,13 +631,14 @@ export class Library {
 
   // ── helpers for resources and prompts ──────────────────────────────────
 
-  /** The local index once built, or undefined (no folder, or still building after the bounded wait). */
+  /** The local index once built, or undefined (no folder, still building after the bounded wait, or unusable). */
   private async readyIndexOrNothing(ctx: CallContext): Promise<DocsIndex | undefined> {
     if (!this.options.local) return undefined;
     try {
       return await this.localIndex(ctx);
     } catch (error) {
-      if (isGatehouseError(error) && error.code === 'UPSTREAM_TIMEOUT') return undefined;
+      if (isGatehouseError(error) && (error.code === 'UPSTREAM_TIMEOUT' || error.code === 'INTERNAL'))
+        return undefined;
       throw error;
     }
   }

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { childEnv, connectV2, errorOf } from '@gatehouse/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, type Harness, startHarness, structured } from './harness.ts';
@@ -55,6 +57,54 @@ describe('start-up', () => {
     const half = await run({ DOCS_API_URL: h.sandbox.url });
     expect(half.code).toBe(2);
     expect(half.stderr).toMatch(/DOCS_API_TOKEN is required/);
+  });
+
+  it('refuses a DOCS_INDEX_PATH in a folder that does not exist, or that is a folder', async () => {
+    const root = h.handbook('index-path-checks');
+    const nowhere = await run({ DOCS_ROOT: root, DOCS_INDEX_PATH: '/definitely/not/here/index.sqlite' });
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.stdout).toBe('');
+    expect(nowhere.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(nowhere.stderr).toMatch(/^docs-mcp: DOCS_INDEX_PATH is invalid/);
+    const folder = await run({ DOCS_ROOT: root, DOCS_INDEX_PATH: root });
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toMatch(/^docs-mcp: DOCS_INDEX_PATH is invalid/);
+  });
+
+  it('starts with an index file it cannot open, and says so on every local call', async () => {
+    // Not a database: the index is only opened after start-up, so this surfaces on use, not as a crash.
+    const dbPath = join(h.dir, 'not-a-database.sqlite');
+    writeFileSync(
+      dbPath,
+      'this is not an SQLite database, just some text that is long enough to look like a header\n'.repeat(20),
+    );
+    const c = await connectV2({ bin: BIN, env: h.env({ DOCS_INDEX_PATH: dbPath }) });
+    try {
+      const tools = await c.client.listTools();
+      expect(tools.tools.map((t) => t.name)).toContain('search_docs');
+      const search = await c.client.callTool({ name: 'search_docs', arguments: { query: 'postgres' } });
+      expect(errorOf(search)).toMatchObject({ code: 'INTERNAL', retryable: false });
+      expect(JSON.stringify(search.content)).toMatch(/DOCS_INDEX_PATH/);
+      const local = await c.client.callTool({
+        name: 'get_document',
+        arguments: { id: 'local:adr/0007-use-postgres' },
+      });
+      expect(errorOf(local)?.code).toBe('INTERNAL');
+      // The wiki still answers, and listings simply hold no local documents.
+      const wiki = structured(
+        await c.client.callTool({
+          name: 'get_document',
+          arguments: { id: 'wiki:adr-0001-use-postgresql-default-relational' },
+        }),
+      );
+      expect(wiki.document.source).toBe('wiki');
+      const resources = await c.client.listResources();
+      expect(
+        resources.resources.filter((r) => r.uri.startsWith('docs://') && r.uri !== 'docs://adr-index'),
+      ).toEqual([]);
+    } finally {
+      await c.close();
+    }
   });
 
   it('--help documents the docs variables and the scope', async () => {

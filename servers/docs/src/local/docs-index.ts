@@ -1,7 +1,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import type { Logger } from '@gatehouse/core';
 import { type CatalogEntry, type DocKind, parseCatalogInfo, parseMarkdown } from './parse.ts';
 import { hasExtension, isInside, MARKDOWN_EXTENSIONS, stripMarkdownExtension } from './paths.ts';
@@ -69,6 +69,10 @@ const MAX_FILE_BYTES = 2 * 1024 * 1024;
 const BATCH = 64;
 const SKIP_DIRS = new Set(['node_modules']);
 const CATALOG_FILES = new Set(['catalog-info.yaml', 'catalog-info.yml']);
+/** Rankings kept per query (LRU), and how far down each is kept; dropped whenever the index changes. */
+const RANKINGS_CACHED = 64;
+const RANKING_PREFIX = 50;
+const RANKING_MAX_CACHED = 1_000;
 
 interface Found {
   path: string;
@@ -92,15 +96,28 @@ export function ftsQuery(text: string): string | undefined {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The best matches of one query in rank order (the first `ranked.length`), and how many match in all. */
+interface Ranking {
+  ranked: Array<{ rid: number; rank: number }>;
+  total: number;
+}
+
 /**
  * The local docs folder as a SQLite FTS5 index (node:sqlite, no native
- * addon). The first build runs in the background; a watcher keeps it current
- * and reports what changed. Only files whose real location is inside the
- * real root are ever read.
+ * addon). Nothing is opened or read until the first build starts (shortly
+ * after start-up, or at once when a call needs the index); it runs in the
+ * background, and a watcher then keeps the index current and reports what
+ * changed. Only files whose real location is inside the real root are ever read.
  */
 export class DocsIndex {
-  private readonly db: DatabaseSync;
+  private db: DatabaseSync | undefined;
+  /** Why the index could not be opened, if it could not. */
+  private openFailure: string | undefined;
+  private building: Promise<void> | undefined;
+  private startTimer: NodeJS.Timeout | undefined;
   private readonly statements = new Map<string, StatementSync>();
+  /** Recent rankings by query (LRU order); cleared by every write to the index. */
+  private readonly rankings = new Map<string, Ranking>();
   private readonly catalog = new Map<string, CatalogEntry & { path: string }>();
   private progress: IndexProgress = { ready: false, indexed: 0, total: 0 };
   private readonly readyPromise: Promise<void>;
@@ -117,16 +134,6 @@ export class DocsIndex {
 
   constructor(options: DocsIndexOptions) {
     this.options = options;
-    this.db = new DatabaseSync(options.dbPath);
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
-    const version = (this.db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
-    if (version !== SCHEMA_VERSION) {
-      this.db.exec(
-        'DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS docs_fts; DROP TABLE IF EXISTS catalog; DROP TABLE IF EXISTS meta;',
-      );
-      this.db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
-    }
-    this.db.exec(SCHEMA);
     this.readyPromise = new Promise((resolve) => {
       this.markReady = resolve;
     });
@@ -137,18 +144,73 @@ export class DocsIndex {
     return this.realRoot;
   }
 
-  /** Starts the first build and the watcher; returns at once. */
-  start(): void {
-    void this.firstBuild();
+  /** Why the index database could not be opened (the first build is then over, with nothing indexed). */
+  get failure(): string | undefined {
+    return this.openFailure;
+  }
+
+  /**
+   * Starts the first build (then the watcher) `afterMs` from now, or at once;
+   * returns at once either way. Deferring it keeps the database, the folder
+   * scan and the YAML parser off the path of the client's first requests;
+   * anything that needs the index meanwhile starts the build right away
+   * (see whenReady).
+   */
+  start(afterMs = 0): void {
+    if (this.building || this.closed) return;
+    clearTimeout(this.startTimer);
+    if (afterMs > 0) {
+      this.startTimer = setTimeout(() => this.start(), afterMs);
+      this.startTimer.unref();
+      return;
+    }
+    this.building = this.firstBuild();
+  }
+
+  /** Opens (or creates) the database; node:sqlite itself is loaded only now. */
+  private async open(): Promise<DatabaseSync | undefined> {
+    const { DatabaseSync } = await import('node:sqlite');
+    if (this.closed) return undefined;
+    const db = new DatabaseSync(this.options.dbPath);
+    try {
+      db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+      const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+      if (version !== SCHEMA_VERSION) {
+        db.exec(
+          'DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS docs_fts; DROP TABLE IF EXISTS catalog; DROP TABLE IF EXISTS meta;',
+        );
+        db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+      }
+      db.exec(SCHEMA);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return db;
   }
 
   private async firstBuild(): Promise<void> {
     const started = performance.now();
     try {
+      this.db = await this.open();
+    } catch (error) {
+      this.openFailure = (error as Error).message;
+      this.options.log.error(
+        { err: error },
+        'cannot open the docs index database (DOCS_INDEX_PATH); local documents are unavailable',
+      );
+    }
+    if (!this.db) {
+      this.progress = { ...this.progress, ready: true };
+      this.markReady();
+      return;
+    }
+    try {
       this.realRoot = await realpath(this.options.root);
       const previousRoot = this.get<{ value: string }>('SELECT value FROM meta WHERE key = ?', 'root')?.value;
       if (previousRoot !== undefined && previousRoot !== this.realRoot) {
-        this.db.exec('DELETE FROM docs; DELETE FROM docs_fts; DELETE FROM catalog;');
+        this.database.exec('DELETE FROM docs; DELETE FROM docs_fts; DELETE FROM catalog;');
+        this.rankings.clear();
       }
       this.run(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -463,8 +525,9 @@ export class DocsIndex {
   }
 
   /**
-   * Resolves once the first build is done. While waiting it calls `onProgress`
-   * about every 250 ms; after `timeoutMs` it resolves false.
+   * Resolves once the first build is done, starting it now if it was only
+   * scheduled. While waiting it calls `onProgress` about every 250 ms; after
+   * `timeoutMs` it resolves false.
    */
   async whenReady(
     timeoutMs: number,
@@ -472,6 +535,7 @@ export class DocsIndex {
     onProgress?: (p: IndexProgress) => Promise<void> | void,
   ): Promise<boolean> {
     if (this.progress.ready) return true;
+    this.start();
     const until = Date.now() + timeoutMs;
     let last = -1;
     while (!this.progress.ready) {
@@ -499,41 +563,21 @@ export class DocsIndex {
   ): { hits: SearchHit[]; total: number } {
     const match = ftsQuery(text);
     if (!match) return { hits: [], total: 0 };
-    const where = ['docs_fts MATCH ?'];
-    const args: SQLInputValue[] = [match];
-    if (filter.kind) {
-      where.push('d.kind = ?');
-      args.push(filter.kind);
-    }
-    if (filter.status) {
-      where.push('d.status = ?');
-      args.push(filter.status);
-    }
-    const clause = where.join(' AND ');
-    // Without filters the full-text table alone answers; joining docs for every match costs a lookup each.
-    const from = where.length === 1 ? 'docs_fts' : 'docs_fts JOIN docs d ON d.rid = docs_fts.rowid';
-    const total = this.get<{ n: number }>(`SELECT count(*) AS n FROM ${from} WHERE ${clause}`, ...args)!.n;
-    // Rank first, then build snippets for the page only: with snippet() in the ranking query SQLite
-    // computes it (and reads every body) for all matches before sorting.
-    const ranked = this.all<{ rid: number; rank: number }>(
-      `SELECT docs_fts.rowid AS rid, bm25(docs_fts, 10.0, 5.0, 1.0) AS rank
-       FROM ${from} WHERE ${clause} ORDER BY rank, docs_fts.rowid LIMIT ? OFFSET ?`,
-      ...args,
-      limit,
-      offset,
-    );
-    if (ranked.length === 0) return { total, hits: [] };
+    const { total, page } = this.rank(match, filter, offset, limit);
+    if (page.length === 0) return { total, hits: [] };
+    // Snippets for the page only: with snippet() in the ranking query SQLite computes it (and reads
+    // every body) for all matches before sorting.
     const rows = this.all<Record<string, SQLInputValue>>(
       `SELECT d.*, snippet(docs_fts, 2, '**', '**', '…', 16) AS snip
        FROM docs_fts JOIN docs d ON d.rid = docs_fts.rowid
-       WHERE docs_fts MATCH ? AND docs_fts.rowid IN (${ranked.map(() => '?').join(',')})`,
+       WHERE docs_fts MATCH ? AND docs_fts.rowid IN (${page.map(() => '?').join(',')})`,
       match,
-      ...ranked.map((r) => r.rid),
+      ...page.map((r) => r.rid),
     );
     const byRid = new Map(rows.map((r) => [Number(r.rid), r]));
     return {
       total,
-      hits: ranked.flatMap(({ rid, rank }) => {
+      hits: page.flatMap(({ rid, rank }) => {
         const r = byRid.get(Number(rid));
         if (!r) return [];
         return [
@@ -548,6 +592,66 @@ export class DocsIndex {
         ];
       }),
     };
+  }
+
+  /**
+   * One page of a query's ranking, and the number of matches. bm25 has to score every match, which
+   * dominates on common words, so the best RANKING_PREFIX (or more, for later pages) are kept per
+   * query until the index next changes: later pages and repeated searches do not rank again.
+   */
+  private rank(
+    match: string,
+    filter: { kind?: DocKind | undefined; status?: string | undefined },
+    offset: number,
+    limit: number,
+  ): { total: number; page: Ranking['ranked'] } {
+    const where = ['docs_fts MATCH ?'];
+    const args: SQLInputValue[] = [match];
+    if (filter.kind) {
+      where.push('d.kind = ?');
+      args.push(filter.kind);
+    }
+    if (filter.status) {
+      where.push('d.status = ?');
+      args.push(filter.status);
+    }
+    const clause = where.join(' AND ');
+    // Without filters the full-text table alone answers; joining docs for every match costs a lookup each.
+    const from = where.length === 1 ? 'docs_fts' : 'docs_fts JOIN docs d ON d.rid = docs_fts.rowid';
+    const ranking = `SELECT docs_fts.rowid AS rid, bm25(docs_fts, 10.0, 5.0, 1.0) AS rank
+       FROM ${from} WHERE ${clause} ORDER BY rank, docs_fts.rowid LIMIT ?`;
+    const count = () =>
+      this.get<{ n: number }>(`SELECT count(*) AS n FROM ${from} WHERE ${clause}`, ...args)!.n;
+    const want = offset + limit;
+
+    const key = JSON.stringify([match, filter.kind ?? null, filter.status ?? null]);
+    const cached = this.rankings.get(key);
+    const remember = (entry: Ranking) => {
+      this.rankings.delete(key);
+      this.rankings.set(key, entry);
+      if (this.rankings.size > RANKINGS_CACHED) this.rankings.delete(this.rankings.keys().next().value!);
+    };
+    if (cached && (cached.ranked.length >= want || cached.ranked.length === cached.total)) {
+      remember(cached);
+      return { total: cached.total, page: cached.ranked.slice(offset, want) };
+    }
+    if (want > RANKING_MAX_CACHED) {
+      // Deep pages are rare: rank down to the page and keep only the count.
+      const page = this.all<{ rid: number; rank: number }>(`${ranking} OFFSET ?`, ...args, limit, offset);
+      const total = cached?.total ?? count();
+      remember({ ranked: cached?.ranked ?? [], total });
+      return { total, page };
+    }
+    // Paging on past what is kept ranks again, twice as far each time.
+    const size = Math.min(
+      Math.max(want, RANKING_PREFIX, 2 * (cached?.ranked.length ?? 0)),
+      RANKING_MAX_CACHED,
+    );
+    const ranked = this.all<{ rid: number; rank: number }>(ranking, ...args, size);
+    // Fewer than asked for means these are all the matches: no need to count them.
+    const total = ranked.length < size ? ranked.length : (cached?.total ?? count());
+    remember({ ranked, total });
+    return { total, page: ranked.slice(offset, want) };
   }
 
   byId(id: string): IndexedDoc | undefined {
@@ -610,19 +714,27 @@ export class DocsIndex {
 
   close(): void {
     this.closed = true;
+    clearTimeout(this.startTimer);
     clearTimeout(this.debounce);
     clearInterval(this.poller);
     this.watcher?.close();
     this.statements.clear();
-    if (this.db.isOpen) this.db.close();
+    this.rankings.clear();
+    if (this.db?.isOpen) this.db.close();
   }
 
   // ── sqlite plumbing ────────────────────────────────────────────────────
 
+  /** The open database; callers wait for the first build (whenReady) and check `failure` first. */
+  private get database(): DatabaseSync {
+    if (!this.db) throw new Error(this.openFailure ?? 'the docs index is not open yet');
+    return this.db;
+  }
+
   private stmt(sql: string): StatementSync {
     let statement = this.statements.get(sql);
     if (!statement) {
-      statement = this.db.prepare(sql);
+      statement = this.database.prepare(sql);
       this.statements.set(sql, statement);
     }
     return statement;
@@ -640,14 +752,18 @@ export class DocsIndex {
     this.stmt(sql).run(...params);
   }
 
+  /** Every write goes through here, so every write also drops the cached rankings. */
   private transaction(fn: () => void): void {
-    this.db.exec('BEGIN');
+    const db = this.database;
+    db.exec('BEGIN');
     try {
       fn();
-      this.db.exec('COMMIT');
+      db.exec('COMMIT');
     } catch (error) {
-      this.db.exec('ROLLBACK');
+      db.exec('ROLLBACK');
       throw error;
+    } finally {
+      this.rankings.clear();
     }
   }
 }

@@ -1,4 +1,16 @@
-import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+
+type Yaml = typeof import('yaml');
+let yamlModule: Yaml | undefined;
+/**
+ * `yaml` takes tens of milliseconds to load, so it is loaded on first use
+ * (the first front matter parsed), never at start-up: initialize and
+ * tools/list do not need it.
+ */
+const yaml = (): Yaml => {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as Yaml;
+  return yamlModule;
+};
 
 /**
  * Parsing of the files teams actually keep in git: Markdown with optional
@@ -55,7 +67,7 @@ export function splitFrontMatter(text: string): {
   try {
     // `timestamp` makes unquoted dates (date: 2021-03-04) come back as Date objects, as most
     // front-matter tools do; normaliseDate turns either form into an ISO string.
-    const data = parseYaml(match[1] ?? '', {
+    const data = yaml().parse(match[1] ?? '', {
       customTags: ['timestamp'],
       uniqueKeys: false,
       maxAliasCount: 50,
@@ -356,9 +368,9 @@ function repositoryFrom(annotations: Record<string, unknown>): string | null {
 export function parseCatalogInfo(text: string): { entries: CatalogEntry[]; warnings: string[] } {
   const entries: CatalogEntry[] = [];
   const warnings: string[] = [];
-  let documents: ReturnType<typeof parseAllDocuments>;
+  let documents: ReturnType<Yaml['parseAllDocuments']>;
   try {
-    documents = parseAllDocuments(text);
+    documents = yaml().parseAllDocuments(text);
   } catch (error) {
     return { entries, warnings: [`not valid YAML: ${(error as Error).message.split('\n')[0]}`] };
   }
