@@ -54,3 +54,34 @@ export function createLogger(options: {
     options.destination ?? pino.destination({ fd: 2, sync: true }),
   );
 }
+
+/**
+ * The HTTP access log: one line per request with fields the HTTP front picks
+ * (none secret), so it skips the redaction walk. Lines are buffered up to
+ * 4 KiB and written at least every 250 ms — a synchronous write per request
+ * costs about as much as serving it — and on close or exit. Audit records
+ * never take this path.
+ */
+export function createAccessLog(options: { name: string; level: string }): {
+  log: Logger;
+  close(): void;
+} {
+  const stream = pino.destination({ fd: 2, sync: true, minLength: 4096 });
+  const flush = () => {
+    try {
+      stream.flushSync();
+    } catch {
+      // A full pipe: the lines go out with the next flush.
+    }
+  };
+  const timer = setInterval(flush, 250);
+  timer.unref();
+  process.once('exit', flush);
+  return {
+    log: pino({ name: options.name, level: options.level, base: { pid: process.pid } }, stream),
+    close() {
+      clearInterval(timer);
+      flush();
+    },
+  };
+}

@@ -16,6 +16,7 @@ import {
   validateOriginHeader,
   verifyBearerToken,
 } from '@modelcontextprotocol/server';
+import { createAccessLog } from '../logger.ts';
 import type { Principal } from '../policy.ts';
 import { buildMcpServer, type Runtime } from '../server.ts';
 import { shutdownTracing, withIncomingTrace } from '../tracing.ts';
@@ -160,9 +161,8 @@ export interface HttpApp {
  */
 export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPrincipal: Principal): HttpApp {
   const log = runtime.log.child({ component: 'http' });
-  // The access line holds only fields chosen here, none secret: it skips the redaction
-  // walk (tens of microseconds a line) that arbitrary log objects need.
-  const accessLog = runtime.log.child({ component: 'http' }, { redact: { paths: [] } });
+  const access = createAccessLog({ name: runtime.definition.name, level: runtime.log.level });
+  const accessLog = access.log.child({ component: 'http' });
   const allowed = [
     ...LOCAL_NAMES,
     ...settings.allowedOrigins.map(hostnameOf),
@@ -615,6 +615,7 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
       await handler.close().catch(() => undefined);
       await kept?.closeAll();
       server.closeAllConnections();
+      access.close();
       authenticator?.jwks?.stop();
     },
   };

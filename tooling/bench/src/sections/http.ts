@@ -38,16 +38,21 @@ async function listen(t: HttpTarget): Promise<{ url: string; child: ChildProcess
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...t.env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  // Only the start-up lines are kept and searched: once listening, stderr (access
+  // lines under load) is drained unread, or the bench itself would slow down as it grows.
   let stderr = '';
+  let listening = false;
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       resolve({ error: `no listening line within 10 s: ${stderr.slice(-300)}` });
     }, 10_000);
     child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
+      if (listening) return;
+      stderr = (stderr + chunk.toString('utf8')).slice(-64 * 1024);
       const match = /listening on (http:\/\/(?:127\.0\.0\.1|\[::1\]):\d+\/mcp)/.exec(stderr);
       if (match?.[1]) {
+        listening = true;
         clearTimeout(timer);
         resolve({ url: match[1], child });
       }
