@@ -142,7 +142,7 @@ export class KeptServers {
   private readonly build: (principal: Principal) => McpServer;
   private readonly max: number;
 
-  constructor(build: (principal: Principal) => McpServer, max = 256) {
+  constructor(build: (principal: Principal) => McpServer, max = 64) {
     this.build = build;
     this.max = max;
   }
