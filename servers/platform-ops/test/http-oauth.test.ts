@@ -5,7 +5,7 @@
  * a pre-registered client, and then calls a tool over HTTP.
  */
 import { createServer } from 'node:net';
-import { readAudit } from '@gatehouse/core/testing';
+import { eventually, readAudit } from '@gatehouse/core/testing';
 import {
   Client,
   ClientCredentialsProvider,
@@ -119,7 +119,7 @@ describe('OAuth client flow against the loopback authorization server', () => {
     const call = readAudit(auditFile).find((r) => r.name === 'get_service_health');
     expect(call).toMatchObject({ outcome: 'ok', principal: { id: CLIENT_ID, kind: 'oauth' } });
     expect(server.stderr()).not.toContain(CLIENT_SECRET);
-    const log = server.stderr();
-    expect(log).toMatch(/"route":"mcp","status":401/);
+    // Access lines are buffered (at most 250 ms).
+    await eventually(() => (/"route":"mcp","status":401/.test(server.stderr()) ? true : undefined));
   });
 });
