@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path';
 import { type Sandbox, startSandbox } from '@gatehouse/sandbox';
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Connected, connectV2 } from '../src/testing/index.ts';
+import { type Connected, connectV2, templateShapeProblems } from '../src/testing/index.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const SERVERS = [
@@ -42,19 +42,6 @@ afterAll(async () => {
   await sandbox?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-/** Why a template's regular expression could backtrack super-linearly; empty when it cannot. */
-function linearityProblems(uriTemplate: string): string[] {
-  const problems: string[] = [];
-  const expressions = [...uriTemplate.matchAll(/\{([+#./;?&]?)[^}]*\}/g)];
-  for (const segment of uriTemplate.split('/'))
-    if ((segment.match(/\{/g) ?? []).length > 1) problems.push(`several expressions in segment ${segment}`);
-  expressions.forEach((expression, i) => {
-    if ((expression[1] === '+' || expression[1] === '#') && i < expressions.length - 1)
-      problems.push(`reserved expression ${expression[0]} is not the last`);
-  });
-  return problems;
-}
 
 /** The template's literal start followed by hostile variable text, each labelled. */
 function hostileUris(uriTemplate: string): Array<[string, string]> {
@@ -127,7 +114,8 @@ describe.each(SERVERS)('resource URIs against $name', ({ name, prefix }) => {
       return;
     }
     expect(templates.length).toBeGreaterThan(0);
-    for (const { uriTemplate } of templates) expect(linearityProblems(uriTemplate), uriTemplate).toEqual([]);
+    for (const { uriTemplate } of templates)
+      expect(templateShapeProblems(uriTemplate), uriTemplate).toEqual([]);
   });
 
   it('answers every hostile URI for every template quickly, refusing all over 2,048 characters', {
@@ -195,5 +183,15 @@ describe.each(SERVERS)('resource URIs against $name', ({ name, prefix }) => {
     const lines = readFileSync(audit, { encoding: 'utf8', flag: 'a+' }).split('\n').filter(Boolean);
     for (const line of lines) expect(line.length).toBeLessThan(8 * 1024);
     expect(c.stderr()).not.toMatch(/unhandled|FATAL/i);
+  });
+});
+
+describe('template shapes the registry check refuses', () => {
+  it('names two expressions in one segment and a reserved expansion before the last', () => {
+    expect(templateShapeProblems('docs://{+path}')).toEqual([]);
+    expect(templateShapeProblems('catalog://services/{service}/{environment}')).toEqual([]);
+    expect(templateShapeProblems('x://{a}{b}')).toEqual(['several expressions in segment {a}{b}']);
+    expect(templateShapeProblems('x://{a}-{b}/c')).toHaveLength(1);
+    expect(templateShapeProblems('x://{+a}/{b}')).toEqual(['reserved expression {+a} is not the last']);
   });
 });

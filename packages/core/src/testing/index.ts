@@ -224,7 +224,7 @@ export async function eventually<T>(fn: () => T | undefined, timeoutMs = 5_000):
     await new Promise((r) => setTimeout(r, 25));
   }
 }
-export { REGISTRY_BUDGETS, registryProblems } from './registry.ts';
+export { REGISTRY_BUDGETS, registryProblems, templateShapeProblems } from './registry.ts';
 export {
   binarySurfaceAgainstSnapshot,
   captureSurface,

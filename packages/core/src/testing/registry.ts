@@ -21,6 +21,24 @@ const NAME = /^[a-z][a-z0-9_]{0,63}$/;
  * (no top-level anyOf/oneOf), scopes from the server's declared vocabulary.
  * Returns a list of problems; an empty list passes.
  */
+/**
+ * The SDK matches a URI against each template's regular expression before core
+ * sees it. Two expressions in one path segment, or a reserved expansion before
+ * the last, make that expression backtrack polynomially on a URI that fails to
+ * match late (seconds at 2,000 characters), so such templates are refused.
+ */
+export function templateShapeProblems(uriTemplate: string): string[] {
+  const problems: string[] = [];
+  const expressions = [...uriTemplate.matchAll(/\{([+#./;?&]?)[^}]*\}/g)];
+  for (const segment of uriTemplate.split('/'))
+    if ((segment.match(/\{/g) ?? []).length > 1) problems.push(`several expressions in segment ${segment}`);
+  expressions.forEach((expression, i) => {
+    if ((expression[1] === '+' || expression[1] === '#') && i < expressions.length - 1)
+      problems.push(`reserved expression ${expression[0]} is not the last`);
+  });
+  return problems;
+}
+
 export function registryProblems(definition: AnyServerDefinition, toolsDir: string): string[] {
   const problems: string[] = [];
   const tools = definition.tools as AnyTool[];
@@ -70,6 +88,10 @@ export function registryProblems(definition: AnyServerDefinition, toolsDir: stri
       output: jsonSchemaOf(tool.output, 'output'),
     }).length;
   }
+  for (const resource of definition.resources ?? [])
+    if (resource.kind === 'template')
+      for (const problem of templateShapeProblems(resource.uriTemplate))
+        problems.push(`resource template ${resource.uriTemplate}: ${problem}`);
   for (const orphan of files) problems.push(`${orphan}.ts is in the tools folder but not registered`);
   if (listBytes > REGISTRY_BUDGETS.maxListBytes)
     problems.push(`tools/list is ~${listBytes} bytes, over the ${REGISTRY_BUDGETS.maxListBytes}-byte budget`);
