@@ -140,12 +140,20 @@ export class AuditLog {
   }
 
   /**
-   * Called by a transport that runs `flush()` before every answer it sends:
-   * from then on records of the same tick share one write. A record nobody
-   * answers (a notification's) is flushed on the next turn of the event loop.
+   * For a transport that will call the returned function before every answer
+   * it sends: from then on records of the same tick share one write. A record
+   * nobody answers (a notification's) is flushed on the next turn of the event
+   * loop. The returned flush never throws; a failed write goes to `onError`.
    */
-  flushBeforeAnswers(): void {
+  flushBeforeAnswers(onError: (error: unknown) => void): () => void {
     this.grouped = true;
+    return () => {
+      try {
+        this.flush();
+      } catch (error) {
+        onError(error);
+      }
+    };
   }
 
   /** Writes every chained line still in memory; throws when the write fails (the lines are then lost, and the chain shows the gap). */

@@ -114,15 +114,8 @@ async function serveOverStdio(runtime: Runtime, principal: Principal): Promise<v
         auditProtocolEvent(runtime, principal, 'jsonrpc', {}, 'PARSE_ERROR');
       },
     },
-    () => {
-      try {
-        runtime.audit.flush();
-      } catch (error) {
-        runtime.log.error({ err: error }, 'audit write failed');
-      }
-    },
+    runtime.audit.flushBeforeAnswers((error) => runtime.log.error({ err: error }, 'audit write failed')),
   );
-  runtime.audit.flushBeforeAnswers();
   const handle = serveStdio(() => buildMcpServer(runtime, principal), {
     transport,
     onerror: (error) => runtime.log.warn({ err: error.message }, 'protocol error'),

@@ -127,7 +127,8 @@ class DispatchTransport implements Transport {
   }
 }
 
-interface Kept {
+/** A kept server: asked about scope challenges through `mcp`, sent requests through `transport`. */
+export interface Kept {
   mcp: McpServer;
   transport: DispatchTransport;
 }
@@ -147,32 +148,14 @@ export class KeptServers {
     this.max = max;
   }
 
-  get size(): number {
-    return this.kept.size;
-  }
-
-  /** The kept server for this principal: whether a tool needs a scope challenge is asked of it. */
-  async serverFor(principal: Principal): Promise<McpServer> {
-    return (await this.entry(principal)).mcp;
-  }
-
-  async dispatch(
-    principal: Principal,
-    request: JSONRPCRequest,
-    authInfo: AuthInfo,
-    signal: AbortSignal,
-  ): Promise<JSONRPCMessage | undefined> {
-    const { transport } = await this.entry(principal);
-    return transport.dispatch(request, authInfo, signal);
-  }
-
   async closeAll(): Promise<void> {
     const all = [...this.kept.values()];
     this.kept.clear();
     await Promise.all(all.map(async (entry) => (await entry).mcp.close().catch(() => undefined)));
   }
 
-  private entry(principal: Principal): Promise<Kept> {
+  /** The server kept for this principal, built and connected on first use. */
+  get(principal: Principal): Promise<Kept> {
     const key = `${principal.kind}\u0000${principal.id}\u0000${principal.clientId ?? ''}\u0000${[...principal.scopes].sort().join(' ')}`;
     const found = this.kept.get(key);
     if (found) {

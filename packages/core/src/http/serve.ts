@@ -8,7 +8,6 @@ import {
   createMcpHandler,
   getOAuthProtectedResourceMetadataUrl,
   isLegacyRequest,
-  type JSONRPCRequest,
   type McpHttpHandler,
   OAuthError,
   OAuthErrorCode,
@@ -264,11 +263,6 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
   );
   // Stateless 2025-era calls are answered by a server kept per principal, not one built per request.
   const kept = settings.sessions ? undefined : new KeptServers((principal) => build(principal));
-  /** Whether the SDK's handler must answer this call instead, with a 403 insufficient_scope challenge. */
-  const challenges = async (principal: Principal, request: JSONRPCRequest, authInfo: AuthInfo) =>
-    !settings.noAuth &&
-    kept !== undefined &&
-    (await (await kept.serverFor(principal)).resolveScopeChallenge({ request, authInfo })) !== undefined;
   if (settings.sessions)
     sessions = new SessionStore({
       ttlMs: settings.sessionTtlMs,
@@ -279,14 +273,9 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
         audit(principal, 'protocol', 'session', 'SESSION_PRINCIPAL_MISMATCH', {}, randomUUID()),
     });
 
-  runtime.audit.flushBeforeAnswers();
-  const flushAudit = () => {
-    try {
-      runtime.audit.flush();
-    } catch (error) {
-      log.error({ err: error }, 'audit write failed');
-    }
-  };
+  const flushAudit = runtime.audit.flushBeforeAnswers((error) =>
+    log.error({ err: error }, 'audit write failed'),
+  );
 
   let draining = false;
   let inflight = 0;
@@ -451,14 +440,22 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
     res.once('close', () => {
       if (!res.writableFinished) abort.abort();
     });
-    const reusable = kept && body && !req.headers['mcp-session-id'] && reusableRequest(req.headers, body);
-    if (reusable && !(await challenges(principal, reusable, authInfo)))
-      return withIncomingTrace(req.headers, async () => {
-        const answer = await kept.dispatch(principal, reusable, authInfo, abort.signal);
-        return answer
-          ? new JsonReply(answer)
-          : jsonRpcError(503, -32000, 'The request ended before it was answered');
-      });
+    const reusable =
+      kept && body && !req.headers['mcp-session-id'] ? reusableRequest(req.headers, body) : undefined;
+    if (kept && reusable) {
+      const server = await kept.get(principal);
+      // A call that needs a 403 insufficient_scope challenge is the SDK handler's to answer.
+      const challenged =
+        !settings.noAuth &&
+        (await server.mcp.resolveScopeChallenge({ request: reusable, authInfo })) !== undefined;
+      if (!challenged)
+        return withIncomingTrace(req.headers, async () => {
+          const answer = await server.transport.dispatch(reusable, authInfo, abort.signal);
+          return answer
+            ? new JsonReply(answer)
+            : jsonRpcError(503, -32000, 'The request ended before it was answered');
+        });
+    }
     const headers = new Headers();
     for (const [name, value] of Object.entries(req.headers)) {
       if (value === undefined) continue;
