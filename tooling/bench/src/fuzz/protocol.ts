@@ -348,6 +348,13 @@ export interface StdioSuiteOptions {
   slow: { call: { name: string; arguments: Record<string, unknown> }; path: string };
 }
 
+/** initialize, then initialized: how a host opens the session. */
+async function handshake(peer: ProtocolPeer): Promise<void> {
+  peer.send(initializeLine(1));
+  await peer.next((m) => m.id === 1);
+  peer.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+}
+
 /**
  * The stdio protocol suite every server runs: malformed and invalid lines,
  * unknown methods, extreme ids, oversized and split lines, requests before
@@ -392,9 +399,7 @@ export function describeStdioProtocol(options: StdioSuiteOptions): void {
       await h.control.setFaults([{ path: options.slow.path, latencyMs: 3_000 }]);
       const peer = spawnRaw({ bin: options.bin, env });
       try {
-        peer.send(initializeLine(1));
-        await peer.next((m) => m.id === 1);
-        peer.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+        await handshake(peer);
         await h.control.clearRequests();
         peer.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: options.slow.call }));
         // The request is in flight upstream when the client goes away.
@@ -432,9 +437,7 @@ export function describeStdioProtocol(options: StdioSuiteOptions): void {
       await h.control.setFaults([{ path: options.slow.path, latencyMs: 1_000 }]);
       const peer = spawnRaw({ bin: options.bin, env });
       try {
-        peer.send(initializeLine(1));
-        await peer.next((m) => m.id === 1);
-        peer.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+        await handshake(peer);
         const ids = Array.from({ length: burst }, (_, i) => 100 + i);
         for (const id of ids)
           peer.send(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: options.slow.call }));
