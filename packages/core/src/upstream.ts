@@ -286,12 +286,7 @@ export class Upstream {
     // A declared length within the cap is enforced by the HTTP client itself: read it in one go.
     const known = Number.isFinite(declared) && !response.headers.has('content-encoding');
     if (known && declared > 0) {
-      const text = await response.text();
-      try {
-        return JSON.parse(text);
-      } catch {
-        throw this.badResponse('its response is not valid JSON', response.status);
-      }
+      return this.parseJson(await response.text(), response.status);
     }
     const reader = response.body?.getReader();
     if (!reader) throw this.badResponse('it answered with an empty body', response.status);
@@ -323,10 +318,14 @@ export class Upstream {
       }
       chunks.push(value);
     }
+    return this.parseJson(Buffer.concat(chunks).toString('utf8'), response.status);
+  }
+
+  private parseJson(text: string, status: number): unknown {
     try {
-      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      return JSON.parse(text);
     } catch {
-      throw this.badResponse('its response is not valid JSON', response.status);
+      throw this.badResponse('its response is not valid JSON', status);
     }
   }
 
