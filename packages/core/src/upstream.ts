@@ -108,6 +108,9 @@ function isDecodingError(error: unknown): boolean {
   return false;
 }
 
+/** The reason a finished call's signal is aborted with: nothing is listening for it by then. */
+const CALL_OVER = new DOMException('the upstream call is over', 'AbortError');
+
 export type CircuitStateName = 'closed' | 'open' | 'half-open' | 'isolated';
 // cockatiel's CircuitState values, in order: Closed, Open, HalfOpen, Isolated.
 const STATE_NAMES: readonly CircuitStateName[] = ['closed', 'open', 'half-open', 'isolated'];
@@ -187,15 +190,21 @@ export class Upstream {
     const { signal: callerSignal } = options;
     const started = performance.now();
     const deadlineAt = Date.now() + this.settings.deadlineMs;
-    // A timer cleared when the call ends: AbortSignal.timeout would keep every finished
-    // call's signal alive until its deadline, growing memory under load.
-    const deadlineController = new AbortController();
-    const deadlineTimer = setTimeout(
-      () => deadlineController.abort(new DOMException('deadline passed', 'TimeoutError')),
-      this.settings.deadlineMs,
-    );
-    const deadline = deadlineController.signal;
-    const signal = AbortSignal.any([callerSignal, deadline]);
+    // One plain controller per call, aborted by the caller, by the deadline and, once the call
+    // is over, by us. No AbortSignal.any: a composite signal that fetch listens on stays
+    // reachable until finalizers run, seconds later under load (+20 % RSS over 100k calls);
+    // aborting at the end also releases the composite ky builds from this signal at once.
+    // A timer, not AbortSignal.timeout, which would keep each call's signal until its deadline.
+    const controller = new AbortController();
+    const signal = controller.signal;
+    const onCallerAbort = () => controller.abort(callerSignal.reason);
+    if (callerSignal.aborted) onCallerAbort();
+    else callerSignal.addEventListener('abort', onCallerAbort, { once: true });
+    let deadlinePassed = false;
+    const deadlineTimer = setTimeout(() => {
+      deadlinePassed = true;
+      controller.abort(new DOMException('deadline passed', 'TimeoutError'));
+    }, this.settings.deadlineMs);
     // Only requests that cannot repeat an effect are retried: reads, and writes carrying an idempotency key.
     const retryable = method === 'GET' || options.idempotencyKey !== undefined;
     let status: number | undefined;
@@ -254,11 +263,13 @@ export class Upstream {
       return parsed.data;
     } catch (error) {
       if (isHTTPError(error)) status = error.response.status;
-      const translated = this.translate(error, { callerSignal, deadline, status });
+      const translated = this.translate(error, { callerSignal, deadlinePassed, status });
       errorCode = translated.code;
       throw translated;
     } finally {
       clearTimeout(deadlineTimer);
+      callerSignal.removeEventListener('abort', onCallerAbort);
+      controller.abort(CALL_OVER);
       span.end(status, errorCode);
       options.onUpstream?.({ status, ms: Math.round(performance.now() - started) });
     }
@@ -339,7 +350,7 @@ export class Upstream {
 
   private translate(
     error: unknown,
-    at: { callerSignal: AbortSignal; deadline: AbortSignal; status: number | undefined },
+    at: { callerSignal: AbortSignal; deadlinePassed: boolean; status: number | undefined },
   ): GatehouseError {
     const name = this.settings.name;
     if (error instanceof GatehouseError) return error;
@@ -354,7 +365,7 @@ export class Upstream {
         },
       );
     }
-    if (isTimeoutError(error) || at.deadline.aborted) {
+    if (isTimeoutError(error) || at.deadlinePassed) {
       return new GatehouseError(
         'UPSTREAM_TIMEOUT',
         `The ${name} did not answer within ${this.settings.deadlineMs} ms. It may be overloaded; try again shortly.`,
