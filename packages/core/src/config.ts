@@ -78,6 +78,13 @@ export function commonEnvSchema(prefix: string, server: string, upstream: 'requi
     [`${prefix}_MAX_IN_FLIGHT`]: positiveInt(64, 10_000).describe(
       'Tool calls this process runs at once; more are refused with BUSY',
     ),
+    [`${prefix}_IDLE_COMPACT_MS`]: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(3_600_000)
+      .default(1000)
+      .describe('Quiet time after which unused heap goes back to the OS (one compacting GC; 0 = never)'),
     [`${prefix}_BREAKER_FAILURES`]: positiveInt(5, 1000).describe(
       'Consecutive upstream failures that open the circuit',
     ),
@@ -104,6 +111,7 @@ export interface CommonConfig {
   retries: number;
   maxResponseBytes: number;
   maxInFlight: number;
+  idleCompactMs: number;
   breaker: { consecutiveFailures: number; halfOpenAfterMs: number };
 }
 
@@ -186,6 +194,7 @@ export function loadConfig<Extra extends z.ZodObject>(
     retries: data[`${p}_RETRIES`] as number,
     maxResponseBytes: data[`${p}_MAX_RESPONSE_BYTES`] as number,
     maxInFlight: data[`${p}_MAX_IN_FLIGHT`] as number,
+    idleCompactMs: data[`${p}_IDLE_COMPACT_MS`] as number,
     breaker: {
       consecutiveFailures: data[`${p}_BREAKER_FAILURES`] as number,
       halfOpenAfterMs: data[`${p}_BREAKER_COOLDOWN_MS`] as number,

@@ -94,6 +94,7 @@ async function serveOverStdio(runtime: Runtime, principal: Principal): Promise<v
     stdout,
     {
       onMessage(message) {
+        runtime.idle.touch();
         const request = message as { method?: string; params?: { name?: unknown; arguments?: unknown } };
         if (
           request.method === 'tools/call' &&

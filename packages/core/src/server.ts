@@ -29,6 +29,7 @@ import {
 } from './define.ts';
 import { GatehouseError, isGatehouseError } from './errors.ts';
 import { createLogger, type Logger, secretScrubber } from './logger.ts';
+import { IdleCompactor } from './memory.ts';
 import { missingScopes, type PolicySettings, type Principal, toolVisibility } from './policy.ts';
 import { advertise, describeIssues } from './schema.ts';
 import { startMcpSpan } from './tracing.ts';
@@ -118,6 +119,8 @@ export interface Runtime {
   readonly tools: ReadonlyMap<string, PreparedTool>;
   /** Tool calls running now, against config.maxInFlight: the shedding a stdio peer cannot get from HTTP admission. */
   readonly inFlight: { count: number };
+  /** Hands memory back to the OS when the process goes quiet; transports `touch()` it on every arrival. */
+  readonly idle: IdleCompactor;
   /** Change events from createDeps' announcer; instances subscribe while connected. */
   readonly changes: EventEmitter<{ listChanged: []; updated: [string] }>;
   close(): Promise<void>;
@@ -201,6 +204,21 @@ export async function createRuntime(
     resourceUpdated: (uri) => changes.emit('updated', uri),
   };
   const deps = await definition.createDeps({ config, log, upstream, announce });
+  const inFlight = { count: 0 };
+  const MB = 1024 * 1024;
+  const idle = new IdleCompactor({
+    idleMs: config.idleCompactMs,
+    busy: () => inFlight.count > 0,
+    onCompact: ({ beforeBytes, afterBytes, ms }) =>
+      log.debug(
+        {
+          heapMbBefore: Math.round(beforeBytes / MB),
+          heapMbAfter: Math.round(afterBytes / MB),
+          ms: Math.round(ms),
+        },
+        'idle: heap compacted',
+      ),
+  });
   return {
     definition,
     config,
@@ -213,8 +231,10 @@ export async function createRuntime(
     deps,
     tools,
     changes,
-    inFlight: { count: 0 },
+    inFlight,
+    idle,
     async close() {
+      idle.stop();
       await definition.disposeDeps?.(deps);
       audit.close();
     },

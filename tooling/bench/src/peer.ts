@@ -100,10 +100,10 @@ export class StdioPeer {
     return this.request('tools/call', { name, arguments: args });
   }
 
-  /** Resident set size of the server process in bytes (Linux /proc). */
-  rss(): number {
+  /** Resident set size of the server process in bytes (Linux /proc); VmHWM is its peak so far. */
+  rss(field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
     const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
-    const match = /VmRSS:\s+(\d+) kB/.exec(status);
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status);
     return match ? Number(match[1]) * 1024 : Number.NaN;
   }
 

@@ -533,9 +533,11 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
     const state: RequestState = { id, route: 'other', stream: false };
     inflight += 1;
     metrics.inflight.inc();
+    runtime.idle.touch();
     // Read now: once the client hangs up the socket is gone, and the close handler must not throw.
     const remote = normalizeAddress(req.socket?.remoteAddress);
     res.once('close', () => {
+      runtime.idle.touch();
       inflight -= 1;
       metrics.inflight.dec();
       state.release?.();

@@ -425,6 +425,35 @@ export function describeStdioProtocol(options: StdioSuiteOptions): void {
       }
     });
 
+    it('hands heap back to the OS once quiet, and answers as before afterwards', {
+      timeout: 30_000,
+    }, async () => {
+      const env = h.env({
+        [`${options.prefix}_IDLE_COMPACT_MS`]: '300',
+        [`${options.prefix}_LOG_LEVEL`]: 'debug',
+      });
+      const peer = spawnRaw({ bin: options.bin, env });
+      const compactions = () =>
+        peer
+          .stderr()
+          .split('\n')
+          .filter((line) => line.includes('idle: heap compacted'))
+          .map((line) => JSON.parse(line) as { heapMbBefore: number; heapMbAfter: number });
+      try {
+        await handshake(peer);
+        // Start-up leaves the young generation grown; the first quiet moment gives it back.
+        await expect.poll(() => compactions().length, { timeout: 10_000 }).toBe(1);
+        const [first] = compactions();
+        expect(first?.heapMbAfter).toBeLessThan(first?.heapMbBefore ?? 0);
+        peer.send(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: options.call }));
+        const answer = await peer.next((m) => m.id === 7, 15_000);
+        expect((answer.result as { isError?: boolean }).isError).toBeFalsy();
+        expect(peer.stderr()).not.toContain('unhandled rejection');
+      } finally {
+        expect(await peer.close()).toBe(0);
+      }
+    });
+
     it('refuses calls beyond its in-flight cap with a typed, audited BUSY and serves again once they finish', {
       timeout: 30_000,
     }, async () => {

@@ -9,11 +9,19 @@ const GROWTH_LIMIT = 0.1;
 const MB = 1024 * 1024;
 
 /**
- * RSS idle after start (initialize + tools/list, then a short settle), and
- * after N tools/call with 32 in flight. Growth is measured from the RSS after
- * a warm-up of N/10 calls (JIT, pools and heap sized), so it shows what keeps
- * growing — a leak — rather than first-use allocation; growth from idle is
- * reported beside it.
+ * Quiet time before each reading: longer than the servers' default
+ * <PREFIX>_IDLE_COMPACT_MS (1 s), so every reading is the RSS of a server at
+ * rest — what an idle MCP server costs its host — taken the same way at all
+ * three points.
+ */
+const SETTLE_MS = 1_600;
+
+/**
+ * RSS idle after start (initialize + tools/list), and idle again after N
+ * tools/call with 32 in flight. Growth is measured from the idle RSS after a
+ * warm-up of N/10 calls (JIT, pools and heap sized), so it shows what keeps
+ * growing — a leak — rather than first-use allocation; growth from idle and
+ * the peak under load (VmHWM) are reported beside it.
  */
 export async function memory(targets: Target[], options: Options): Promise<SectionResult> {
   const started = performance.now();
@@ -27,7 +35,7 @@ export async function memory(targets: Target[], options: Options): Promise<Secti
     try {
       await peer.initialize();
       await peer.request('tools/list', {});
-      await sleep(options.quick ? 150 : 1_000);
+      await sleep(options.quick ? 150 : SETTLE_MS);
       const idle = peer.rss();
       const gatehouse = t.kind === 'gatehouse';
       rows.push({
@@ -47,11 +55,12 @@ export async function memory(targets: Target[], options: Options): Promise<Secti
         concurrency: 32,
         maxMs,
       });
-      await sleep(200);
+      await sleep(options.quick ? 150 : SETTLE_MS);
       const afterWarm = peer.rss();
       const main = await drive(peer, () => peer.callTool(tool, args), { total, concurrency: 32, maxMs });
-      await sleep(options.quick ? 150 : 1_000);
+      await sleep(options.quick ? 150 : SETTLE_MS);
       const after = peer.rss();
+      const peak = peer.rss('VmHWM');
       const growth = (after - afterWarm) / afterWarm;
       const fromIdle = (after - idle) / idle;
       Object.assign(entry, {
@@ -59,6 +68,7 @@ export async function memory(targets: Target[], options: Options): Promise<Secti
         errors: warm.errors + main.errors,
         afterWarmBytes: afterWarm,
         afterBytes: after,
+        peakBytes: peak,
         growthAfterWarm: round(growth, 4),
         growthFromIdle: round(fromIdle, 4),
         capped: main.done < total,
@@ -66,8 +76,8 @@ export async function memory(targets: Target[], options: Options): Promise<Secti
       rows.push({
         subject: t.name,
         metric: `RSS after ${warm.done + main.done} × ${tool}${main.done < total ? ' (time cap)' : ''}`,
-        value: `${round(after / MB)} MB (after warm-up ${round(afterWarm / MB)} MB; +${round(fromIdle * 100)}% from idle)`,
-        target: gatehouse ? `+${round(growth * 100)}% after warm-up (≤ ${GROWTH_LIMIT * 100}%)` : undefined,
+        value: `${round(after / MB)} MB idle (after warm-up ${round(afterWarm / MB)} MB; ${signed(fromIdle)} from idle; peak under load ${round(peak / MB)} MB)`,
+        target: gatehouse ? `${signed(growth)} after warm-up (≤ ${GROWTH_LIMIT * 100}%)` : undefined,
         verdict: gatehouse ? verdict(growth <= GROWTH_LIMIT) : 'INFO',
       });
     } finally {
@@ -76,3 +86,5 @@ export async function memory(targets: Target[], options: Options): Promise<Secti
   }
   return { id: 'memory', title: 'Memory (RSS)', status: 'ran', rows, data, ms: performance.now() - started };
 }
+
+const signed = (ratio: number) => `${ratio >= 0 ? '+' : ''}${round(ratio * 100)}%`;

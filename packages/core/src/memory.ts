@@ -1,0 +1,102 @@
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+export interface CompactionReport {
+  /** V8 heap resident before and after, in bytes. */
+  beforeBytes: number;
+  afterBytes: number;
+  ms: number;
+}
+
+type Collect = (options: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
+
+/** Heap growth since the last compaction that is worth a collection to hand back. */
+const WORTH_RELEASING_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Gives memory back to the operating system once the server goes quiet.
+ *
+ * V8 grows the young generation (up to 2 × 16 MB) whenever most young objects
+ * survive, which is what module loading at start-up and bursts of calls look
+ * like, and it never shrinks it again unless a memory-reducing collection
+ * runs. Node starts V8's own memory reducer only after old-space pressure, so
+ * a server that starts, answers a burst and then waits for the next prompt —
+ * the life of most MCP servers, several of them per host — keeps ~12 MB of
+ * empty semi-space and freed old-space pages resident indefinitely.
+ *
+ * After `idleMs` with nothing arriving and no tool call running, and only if
+ * the heap grew by more than a few MB since the last time, this runs one
+ * memory-reducing full collection (the one V8 runs under memory pressure):
+ * ~30–50 ms, at a moment nobody is waiting. Nothing runs on the busy path but
+ * `touch()`, one clock read.
+ */
+export class IdleCompactor {
+  private readonly idleMs: number;
+  private readonly busy: () => boolean;
+  private readonly onCompact: ((report: CompactionReport) => void) | undefined;
+  private readonly collect: Collect | undefined;
+  private lastActivity = performance.now();
+  private timer: NodeJS.Timeout | undefined;
+  /** Physical heap size right after the last compaction (0: none yet, so the first quiet moment compacts). */
+  private settledBytes = 0;
+
+  constructor(options: {
+    idleMs: number;
+    busy?: () => boolean;
+    onCompact?: (report: CompactionReport) => void;
+  }) {
+    this.idleMs = options.idleMs;
+    this.busy = options.busy ?? (() => false);
+    this.onCompact = options.onCompact;
+    this.collect = options.idleMs > 0 ? exposeCollector() : undefined;
+    if (this.collect) this.arm(this.idleMs);
+  }
+
+  /** Something arrived: the quiet period starts again. */
+  touch(): void {
+    this.lastActivity = performance.now();
+    if (this.collect && !this.timer) this.arm(this.idleMs);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private arm(ms: number): void {
+    this.timer = setTimeout(this.check, ms);
+    // Never the reason the process stays alive.
+    this.timer.unref();
+  }
+
+  private readonly check = (): void => {
+    this.timer = undefined;
+    const quietFor = performance.now() - this.lastActivity;
+    if (quietFor < this.idleMs || this.busy()) {
+      this.arm(Math.max(this.idleMs - quietFor, 50));
+      return;
+    }
+    const beforeBytes = getHeapStatistics().total_physical_size;
+    if (beforeBytes - this.settledBytes < WORTH_RELEASING_BYTES) return;
+    const started = performance.now();
+    this.collect?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+    this.settledBytes = getHeapStatistics().total_physical_size;
+    this.onCompact?.({ beforeBytes, afterBytes: this.settledBytes, ms: performance.now() - started });
+  };
+}
+
+/**
+ * V8's collector, reached without starting node with --expose-gc: the flag
+ * only decides whether contexts created afterwards get `gc`, so it is on
+ * for the one fresh context that hands the function out, and off again.
+ */
+function exposeCollector(): Collect | undefined {
+  try {
+    setFlagsFromString('--expose-gc');
+    const collect = runInNewContext('gc') as unknown;
+    setFlagsFromString('--no-expose-gc');
+    return typeof collect === 'function' ? (collect as Collect) : undefined;
+  } catch {
+    return undefined;
+  }
+}
