@@ -2,9 +2,11 @@ import { createHmac, createSecretKey, type KeyObject, randomBytes } from 'node:c
 import {
   closeSync,
   existsSync,
+  fstatSync,
   fsyncSync,
   openSync,
   readFileSync,
+  readSync,
   statSync,
   writeFileSync,
   writeSync,
@@ -209,14 +211,34 @@ export class AuditLog {
   }
 }
 
+/**
+ * The MAC of the file's last line, read from the end: an audit file grows
+ * without bound, and reading it whole would slow every start and fail past
+ * V8's largest string (~512 MB).
+ */
 function lastMac(file: string): string {
   // Only a regular file has a chain to continue (a device such as /dev/stderr does not).
   if (!existsSync(file) || !statSync(file).isFile()) return GENESIS;
-  const lines = readFileSync(file, 'utf8').trimEnd().split('\n').filter(Boolean);
-  const last = lines.at(-1);
-  if (!last) return GENESIS;
+  const fd = openSync(file, 'r');
   try {
-    return (JSON.parse(last) as { mac?: string }).mac ?? GENESIS;
+    const size = fstatSync(fd).size;
+    for (let window = 64 * 1024; ; window *= 4) {
+      const start = Math.max(0, size - window);
+      const buffer = Buffer.alloc(size - start);
+      readSync(fd, buffer, 0, buffer.length, start);
+      const lines = buffer.toString('utf8').trimEnd().split('\n');
+      // The first piece of a window that starts mid-file may be a partial line.
+      if (lines.length > 1 || start === 0) return macOf(lines.at(-1));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function macOf(line: string | undefined): string {
+  if (!line) return GENESIS;
+  try {
+    return (JSON.parse(line) as { mac?: string }).mac ?? GENESIS;
   } catch {
     return GENESIS;
   }

@@ -31,6 +31,22 @@ describe('audit log', () => {
     expect(verifyAuditFile(file, first.key)).toEqual({ ok: true, events: 2 });
   });
 
+  it('continues the chain from the end of a large file, and past a last line longer than one read', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'audit-'));
+    const file = join(dir, 'audit.jsonl');
+    const key = 'k'.repeat(32);
+    const first = new AuditLog({ server: 's', file, key });
+    // ~1 MB of records before the restart, the last one far longer than the 64 KiB tail read.
+    for (let i = 0; i < 3_000; i++) first.write(record(`tool-${i}`));
+    first.write(record('x'.repeat(200_000)));
+    first.close();
+    expect(statSync(file).size).toBeGreaterThan(600_000);
+    const second = new AuditLog({ server: 's', file, key });
+    second.write(record('after-restart'));
+    second.close();
+    expect(verifyAuditFile(file, key)).toEqual({ ok: true, events: 3_002 });
+  });
+
   it('names the first broken event after reordering', () => {
     const dir = mkdtempSync(join(tmpdir(), 'audit-'));
     const file = join(dir, 'audit.jsonl');
