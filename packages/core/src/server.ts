@@ -430,10 +430,7 @@ async function runTool(
       deps: runtime.deps,
       principal,
       callId,
-      // A child logger compiles its redaction rules: build it only when a handler logs.
-      get log() {
-        return runtime.log.child({ tool: tool.name, requestId });
-      },
+      log: runtime.log, // replaced below by a lazy, non-enumerable getter
       signal: sdk.mcpReq.signal,
       requestId,
       idempotencyKey,
@@ -456,6 +453,16 @@ async function runTool(
           .catch(() => undefined);
       },
     };
+    // A child logger compiles its redaction rules: build it only when a handler logs, and
+    // keep it out of `{ ...ctx }` (handlers spread ctx into upstream options on every call).
+    let log: Logger | undefined;
+    Object.defineProperty(ctx, 'log', {
+      get: () => {
+        log ??= runtime.log.child({ tool: tool.name, requestId });
+        return log;
+      },
+      enumerable: false,
+    });
     const output = await span.run(() => tool.handler(args, ctx));
     if (sdk.mcpReq.signal.aborted)
       throw new GatehouseError('CANCELLED', 'The request was cancelled by the client.');
