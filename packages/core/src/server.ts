@@ -241,6 +241,48 @@ export async function createRuntime(
   };
 }
 
+/**
+ * A tool handler's context. `log` is a getter on the prototype: a child
+ * logger compiles pino's redaction rules, so it is built only when a handler
+ * logs, and `{ ...ctx }` (handlers spread ctx into upstream options) neither
+ * builds nor copies it.
+ */
+class CallContext implements ToolContext<unknown> {
+  readonly deps: unknown;
+  readonly principal: Principal;
+  readonly callId: string;
+  readonly signal: AbortSignal;
+  readonly requestId: string;
+  readonly idempotencyKey: string | undefined;
+  readonly onUpstream: ToolContext<unknown>['onUpstream'];
+  readonly progress: ToolContext<unknown>['progress'];
+  private readonly parentLog: Logger;
+  private readonly bindings: Record<string, string>;
+  private child: Logger | undefined;
+
+  constructor(
+    parentLog: Logger,
+    bindings: Record<string, string>,
+    fields: Omit<ToolContext<unknown>, 'log'> & { idempotencyKey: string | undefined },
+  ) {
+    this.parentLog = parentLog;
+    this.bindings = bindings;
+    this.deps = fields.deps;
+    this.principal = fields.principal;
+    this.callId = fields.callId;
+    this.signal = fields.signal;
+    this.requestId = fields.requestId;
+    this.idempotencyKey = fields.idempotencyKey;
+    this.onUpstream = fields.onUpstream;
+    this.progress = fields.progress;
+  }
+
+  get log(): Logger {
+    this.child ??= this.parentLog.child(this.bindings);
+    return this.child;
+  }
+}
+
 function principalRef(principal: Principal): AuditRecord['principal'] {
   return {
     id: principal.id,
@@ -426,43 +468,36 @@ async function runTool(
       }
     }
     const progressToken = sdk.mcpReq._meta?.progressToken;
-    const ctx: ToolContext<unknown> = {
-      deps: runtime.deps,
-      principal,
-      callId,
-      log: runtime.log, // replaced below by a lazy, non-enumerable getter
-      signal: sdk.mcpReq.signal,
-      requestId,
-      idempotencyKey,
-      onUpstream: ({ status }) => {
-        upstreamCalls += 1;
-        upstreamStatus = status;
+    const ctx = new CallContext(
+      runtime.log,
+      { tool: tool.name, requestId },
+      {
+        deps: runtime.deps,
+        principal,
+        callId,
+        signal: sdk.mcpReq.signal,
+        requestId,
+        idempotencyKey,
+        onUpstream: ({ status }) => {
+          upstreamCalls += 1;
+          upstreamStatus = status;
+        },
+        progress: async (progress, total, message) => {
+          if (progressToken === undefined) return;
+          await sdk.mcpReq
+            .notify({
+              method: 'notifications/progress',
+              params: {
+                progressToken,
+                progress,
+                ...(total === undefined ? {} : { total }),
+                ...(message ? { message } : {}),
+              },
+            })
+            .catch(() => undefined);
+        },
       },
-      progress: async (progress, total, message) => {
-        if (progressToken === undefined) return;
-        await sdk.mcpReq
-          .notify({
-            method: 'notifications/progress',
-            params: {
-              progressToken,
-              progress,
-              ...(total === undefined ? {} : { total }),
-              ...(message ? { message } : {}),
-            },
-          })
-          .catch(() => undefined);
-      },
-    };
-    // A child logger compiles its redaction rules: build it only when a handler logs, and
-    // keep it out of `{ ...ctx }` (handlers spread ctx into upstream options on every call).
-    let log: Logger | undefined;
-    Object.defineProperty(ctx, 'log', {
-      get: () => {
-        log ??= runtime.log.child({ tool: tool.name, requestId });
-        return log;
-      },
-      enumerable: false,
-    });
+    );
     const output = await span.run(() => tool.handler(args, ctx));
     if (sdk.mcpReq.signal.aborted)
       throw new GatehouseError('CANCELLED', 'The request was cancelled by the client.');
