@@ -219,8 +219,17 @@ export class Authenticator implements OAuthTokenVerifier {
     log: Logger;
   };
 
+  /** One principal per API key, built once: requests share it (and its kept server's cache key). */
+  private readonly keyPrincipals: Map<ApiKeyEntry, Principal>;
+
   constructor(options: Authenticator['options']) {
     this.options = options;
+    this.keyPrincipals = new Map(
+      options.apiKeys.map((entry) => [
+        entry,
+        { id: entry.name, kind: 'api-key', scopes: new Set(entry.scopes) } satisfies Principal,
+      ]),
+    );
     this.jwks = options.issuer ? new JwksCache({ issuer: options.issuer, log: options.log }) : undefined;
   }
 
@@ -238,7 +247,7 @@ export class Authenticator implements OAuthTokenVerifier {
     for (const entry of this.options.apiKeys) if (timingSafeEqual(entry.sha256, digest)) found ??= entry;
     if (!found)
       throw new AuthError('unknown_api_key', 'The credential is not a valid access token or API key.');
-    const principal: Principal = { id: found.name, kind: 'api-key', scopes: new Set(found.scopes) };
+    const principal = this.keyPrincipals.get(found);
     return {
       token,
       clientId: found.name,

@@ -138,6 +138,19 @@ export interface Kept {
  * requests, so a call does not pay for building a server: the SDK's handler
  * builds one per request. Bounded; the least recently used is closed first.
  */
+/** Keys of principals seen before: an API key's principal is one object for the life of the process. */
+const principalKeys = new WeakMap<Principal, string>();
+
+/** Who the kept server acts for: identity and the exact scopes it may use. */
+function keyOf(principal: Principal): string {
+  let key = principalKeys.get(principal);
+  if (key === undefined) {
+    key = `${principal.kind}\u0000${principal.id}\u0000${principal.clientId ?? ''}\u0000${[...principal.scopes].sort().join(' ')}`;
+    principalKeys.set(principal, key);
+  }
+  return key;
+}
+
 export class KeptServers {
   private readonly kept = new Map<string, Promise<Kept>>();
   private readonly build: (principal: Principal) => McpServer;
@@ -156,7 +169,7 @@ export class KeptServers {
 
   /** The server kept for this principal, built and connected on first use. */
   get(principal: Principal): Promise<Kept> {
-    const key = `${principal.kind}\u0000${principal.id}\u0000${principal.clientId ?? ''}\u0000${[...principal.scopes].sort().join(' ')}`;
+    const key = keyOf(principal);
     const found = this.kept.get(key);
     if (found) {
       // Most recently used last: Map keeps insertion order.
