@@ -139,16 +139,17 @@ export class GuardedStdioTransport implements Transport {
   };
 
   /**
-   * Answers finished in the same tick leave in one write, after the audit
-   * records behind them are on disk (`beforeWrite`).
+   * Answers finished in the same turn of the event loop leave in one write,
+   * after the audit records behind them are on disk (`beforeWrite`).
    */
   send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) return Promise.reject(new Error('stdio transport is closed'));
     return new Promise((resolve) => {
       this.outbox.push(serializeMessage(message));
       this.sent.push(resolve);
-      // From inside a promise chain a tick callback runs once the chain has settled.
-      if (this.outbox.length === 1) process.nextTick(this.drainOutbox);
+      // In the check phase, right after this poll's I/O: answers of calls whose upstream replies
+      // arrived together, or whose requests came in one read, share a write (and an audit flush).
+      if (this.outbox.length === 1) setImmediate(this.drainOutbox);
     });
   }
 

@@ -93,7 +93,9 @@ const rpcError = (body: string) => (JSON.parse(body) as { error: { code: number 
 
 beforeAll(async () => {
   h = await startHarness();
-  const env = h.env({ PLATFORM_OPS_LOG_LEVEL: 'warn' });
+  // Attacker and bystander are the one local principal under --no-auth; its concurrency cap
+  // (16 by default; tested in http-ops) must not decide the 20 interleaved requests below.
+  const env = h.env({ PLATFORM_OPS_LOG_LEVEL: 'warn', PLATFORM_OPS_MAX_CONCURRENT: '64' });
   auditFile = env.PLATFORM_OPS_AUDIT_FILE;
   server = await spawnHttp(BIN, env, ['--no-auth']);
   expect(new URL(server.url).hostname).toBe('127.0.0.1');

@@ -573,11 +573,12 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
       cors.vary = 'Origin';
     }
     void route(req, res, state)
-      // After the tick's other answers are settled: their audit records then share one write.
+      // In the check phase of this turn of the event loop, after every request that became ready
+      // in the same poll has been answered: their audit records then share one write.
       .then(
         (response) =>
           new Promise<void>((done, fail) =>
-            process.nextTick(() => send(res, response, cors, flushAudit).then(done, fail)),
+            setImmediate(() => send(res, response, cors, flushAudit).then(done, fail)),
           ),
       )
       .catch((error: unknown) => {
