@@ -16,8 +16,10 @@ export const envList = z.string().transform((s) =>
 export const envBool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])
   .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
-const positiveInt = (fallback: number, max: number) =>
-  z.coerce.number().int().min(1).max(max).default(fallback);
+/** A whole number from the environment, within bounds, with a default. */
+export const envInt = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+const positiveInt = (fallback: number, max: number) => envInt(fallback, 1, max);
 
 /**
  * The environment every Gatehouse server understands, under its own prefix
@@ -65,26 +67,16 @@ export function commonEnvSchema(prefix: string, server: string, upstream: 'requi
     [`${prefix}_DEADLINE_MS`]: positiveInt(25_000, 300_000).describe(
       'Upstream deadline per call, retries included',
     ),
-    [`${prefix}_RETRIES`]: z.coerce
-      .number()
-      .int()
-      .min(0)
-      .max(5)
-      .default(2)
-      .describe('Retries for idempotent upstream requests'),
+    [`${prefix}_RETRIES`]: envInt(2, 0, 5).describe('Retries for idempotent upstream requests'),
     [`${prefix}_MAX_RESPONSE_BYTES`]: positiveInt(5 * 1024 * 1024, 64 * 1024 * 1024).describe(
       'Largest upstream response body accepted',
     ),
     [`${prefix}_MAX_IN_FLIGHT`]: positiveInt(64, 10_000).describe(
       'Tool calls this process runs at once; more are refused with BUSY',
     ),
-    [`${prefix}_IDLE_COMPACT_MS`]: z.coerce
-      .number()
-      .int()
-      .min(0)
-      .max(3_600_000)
-      .default(1000)
-      .describe('Quiet time after which unused heap goes back to the OS (one compacting GC; 0 = never)'),
+    [`${prefix}_IDLE_COMPACT_MS`]: envInt(1000, 0, 3_600_000).describe(
+      'Quiet time after which unused heap goes back to the OS (one compacting GC; 0 = never)',
+    ),
     [`${prefix}_BREAKER_FAILURES`]: positiveInt(5, 1000).describe(
       'Consecutive upstream failures that open the circuit',
     ),

@@ -133,11 +133,6 @@ export interface Kept {
   transport: DispatchTransport;
 }
 
-/**
- * Servers kept per principal (identity and scopes) for stateless 2025-era
- * requests, so a call does not pay for building a server: the SDK's handler
- * builds one per request. Bounded; the least recently used is closed first.
- */
 /** Keys of principals seen before: an API key's principal is one object for the life of the process. */
 const principalKeys = new WeakMap<Principal, string>();
 
@@ -151,6 +146,11 @@ function keyOf(principal: Principal): string {
   return key;
 }
 
+/**
+ * Servers kept per principal (identity and scopes) for stateless 2025-era
+ * requests, so a call does not pay for building a server: the SDK's handler
+ * builds one per request. Bounded; the least recently used is closed first.
+ */
 export class KeptServers {
   private readonly kept = new Map<string, Promise<Kept>>();
   private readonly build: (principal: Principal) => McpServer;

@@ -1,11 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, envBool, envList, resolveFileVariables } from '../config.ts';
+import { ConfigError, envBool, envList, envInt as int, resolveFileVariables } from '../config.ts';
 
 export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
-
-const int = (fallback: number, min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
 
 /** The HTTP-only environment, under the server's prefix (documented in --help). */
 export function httpEnvSchema(prefix: string) {
