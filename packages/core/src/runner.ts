@@ -7,13 +7,13 @@ import { httpEnvTable } from './http/settings.ts';
 import { localOperator, type Principal } from './policy.ts';
 import {
   type AnyServerDefinition,
-  auditProtocolEvent,
   buildMcpServer,
   createRuntime,
   type Runtime,
   type ServerConfig,
   visibleToolNames,
 } from './server.ts';
+import { sessionObserver } from './session.ts';
 import { claimStdout, GuardedStdioTransport } from './stdio.ts';
 import { shutdownTracing, startTracing } from './tracing.ts';
 
@@ -89,32 +89,9 @@ function safeRead(path: string): string | undefined {
 /** stdio: one connection, the local operator as principal, stdout reserved for JSON-RPC. */
 async function serveOverStdio(runtime: Runtime, principal: Principal): Promise<void> {
   const stdout = claimStdout();
-  const visible = visibleToolNames(runtime, principal);
   const transport = new GuardedStdioTransport(
     stdout,
-    {
-      onMessage(message) {
-        runtime.idle.touch();
-        const request = message as { method?: string; params?: { name?: unknown; arguments?: unknown } };
-        if (
-          request.method === 'tools/call' &&
-          typeof request.params?.name === 'string' &&
-          !visible.has(request.params.name)
-        ) {
-          auditProtocolEvent(
-            runtime,
-            principal,
-            String(request.params.name).slice(0, 128),
-            request.params.arguments,
-            'UNKNOWN_TOOL',
-          );
-        }
-      },
-      onGarbage(error) {
-        runtime.log.warn({ err: error.message }, 'unparsable stdin line');
-        auditProtocolEvent(runtime, principal, 'jsonrpc', {}, 'PARSE_ERROR');
-      },
-    },
+    sessionObserver(runtime, principal),
     runtime.audit.flushBeforeAnswers((error) => runtime.log.error({ err: error }, 'audit write failed')),
   );
   const handle = serveStdio(() => buildMcpServer(runtime, principal), {
@@ -130,6 +107,19 @@ async function serveOverStdio(runtime: Runtime, principal: Principal): Promise<v
     for (const signal of ['SIGINT', 'SIGTERM'] as const)
       process.once(signal, () => void handle.close().then(resolve));
   });
+}
+
+/** The server's configuration from its environment, as the binary reads it (throws ConfigError). */
+export function configFor(definition: AnyServerDefinition, env: NodeJS.ProcessEnv): ServerConfig {
+  return loadConfig(
+    {
+      prefix: definition.envPrefix,
+      server: definition.name,
+      upstream: definition.upstream,
+      extra: definition.env,
+    },
+    env,
+  );
 }
 
 /**
@@ -162,15 +152,7 @@ export async function runServer(
 
   let config: ServerConfig;
   try {
-    config = loadConfig(
-      {
-        prefix: definition.envPrefix,
-        server: definition.name,
-        upstream: definition.upstream,
-        extra: definition.env,
-      },
-      env,
-    );
+    config = configFor(definition, env);
   } catch (error) {
     if (error instanceof ConfigError) fail(definition, error.message);
     throw error;

@@ -11,12 +11,16 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport as V1StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ElicitRequestSchema as V1ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { AnyServerDefinition } from '../server.ts';
+import { startInProcess } from './inprocess.ts';
 
 export type ApprovalAnswer = 'accept' | 'decline' | 'cancel' | 'none';
 
 export interface SpawnOptions {
-  /** Path of the built binary (dist/bin.js). */
-  bin: string;
+  /** Path of the built binary (dist/bin.js): the client talks to a real child process over stdio. */
+  bin?: string;
+  /** Or the server definition itself: it runs in this process over an in-memory pair (see inprocess.ts). */
+  server?: AnyServerDefinition;
   env: Record<string, string>;
   args?: string[];
   /** How the fake human answers approval prompts; 'none' means the client offers no elicitation. */
@@ -69,15 +73,30 @@ export async function connectV2(
       return answer(approval);
     });
   }
+  if (options.server) {
+    const server = await startInProcess(options.server, options);
+    await client.connect(server.clientTransport);
+    return { client, stderr: server.logs, close: () => closeBoth(client, server) };
+  }
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [options.bin, ...(options.args ?? [])],
+    args: [binOf(options), ...(options.args ?? [])],
     env: childEnv(options.env),
     stderr: 'pipe',
   });
   const stderr = stderrCollector(transport.stderr as NodeJS.ReadableStream | null);
   await client.connect(transport);
   return { client, stderr, close: () => client.close() };
+}
+
+function binOf(options: SpawnOptions): string {
+  if (!options.bin) throw new Error('connect: give either `bin` (a built binary) or `server` (in-process)');
+  return options.bin;
+}
+
+async function closeBoth(client: { close(): Promise<void> }, server: { close(): Promise<void> }) {
+  await client.close();
+  await server.close();
 }
 
 /** The v1 (2025-11-25) client most hosts still embed. */
@@ -93,9 +112,15 @@ export async function connectV1(options: SpawnOptions): Promise<Connected<V1Clie
       return answer(approval);
     });
   }
+  if (options.server) {
+    const server = await startInProcess(options.server, options);
+    // The SDKs' transport interfaces differ only in types: the messages are the same JSON.
+    await client.connect(server.clientTransport as unknown as Parameters<V1Client['connect']>[0]);
+    return { client, stderr: server.logs, close: () => closeBoth(client, server) };
+  }
   const transport = new V1StdioClientTransport({
     command: process.execPath,
-    args: [options.bin, ...(options.args ?? [])],
+    args: [binOf(options), ...(options.args ?? [])],
     env: childEnv(options.env),
     stderr: 'pipe',
   });
@@ -224,6 +249,7 @@ export async function eventually<T>(fn: () => T | undefined, timeoutMs = 5_000):
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+export { type InProcessOptions, type InProcessServer, startInProcess } from './inprocess.ts';
 export { REGISTRY_BUDGETS, registryProblems, templateShapeProblems } from './registry.ts';
 export {
   binarySurfaceAgainstSnapshot,
