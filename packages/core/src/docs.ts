@@ -2,7 +2,7 @@ import { envTable } from './config.ts';
 import type { AnyPrompt, AnyResource, AnyTool } from './define.ts';
 import { httpEnvTable } from './http/settings.ts';
 import { jsonSchemaOf } from './schema.ts';
-import { type AnyServerDefinition, needsApproval } from './server.ts';
+import { type AnyServerDefinition, needsApproval, toolsOf } from './server.ts';
 
 const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
@@ -22,7 +22,7 @@ function argumentsOf(tool: AnyTool): string {
  * definitions themselves so the documentation cannot drift from the code.
  */
 export function renderServerTables(definition: AnyServerDefinition): string {
-  const tools = definition.tools as AnyTool[];
+  const tools = toolsOf(definition);
   const lines = [
     '### Tools',
     '',

@@ -49,6 +49,7 @@ export {
   needsApproval,
   type ServerConfig,
   type ServerDefinition,
+  toolsOf,
 } from './server.ts';
 export { containsHidden, stripHidden } from './text.ts';
 export { fenceUntrusted, UntrustedText, untrusted } from './untrusted.ts';

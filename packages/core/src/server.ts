@@ -64,7 +64,13 @@ export interface ServerDefinition<Deps = unknown, Extra extends z.ZodObject = z.
   }) => Deps | Promise<Deps>;
   /** Releases what createDeps opened (watchers, databases). */
   disposeDeps?: (deps: Deps) => Promise<void> | void;
-  tools: ReadonlyArray<AnyTool<Deps>>;
+  /**
+   * The tools, or a function of the server's own parsed variables (`env`) that
+   * returns them, for a surface shaped by configuration (a cap in a schema).
+   * Without a configuration (README tables, registry checks) the function gets
+   * the variables' defaults.
+   */
+  tools: ReadonlyArray<AnyTool<Deps>> | ((env: z.infer<Extra>) => ReadonlyArray<AnyTool<Deps>>);
   resources?: ReadonlyArray<AnyResource<Deps>>;
   prompts?: ReadonlyArray<AnyPrompt<Deps>>;
 }
@@ -80,6 +86,12 @@ export function defineServer<Deps, Extra extends z.ZodObject>(
   definition: ServerDefinition<Deps, Extra>,
 ): ServerDefinition<Deps, Extra> {
   return definition;
+}
+
+/** A definition's tools for one configuration (its own variables' defaults when none is given). */
+export function toolsOf(definition: AnyServerDefinition, env?: Record<string, unknown>): readonly AnyTool[] {
+  const { tools } = definition;
+  return typeof tools === 'function' ? tools(env ?? definition.env.parse({})) : tools;
 }
 
 export const needsApproval = (tool: Pick<AnyTool, 'effect' | 'approval'>): boolean =>
@@ -174,7 +186,7 @@ export async function createRuntime(
     denyTools: new Set(config.denyTools),
   };
   const tools = new Map<string, PreparedTool>();
-  for (const tool of definition.tools as AnyTool[]) {
+  for (const tool of toolsOf(definition, config.env)) {
     const takesApprovalToken = config.approvalMode === 'two-step' && needsApproval(tool);
     const input = (
       takesApprovalToken

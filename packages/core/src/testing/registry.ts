@@ -1,7 +1,6 @@
 import { readdirSync } from 'node:fs';
-import type { AnyTool } from '../define.ts';
 import { jsonSchemaOf } from '../schema.ts';
-import type { AnyServerDefinition } from '../server.ts';
+import { type AnyServerDefinition, toolsOf } from '../server.ts';
 import { containsHidden } from '../text.ts';
 
 /** Budgets that keep a server's tools/list small enough for a model's context. */
@@ -41,7 +40,7 @@ export function templateShapeProblems(uriTemplate: string): string[] {
 
 export function registryProblems(definition: AnyServerDefinition, toolsDir: string): string[] {
   const problems: string[] = [];
-  const tools = definition.tools as AnyTool[];
+  const tools = toolsOf(definition);
   const files = new Set(
     readdirSync(toolsDir)
       .filter((f) => f.endsWith('.ts') && f !== 'index.ts' && !f.endsWith('.test.ts'))
