@@ -9,7 +9,9 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const root = resolve(import.meta.dirname, '../..');
-const { withGeneratedTables } = await import(pathToFileURL(join(root, 'packages/core/src/docs.ts')).href);
+const { withGeneratedTables } = await import(
+  pathToFileURL(join(root, 'packages/core/src/docs/readme.ts')).href
+);
 
 for (const name of readdirSync(join(root, 'servers'))) {
   const dir = join(root, 'servers', name);

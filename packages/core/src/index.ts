@@ -2,10 +2,21 @@
  * @gatehouse/core — what every Gatehouse domain server shares. Servers import
  * from here only; nothing in a server touches the MCP SDK directly.
  */
-export { ApprovalState, renderApprovalMessage } from './approval.ts';
-export { type AuditRecord, redactArgs, verifyAuditFile } from './audit.ts';
-export { canonicalJson, keyedDigest } from './canonical.ts';
-export { ConfigError, envTable, loadConfig } from './config.ts';
+
+export { type AuditRecord, redactArgs, verifyAuditFile } from './audit/log.ts';
+export { ApprovalState, renderApprovalMessage } from './call/approval.ts';
+export { localOperator, type Principal } from './call/policy.ts';
+export {
+  type Announcer,
+  type AnyServerDefinition,
+  defineServer,
+  needsApproval,
+  type ServerConfig,
+  type ServerDefinition,
+  toolsOf,
+} from './call/server.ts';
+export { ConfigError, envTable, loadConfig } from './config/env.ts';
+export { canonicalJson, keyedDigest } from './define/canonical.ts';
 export {
   type AnyPrompt,
   type AnyResource,
@@ -18,8 +29,7 @@ export {
   type ResourceContent,
   type ToolContext,
   type ToolDefinition,
-} from './define.ts';
-export { GENERATED_END, GENERATED_START, renderServerTables, withGeneratedTables } from './docs.ts';
+} from './define/define.ts';
 export {
   denied,
   ErrorCode,
@@ -28,8 +38,7 @@ export {
   isGatehouseError,
   limitExceeded,
   notFound,
-} from './errors.ts';
-export type { Logger } from './logger.ts';
+} from './define/errors.ts';
 export {
   decodeCursor,
   encodeCursor,
@@ -37,20 +46,11 @@ export {
   sliceText,
   TRUNCATION_MARKER,
   TruncatedText,
-} from './payload.ts';
-export { maskPii, maskPiiDeep } from './pii.ts';
-export { localOperator, type Principal } from './policy.ts';
+} from './define/payload.ts';
+export { maskPii, maskPiiDeep } from './define/pii.ts';
+export { boundedText, identifier, jsonSchemaOf } from './define/schema.ts';
+export { containsHidden, stripHidden } from './define/text.ts';
+export { fenceUntrusted, UntrustedText, untrusted } from './define/untrusted.ts';
+export { GENERATED_END, GENERATED_START, renderServerTables, withGeneratedTables } from './docs/readme.ts';
 export { runServer, usage } from './runner.ts';
-export { boundedText, identifier, jsonSchemaOf } from './schema.ts';
-export {
-  type Announcer,
-  type AnyServerDefinition,
-  defineServer,
-  needsApproval,
-  type ServerConfig,
-  type ServerDefinition,
-  toolsOf,
-} from './server.ts';
-export { containsHidden, stripHidden } from './text.ts';
-export { fenceUntrusted, UntrustedText, untrusted } from './untrusted.ts';
-export { apiPath, type Query, Upstream, type UpstreamCallOptions } from './upstream.ts';
+export type { Logger } from './telemetry/logger.ts';

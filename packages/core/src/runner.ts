@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
-import { verifyAuditFile } from './audit.ts';
-import { ConfigError, envTable, loadConfig } from './config.ts';
-import { httpEnvTable } from './http/settings.ts';
-import { localOperator, type Principal } from './policy.ts';
+import { verifyAuditFile } from './audit/log.ts';
+import { localOperator, type Principal } from './call/policy.ts';
 import {
   type AnyServerDefinition,
   buildMcpServer,
@@ -12,10 +10,12 @@ import {
   type Runtime,
   type ServerConfig,
   visibleToolNames,
-} from './server.ts';
-import { sessionObserver } from './session.ts';
-import { claimStdout, GuardedStdioTransport } from './stdio.ts';
-import { shutdownTracing, startTracing } from './tracing.ts';
+} from './call/server.ts';
+import { sessionObserver } from './call/session.ts';
+import { ConfigError, envTable, loadConfig } from './config/env.ts';
+import { httpEnvTable } from './http/settings.ts';
+import { claimStdout, GuardedStdioTransport } from './stdio/transport.ts';
+import { shutdownTracing, startTracing } from './telemetry/tracing.ts';
 
 const CLI_OPTIONS = {
   transport: { type: 'string', default: 'stdio' },

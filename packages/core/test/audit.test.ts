@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AuditLog, redactArgs, verifyAuditFile } from '../src/audit.ts';
+import { AuditLog, redactArgs, verifyAuditFile } from '../src/audit/log.ts';
 
 const record = (name: string) => ({
   event: 'call' as const,

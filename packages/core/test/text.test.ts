@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, keyedDigest } from '../src/canonical.ts';
-import { maskPii, maskPiiDeep } from '../src/pii.ts';
-import { containsHidden, stripHidden } from '../src/text.ts';
-import { fenceUntrusted, untrusted } from '../src/untrusted.ts';
+import { canonicalJson, keyedDigest } from '../src/define/canonical.ts';
+import { maskPii, maskPiiDeep } from '../src/define/pii.ts';
+import { containsHidden, stripHidden } from '../src/define/text.ts';
+import { fenceUntrusted, untrusted } from '../src/define/untrusted.ts';
 
 describe('hidden characters', () => {
   it('strips zero-width, bidi overrides, tag characters and controls but keeps text', () => {

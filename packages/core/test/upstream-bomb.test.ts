@@ -12,8 +12,8 @@ import { GZIP_BOMB_INFLATED_BYTES, type Sandbox, sandboxControl, startSandbox } 
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { GatehouseError } from '../src/errors.ts';
-import { Upstream } from '../src/upstream.ts';
+import { GatehouseError } from '../src/define/errors.ts';
+import { Upstream } from '../src/upstream/client.ts';
 
 const HEALTH = '/platform/v1/services/checkout-api/health';
 const MIB = 1024 * 1024;

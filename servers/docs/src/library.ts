@@ -11,8 +11,8 @@ import {
   notFound,
   sliceText,
   stripHidden,
-  type UpstreamCallOptions,
 } from '@gatehouse/core';
+import type { UpstreamCallOptions } from '@gatehouse/core/upstream';
 import { z } from 'zod';
 import type { DocsIndex, IndexedDoc, IndexProgress } from './local/docs-index.ts';
 import { type AdrStatus, type DocKind, headingsOf, parseMarkdown, sectionOf } from './local/parse.ts';

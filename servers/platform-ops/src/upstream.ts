@@ -1,4 +1,4 @@
-import { apiPath, type Upstream, type UpstreamCallOptions } from '@gatehouse/core';
+import { apiPath, type Upstream, type UpstreamCallOptions } from '@gatehouse/core/upstream';
 import { z } from 'zod';
 
 /**

@@ -1,4 +1,4 @@
-import { apiPath, type Upstream, type UpstreamCallOptions } from '@gatehouse/core';
+import { apiPath, type Upstream, type UpstreamCallOptions } from '@gatehouse/core/upstream';
 import { z } from 'zod';
 
 /**
@@ -15,7 +15,7 @@ export type EscalationLevel = z.infer<typeof EscalationLevel>;
 const page = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable(), total: z.number().int().optional() });
 
-export const Sla = z.object({
+const Sla = z.object({
   firstResponseDueAt: z.string(),
   resolutionDueAt: z.string(),
   breached: z.boolean(),
@@ -37,7 +37,7 @@ export const TicketSummary = z.object({
 });
 export type TicketSummary = z.infer<typeof TicketSummary>;
 
-export const Comment = z.object({
+const Comment = z.object({
   id: z.string(),
   author: z.string(),
   authorType: z.enum(['customer', 'agent']),
@@ -45,7 +45,6 @@ export const Comment = z.object({
   body: z.string(),
   createdAt: z.string(),
 });
-export type Comment = z.infer<typeof Comment>;
 
 export const Ticket = TicketSummary.omit({ snippet: true }).extend({
   body: z.string(),
@@ -53,7 +52,7 @@ export const Ticket = TicketSummary.omit({ snippet: true }).extend({
 });
 export type Ticket = z.infer<typeof Ticket>;
 
-export const Credit = z.object({
+const Credit = z.object({
   id: z.string(),
   customerId: z.string(),
   amountCents: z.number().int(),
@@ -62,9 +61,8 @@ export const Credit = z.object({
   ticketId: z.string().nullable(),
   createdAt: z.string(),
 });
-export type Credit = z.infer<typeof Credit>;
 
-export const Customer = z.object({
+const Customer = z.object({
   id: z.string(),
   name: z.string(),
   plan: z.string(),
@@ -77,18 +75,16 @@ export const Customer = z.object({
   slaBreaches: z.number().int(),
   recentCredits: z.array(Credit),
 });
-export type Customer = z.infer<typeof Customer>;
 
-export const Escalation = z.object({
+const Escalation = z.object({
   id: z.string(),
   ticketId: z.string(),
   level: EscalationLevel,
   reason: z.string(),
   createdAt: z.string(),
 });
-export type Escalation = z.infer<typeof Escalation>;
 
-export interface TicketQuery {
+interface TicketQuery {
   query?: string | undefined;
   status?: string | undefined;
   priority?: string | undefined;

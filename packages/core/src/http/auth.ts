@@ -13,8 +13,8 @@ import {
   errors as joseErrors,
   jwtVerify,
 } from 'jose';
-import type { Logger } from '../logger.ts';
-import type { Principal } from '../policy.ts';
+import type { Principal } from '../call/policy.ts';
+import type { Logger } from '../telemetry/logger.ts';
 import type { ApiKeyEntry } from './settings.ts';
 
 /** Asymmetric algorithms only: `none` and HMAC (shared-secret) tokens are never accepted. */

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { AuditRecord } from '../audit.ts';
-import type { Runtime } from '../server.ts';
+import type { AuditRecord } from '../audit/log.ts';
+import type { Runtime } from '../call/server.ts';
 
 const CIRCUIT = { closed: 0, 'half-open': 1, open: 2, isolated: 3 } as const;
 

@@ -6,7 +6,7 @@ import type {
   MessageExtraInfo,
   Transport,
 } from '@modelcontextprotocol/server';
-import type { Principal } from '../policy.ts';
+import type { Principal } from '../call/policy.ts';
 
 /** 2025-era revisions whose stateless requests a kept server can answer. */
 const LEGACY_VERSIONS = new Set(['2025-03-26', '2025-06-18', '2025-11-25']);

@@ -15,10 +15,10 @@ import {
   validateOriginHeader,
   verifyBearerToken,
 } from '@modelcontextprotocol/server';
-import { createAccessLog } from '../logger.ts';
-import type { Principal } from '../policy.ts';
-import { buildMcpServer, type Runtime } from '../server.ts';
-import { shutdownTracing, withIncomingTrace } from '../tracing.ts';
+import type { Principal } from '../call/policy.ts';
+import { buildMcpServer, type Runtime } from '../call/server.ts';
+import { createAccessLog } from '../telemetry/logger.ts';
+import { shutdownTracing, withIncomingTrace } from '../telemetry/tracing.ts';
 import { AuthError, Authenticator, principalOf } from './auth.ts';
 import { ConcurrencyLimiter, RateLimiter } from './limits.ts';
 import { HttpMetrics } from './metrics.ts';

@@ -5,8 +5,8 @@ import {
   type McpServer,
   WebStandardStreamableHTTPServerTransport,
 } from '@modelcontextprotocol/server';
-import type { Logger } from '../logger.ts';
-import type { Principal } from '../policy.ts';
+import type { Principal } from '../call/policy.ts';
+import type { Logger } from '../telemetry/logger.ts';
 
 interface Session {
   transport: WebStandardStreamableHTTPServerTransport;

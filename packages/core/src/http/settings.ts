@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, envBool, envList, envInt as int, resolveFileVariables } from '../config.ts';
+import { ConfigError, envBool, envList, envInt as int, resolveFileVariables } from '../config/env.ts';
 
 export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
 

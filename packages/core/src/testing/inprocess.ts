@@ -7,11 +7,11 @@
  */
 import { InMemoryTransport, type JSONRPCMessage, type Transport } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
-import { localOperator } from '../policy.ts';
+import { localOperator } from '../call/policy.ts';
+import { type AnyServerDefinition, buildMcpServer, createRuntime, type Runtime } from '../call/server.ts';
+import { sessionObserver } from '../call/session.ts';
 import { configFor } from '../runner.ts';
-import { type AnyServerDefinition, buildMcpServer, createRuntime, type Runtime } from '../server.ts';
-import { sessionObserver } from '../session.ts';
-import type { InboundObserver } from '../stdio.ts';
+import type { InboundObserver } from '../stdio/transport.ts';
 
 export interface InProcessServer {
   readonly runtime: Runtime;

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
-import { jsonSchemaOf } from '../schema.ts';
-import { type AnyServerDefinition, toolsOf } from '../server.ts';
-import { containsHidden } from '../text.ts';
+import { type AnyServerDefinition, toolsOf } from '../call/server.ts';
+import { jsonSchemaOf } from '../define/schema.ts';
+import { containsHidden } from '../define/text.ts';
 
 /** Budgets that keep a server's tools/list small enough for a model's context. */
 export const REGISTRY_BUDGETS = {

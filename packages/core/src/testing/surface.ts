@@ -1,6 +1,6 @@
 import type { Client } from '@modelcontextprotocol/client';
-import { withGeneratedTables } from '../docs.ts';
-import type { AnyServerDefinition } from '../server.ts';
+import type { AnyServerDefinition } from '../call/server.ts';
+import { withGeneratedTables } from '../docs/readme.ts';
 
 /**
  * A server's public capability surface as a client sees it: tools with their

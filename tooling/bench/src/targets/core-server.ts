@@ -4,7 +4,8 @@
  * call goes through strict validation, scope policy, the HMAC-chained audit
  * file and typed errors. Env prefix BENCH (BENCH_API_URL, BENCH_AUDIT_FILE, ...).
  */
-import { apiPath, defineServer, definitionsFor, runServer, type Upstream } from '@gatehouse/core';
+import { defineServer, definitionsFor, runServer } from '@gatehouse/core';
+import { apiPath, type Upstream } from '@gatehouse/core/upstream';
 import { z } from 'zod';
 
 interface Deps {

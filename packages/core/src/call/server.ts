@@ -16,9 +16,14 @@ import {
   UriTemplate,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { ApprovalGate } from './approval.ts';
-import { type AuditDecision, AuditLog, type AuditOutcome, type AuditRecord, redactArgs } from './audit.ts';
-import type { CommonConfig } from './config.ts';
+import {
+  type AuditDecision,
+  AuditLog,
+  type AuditOutcome,
+  type AuditRecord,
+  redactArgs,
+} from '../audit/log.ts';
+import type { CommonConfig } from '../config/env.ts';
 import {
   type AnyPrompt,
   type AnyResource,
@@ -26,15 +31,16 @@ import {
   annotationsFor,
   type ReadContext,
   type ToolContext,
-} from './define.ts';
-import { GatehouseError, isGatehouseError } from './errors.ts';
-import { createLogger, type Logger, secretScrubber } from './logger.ts';
-import { IdleCompactor } from './memory.ts';
+} from '../define/define.ts';
+import { GatehouseError, isGatehouseError } from '../define/errors.ts';
+import { advertise, describeIssues } from '../define/schema.ts';
+import { UNTRUSTED_NOTE } from '../define/untrusted.ts';
+import { createLogger, type Logger, secretScrubber } from '../telemetry/logger.ts';
+import { IdleCompactor } from '../telemetry/memory.ts';
+import { startMcpSpan } from '../telemetry/tracing.ts';
+import { Upstream } from '../upstream/client.ts';
+import { ApprovalGate } from './approval.ts';
 import { missingScopes, type PolicySettings, type Principal, toolVisibility } from './policy.ts';
-import { advertise, describeIssues } from './schema.ts';
-import { startMcpSpan } from './tracing.ts';
-import { UNTRUSTED_NOTE } from './untrusted.ts';
-import { Upstream } from './upstream.ts';
 
 /** Everything one domain server is: identity, configuration surface, capabilities, and how to build its dependencies. */
 export interface ServerDefinition<Deps = unknown, Extra extends z.ZodObject = z.ZodObject> {

@@ -9,11 +9,11 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { keyedDigest } from './canonical.ts';
-import type { AnyTool } from './define.ts';
-import { GatehouseError } from './errors.ts';
+import { keyedDigest } from '../define/canonical.ts';
+import type { AnyTool } from '../define/define.ts';
+import { GatehouseError } from '../define/errors.ts';
+import { stripHidden } from '../define/text.ts';
 import type { Principal } from './policy.ts';
-import { stripHidden } from './text.ts';
 
 /** What is sealed into request state (elicitation rounds) or a two-step token. */
 export const ApprovalState = z.object({

@@ -1,4 +1,4 @@
-import type { AnyTool } from './define.ts';
+import type { AnyTool } from '../define/define.ts';
 
 export type PrincipalKind = 'local' | 'oauth' | 'api-key';
 

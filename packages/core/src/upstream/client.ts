@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { CircuitBreakerPolicy } from 'cockatiel';
 import type { KyInstance } from 'ky';
 import type { z } from 'zod';
-import { GatehouseError } from './errors.ts';
-import type { Logger } from './logger.ts';
-import { rememberRoute, startUpstreamSpan } from './tracing.ts';
+import { GatehouseError } from '../define/errors.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { rememberRoute, startUpstreamSpan } from '../telemetry/tracing.ts';
 
 /** Per-call options; a ToolContext satisfies this, so handlers pass `ctx` straight through. */
 export interface UpstreamCallOptions {

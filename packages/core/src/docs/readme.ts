@@ -1,8 +1,8 @@
-import { envTable } from './config.ts';
-import type { AnyPrompt, AnyResource, AnyTool } from './define.ts';
-import { httpEnvTable } from './http/settings.ts';
-import { jsonSchemaOf } from './schema.ts';
-import { type AnyServerDefinition, needsApproval, toolsOf } from './server.ts';
+import { type AnyServerDefinition, needsApproval, toolsOf } from '../call/server.ts';
+import { envTable } from '../config/env.ts';
+import type { AnyPrompt, AnyResource, AnyTool } from '../define/define.ts';
+import { jsonSchemaOf } from '../define/schema.ts';
+import { httpEnvTable } from '../http/settings.ts';
 
 const cell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import type { Logger } from './logger.ts';
-import type { Principal } from './policy.ts';
-import type { UpstreamCallOptions } from './upstream.ts';
+import type { Principal } from '../call/policy.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { UpstreamCallOptions } from '../upstream/client.ts';
 
 /** What a tool does to the world; MCP annotations and default scopes follow from it. */
 export type Effect = 'read' | 'write' | 'destructive';

@@ -1,6 +1,6 @@
+import type { InboundObserver } from '../stdio/transport.ts';
 import type { Principal } from './policy.ts';
 import { auditProtocolEvent, type Runtime, visibleToolNames } from './server.ts';
-import type { InboundObserver } from './stdio.ts';
 
 /**
  * What a one-connection transport (stdio, or the test kit's in-memory pair)

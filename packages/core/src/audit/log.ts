@@ -12,9 +12,9 @@ import {
   writeSync,
 } from 'node:fs';
 import { pino } from 'pino';
-import { keyedDigest } from './canonical.ts';
-import { SECRET_KEYS } from './logger.ts';
-import { maskPii } from './pii.ts';
+import { keyedDigest } from '../define/canonical.ts';
+import { maskPii } from '../define/pii.ts';
+import { SECRET_KEYS } from '../telemetry/logger.ts';
 
 export type AuditKind = 'tool' | 'resource' | 'prompt' | 'protocol';
 export type AuditDecision =

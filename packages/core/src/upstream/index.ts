@@ -1,0 +1,6 @@
+/**
+ * @gatehouse/core/upstream — the client a server's upstream.ts uses: one
+ * credential, paths built segment by segment, deadlines, retries, a breaker,
+ * bounded bodies, typed errors. Tools reach it only through their deps.
+ */
+export { apiPath, type Query, Upstream, type UpstreamCallOptions } from './client.ts';
