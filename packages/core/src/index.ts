@@ -3,9 +3,10 @@
  * from here only; nothing in a server touches the MCP SDK directly.
  */
 
-export { type AuditRecord, redactArgs, verifyAuditFile } from './audit/log.ts';
+export { verifyAuditFile } from './audit/log.ts';
+export type { AuditRecord } from './audit/record.ts';
+export { redactArgs } from './audit/redact.ts';
 export { ApprovalState, renderApprovalMessage } from './call/approval.ts';
-export { localOperator, type Principal } from './call/policy.ts';
 export {
   type Announcer,
   type AnyServerDefinition,
@@ -14,7 +15,8 @@ export {
   type ServerConfig,
   type ServerDefinition,
   toolsOf,
-} from './call/server.ts';
+} from './call/definition.ts';
+export { localOperator, type Principal } from './call/policy.ts';
 export { ConfigError, envTable, loadConfig } from './config/env.ts';
 export { canonicalJson, keyedDigest } from './define/canonical.ts';
 export {

@@ -2,15 +2,10 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { verifyAuditFile } from './audit/log.ts';
+import { buildMcpServer, visibleToolNames } from './call/build.ts';
+import type { AnyServerDefinition, ServerConfig } from './call/definition.ts';
 import { localOperator, type Principal } from './call/policy.ts';
-import {
-  type AnyServerDefinition,
-  buildMcpServer,
-  createRuntime,
-  type Runtime,
-  type ServerConfig,
-  visibleToolNames,
-} from './call/server.ts';
+import { createRuntime, type Runtime } from './call/runtime.ts';
 import { sessionObserver } from './call/session.ts';
 import { ConfigError, envTable, loadConfig } from './config/env.ts';
 import { httpEnvTable } from './http/settings.ts';

@@ -2,30 +2,31 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AuditLog, redactArgs, verifyAuditFile } from '../src/audit/log.ts';
+import { AuditLog, verifyAuditFile } from '../src/audit/log.ts';
+import { CallRecord } from '../src/audit/record.ts';
+import { redactArgs } from '../src/audit/redact.ts';
 
-const record = (name: string) => ({
-  event: 'call' as const,
-  principal: { id: 'p', kind: 'local' },
-  kind: 'tool' as const,
-  name,
-  callId: 'c',
-  requestId: 'r',
-  decision: 'allowed' as const,
-  outcome: 'ok' as const,
-});
+const record = (name: string) =>
+  new CallRecord({
+    principal: { id: 'p', kind: 'local' },
+    kind: 'tool',
+    name,
+    args: {},
+    requestId: 'r',
+    callId: 'c',
+  });
 
 describe('audit log', () => {
   it('creates an owner-only key beside the file and continues the chain across restarts', () => {
     const dir = mkdtempSync(join(tmpdir(), 'audit-'));
     const file = join(dir, 'audit.jsonl');
     const first = new AuditLog({ server: 's', file });
-    first.write(record('a'));
+    first.record(record('a'));
     first.close();
     expect(statSync(`${file}.key`).mode & 0o777).toBe(0o600);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const second = new AuditLog({ server: 's', file });
-    second.write(record('b'));
+    second.record(record('b'));
     second.close();
     expect(second.key).toBe(first.key);
     expect(verifyAuditFile(file, first.key)).toEqual({ ok: true, events: 2 });
@@ -37,12 +38,12 @@ describe('audit log', () => {
     const key = 'k'.repeat(32);
     const first = new AuditLog({ server: 's', file, key });
     // ~1 MB of records before the restart, the last one far longer than the 64 KiB tail read.
-    for (let i = 0; i < 3_000; i++) first.write(record(`tool-${i}`));
-    first.write(record('x'.repeat(200_000)));
+    for (let i = 0; i < 3_000; i++) first.record(record(`tool-${i}`));
+    first.record(record('x'.repeat(200_000)));
     first.close();
     expect(statSync(file).size).toBeGreaterThan(600_000);
     const second = new AuditLog({ server: 's', file, key });
-    second.write(record('after-restart'));
+    second.record(record('after-restart'));
     second.close();
     expect(verifyAuditFile(file, key)).toEqual({ ok: true, events: 3_002 });
   });
@@ -51,7 +52,7 @@ describe('audit log', () => {
     const dir = mkdtempSync(join(tmpdir(), 'audit-'));
     const file = join(dir, 'audit.jsonl');
     const log = new AuditLog({ server: 's', file, key: 'k'.repeat(32) });
-    for (const n of ['a', 'b', 'c']) log.write(record(n));
+    for (const n of ['a', 'b', 'c']) log.record(record(n));
     log.close();
     const [a, b, c] = readFileSync(file, 'utf8').trimEnd().split('\n');
     writeFileSync(file, `${[a, c, b].join('\n')}\n`);

@@ -13,39 +13,7 @@ import {
 } from 'node:fs';
 import { pino } from 'pino';
 import { keyedDigest } from '../define/canonical.ts';
-import { maskPii } from '../define/pii.ts';
-import { SECRET_KEYS } from '../telemetry/logger.ts';
-
-export type AuditKind = 'tool' | 'resource' | 'prompt' | 'protocol';
-export type AuditDecision =
-  | 'allowed'
-  | 'denied'
-  | 'invalid'
-  | 'unknown'
-  | 'approval_requested'
-  | 'approved'
-  | 'declined';
-export type AuditOutcome = 'ok' | 'error' | 'cancelled' | 'pending';
-
-/** One record per request the server answers (`event: "call"`), plus a pre-effect `intent` record for side effects. */
-export interface AuditRecord {
-  event: 'call' | 'intent';
-  server: string;
-  principal: { id: string; kind: string; clientId?: string };
-  kind: AuditKind;
-  name: string;
-  callId: string;
-  requestId: string;
-  args?: unknown;
-  argsDigest?: string;
-  decision: AuditDecision;
-  approval?: { id: string; mode: string };
-  outcome: AuditOutcome;
-  errorCode?: string;
-  upstreamStatus?: number;
-  upstreamCalls?: number;
-  durationMs?: number;
-}
+import { type AuditEntry, auditEntry, type CallRecord } from './record.ts';
 
 export interface AuditOptions {
   server: string;
@@ -55,28 +23,6 @@ export interface AuditOptions {
   key?: string;
   /** Removes known secret values from each line before it is chained and written. */
   scrub?: (line: string) => string;
-}
-
-const SECRET_KEY_SET = new Set<string>(SECRET_KEYS.map((k) => k.toLowerCase()));
-
-/** Replaces secrets and fields a tool marks sensitive; masks personal data in everything else. */
-export function redactArgs(args: unknown, sensitive: readonly string[] = []): unknown {
-  const hidden = new Set(sensitive.map((k) => k.toLowerCase()));
-  const walk = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(walk);
-    if (value && typeof value === 'object') {
-      return Object.fromEntries(
-        Object.entries(value).map(([k, v]) => [
-          k,
-          SECRET_KEY_SET.has(k.toLowerCase()) || hidden.has(k.toLowerCase()) ? '[REDACTED]' : walk(v),
-        ]),
-      );
-    }
-    if (typeof value === 'string')
-      return maskPii(value.length > 512 ? `${value.slice(0, 512)}…[${value.length} chars]` : value);
-    return value;
-  };
-  return walk(args);
 }
 
 /** Loads the audit key, or creates one beside the audit file with owner-only permissions. */
@@ -116,6 +62,8 @@ export class AuditLog {
   private readonly secret: KeyObject;
   private readonly logger: pino.Logger;
   private readonly fd: number;
+  /** Only a regular file can be synced (a device given as the file, such as /dev/full, cannot). */
+  private readonly syncable: boolean;
   private prevMac: string;
   private seq = 0;
   private readonly options: AuditOptions;
@@ -129,6 +77,7 @@ export class AuditLog {
     this.key = resolveAuditKey(options);
     this.secret = createSecretKey(Buffer.from(this.key, 'utf8'));
     this.fd = options.file ? openSync(options.file, 'a', 0o600) : 2;
+    this.syncable = options.file !== undefined && fstatSync(this.fd).isFile();
     this.prevMac = options.file ? lastMac(options.file) : GENESIS;
     const sink = {
       write: (line: string) => {
@@ -179,13 +128,23 @@ export class AuditLog {
     return keyedDigest(this.secret, args);
   }
 
-  private readonly observers: Array<(record: Omit<AuditRecord, 'server'>) => void> = [];
+  private readonly observers: Array<(record: AuditEntry) => void> = [];
+  private readonly digestArgs = (args: unknown): string => this.digest(args);
+
+  /**
+   * Builds the record of one call (audit/record.ts, the one builder) and writes
+   * it: `intent` before a side effect, `call` when the request is answered.
+   * Throws when the write fails; see `write`.
+   */
+  record(call: CallRecord, event: 'call' | 'intent' = 'call', options: { durable?: boolean } = {}): void {
+    this.write(auditEntry(call, event, this.digestArgs), options);
+  }
 
   /**
    * Chains one record and writes it — at once when `durable` or when no
    * transport flushes before answering; throws when that write fails.
    */
-  write(record: Omit<AuditRecord, 'server'>, options: { durable?: boolean } = {}): void {
+  private write(record: AuditEntry, options: { durable?: boolean }): void {
     this.seq += 1;
     this.logger.info({ seq: this.seq, server: this.options.server, ...record });
     if (!this.grouped || options.durable) this.flush();
@@ -197,14 +156,14 @@ export class AuditLog {
   }
 
   /** Lets other parts of the server (metrics) follow every record without touching the trail. */
-  observe(observer: (record: Omit<AuditRecord, 'server'>) => void): void {
+  observe(observer: (record: AuditEntry) => void): void {
     this.observers.push(observer);
   }
 
   close(): void {
     try {
       this.flush();
-      if (this.options.file) fsyncSync(this.fd);
+      if (this.syncable) fsyncSync(this.fd);
     } finally {
       if (this.options.file) closeSync(this.fd);
     }

@@ -1,6 +1,8 @@
 import type { InboundObserver } from '../stdio/transport.ts';
+import { visibleToolNames } from './build.ts';
 import type { Principal } from './policy.ts';
-import { auditProtocolEvent, type Runtime, visibleToolNames } from './server.ts';
+import { auditProtocolEvent } from './read.ts';
+import type { Runtime } from './runtime.ts';
 
 /**
  * What a one-connection transport (stdio, or the test kit's in-memory pair)

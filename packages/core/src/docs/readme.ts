@@ -1,4 +1,4 @@
-import { type AnyServerDefinition, needsApproval, toolsOf } from '../call/server.ts';
+import { type AnyServerDefinition, needsApproval, toolsOf } from '../call/definition.ts';
 import { envTable } from '../config/env.ts';
 import type { AnyPrompt, AnyResource, AnyTool } from '../define/define.ts';
 import { jsonSchemaOf } from '../define/schema.ts';

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { AuditRecord } from '../audit/log.ts';
-import type { Runtime } from '../call/server.ts';
+import type { AuditEntry } from '../audit/record.ts';
+import type { Runtime } from '../call/runtime.ts';
 
 const CIRCUIT = { closed: 0, 'half-open': 1, open: 2, isolated: 3 } as const;
 
@@ -78,7 +78,7 @@ export class HttpMetrics {
   }
 
   /** Tool-call metrics come from the audit trail: one call record per answered request. */
-  observeAudit(record: Omit<AuditRecord, 'server'>): void {
+  observeAudit(record: AuditEntry): void {
     if (record.event !== 'call' || record.kind !== 'tool') return;
     this.toolCalls.inc({ tool: record.name, outcome: record.outcome, code: record.errorCode ?? '' });
     if (typeof record.durationMs === 'number')

@@ -15,8 +15,11 @@ import {
   validateOriginHeader,
   verifyBearerToken,
 } from '@modelcontextprotocol/server';
+import { CallRecord } from '../audit/record.ts';
+import { buildMcpServer } from '../call/build.ts';
 import type { Principal } from '../call/policy.ts';
-import { buildMcpServer, type Runtime } from '../call/server.ts';
+import type { Runtime } from '../call/runtime.ts';
+import { recordOutcome } from '../call/tool-call.ts';
 import { createAccessLog } from '../telemetry/logger.ts';
 import { shutdownTracing, withIncomingTrace } from '../telemetry/tracing.ts';
 import { AuthError, Authenticator, principalOf } from './auth.ts';
@@ -205,6 +208,7 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
   const metrics = new HttpMetrics(runtime, () => sessions?.size ?? 0);
   runtime.audit.observe((record) => metrics.observeAudit(record));
 
+  /** HTTP refusals (limits, scope challenges) leave one record each, built like every other. */
   const audit = (
     principal: Principal | { id: string; kind: string },
     kind: 'tool' | 'protocol',
@@ -212,27 +216,20 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
     errorCode: string,
     args: Record<string, unknown>,
     requestId: string,
-  ) => {
-    try {
-      runtime.audit.write({
-        event: 'call',
-        principal: { id: principal.id, kind: principal.kind },
+  ) =>
+    recordOutcome(
+      runtime,
+      new CallRecord({
+        principal,
         kind,
         name,
-        callId: requestId,
-        requestId,
         args,
-        argsDigest: runtime.audit.digest(args),
+        requestId,
         decision: 'denied',
         outcome: 'error',
         errorCode,
-        upstreamCalls: 0,
-        durationMs: 0,
-      });
-    } catch (error) {
-      log.error({ err: error }, 'audit write failed');
-    }
-  };
+      }),
+    );
 
   /** `requestId` names the request whose scope challenges are audited; a kept server only asks (the SDK's path answers and audits). */
   const build = (principal: Principal, requestId?: string) =>

@@ -11,7 +11,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport as V1StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ElicitRequestSchema as V1ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import type { AnyServerDefinition } from '../call/server.ts';
+import type { AnyServerDefinition } from '../call/definition.ts';
 import { startInProcess } from './inprocess.ts';
 
 export type ApprovalAnswer = 'accept' | 'decline' | 'cancel' | 'none';

@@ -7,8 +7,10 @@
  */
 import { InMemoryTransport, type JSONRPCMessage, type Transport } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { buildMcpServer } from '../call/build.ts';
+import type { AnyServerDefinition } from '../call/definition.ts';
 import { localOperator } from '../call/policy.ts';
-import { type AnyServerDefinition, buildMcpServer, createRuntime, type Runtime } from '../call/server.ts';
+import { createRuntime, type Runtime } from '../call/runtime.ts';
 import { sessionObserver } from '../call/session.ts';
 import { configFor } from '../runner.ts';
 import type { InboundObserver } from '../stdio/transport.ts';

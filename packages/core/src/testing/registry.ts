@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import { type AnyServerDefinition, toolsOf } from '../call/server.ts';
+import { type AnyServerDefinition, toolsOf } from '../call/definition.ts';
 import { jsonSchemaOf } from '../define/schema.ts';
 import { containsHidden } from '../define/text.ts';
 

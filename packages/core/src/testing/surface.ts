@@ -1,5 +1,5 @@
 import type { Client } from '@modelcontextprotocol/client';
-import type { AnyServerDefinition } from '../call/server.ts';
+import type { AnyServerDefinition } from '../call/definition.ts';
 import { withGeneratedTables } from '../docs/readme.ts';
 
 /**

@@ -1,0 +1,150 @@
+/**
+ * The audit record: its shape, and the one place it is built. Every writer —
+ * tool calls, resource reads, prompt gets, protocol rejections, HTTP refusals —
+ * fills a `CallRecord` as the request passes its stages and hands it to
+ * `AuditLog.record`, which builds the line here. A change of format touches
+ * this module and its tests.
+ */
+import { z } from 'zod';
+import { redactArgs } from './redact.ts';
+
+export const AuditKind = z.enum(['tool', 'resource', 'prompt', 'protocol']);
+export type AuditKind = z.infer<typeof AuditKind>;
+export const AuditDecision = z.enum([
+  'allowed',
+  'denied',
+  'invalid',
+  'unknown',
+  'approval_requested',
+  'approved',
+  'declined',
+]);
+export type AuditDecision = z.infer<typeof AuditDecision>;
+export const AuditOutcome = z.enum(['ok', 'error', 'cancelled', 'pending']);
+export type AuditOutcome = z.infer<typeof AuditOutcome>;
+
+/** One record per request the server answers (`event: "call"`), plus a pre-effect `intent` record for side effects. */
+export const AuditRecord = z.object({
+  event: z.enum(['call', 'intent']),
+  server: z.string(),
+  principal: z.object({ id: z.string(), kind: z.string(), clientId: z.string().optional() }),
+  kind: AuditKind,
+  name: z.string(),
+  callId: z.string(),
+  requestId: z.string(),
+  args: z.unknown().optional(),
+  argsDigest: z.string().optional(),
+  decision: AuditDecision,
+  approval: z.object({ id: z.string(), mode: z.string() }).optional(),
+  outcome: AuditOutcome,
+  errorCode: z.string().optional(),
+  upstreamStatus: z.number().int().optional(),
+  upstreamCalls: z.number().int().optional(),
+  durationMs: z.number().optional(),
+});
+export type AuditRecord = z.infer<typeof AuditRecord>;
+
+/** A record as a writer hands it to the log, which adds the server name, sequence and chain. */
+export type AuditEntry = Omit<AuditRecord, 'server'>;
+
+export interface CallRecordInit {
+  principal: { readonly id: string; readonly kind: string; readonly clientId?: string };
+  kind: AuditKind;
+  name: string;
+  /** The arguments as received; a stage replaces them with the validated ones. */
+  args: unknown;
+  requestId: string;
+  /** The id the call is known by (an approval's call id once approved); the request id by default. */
+  callId?: string;
+  /** Argument names whose values never reach the trail. */
+  sensitive?: readonly string[];
+  decision?: AuditDecision;
+  outcome?: AuditOutcome;
+  errorCode?: string;
+}
+
+/**
+ * One request's journey, filled stage by stage: who asked for what, what was
+ * decided, how it ended, how many upstream calls it made. Mutable on purpose:
+ * the stages of the call path each set what they learn, and the writer builds
+ * the record from it once, at the end (and once before a side effect).
+ */
+export class CallRecord {
+  readonly started = performance.now();
+  readonly principal: CallRecordInit['principal'];
+  readonly kind: AuditKind;
+  readonly name: string;
+  readonly requestId: string;
+  readonly sensitive: readonly string[];
+  callId: string;
+  args: unknown;
+  /** Digest of the arguments, once computed (the validated arguments are digested once and reused). */
+  argsDigest: string | undefined;
+  /** What is digested when `argsDigest` is unset: the arguments as received, even when `args` keeps only a summary. */
+  readonly received: unknown;
+  decision: AuditDecision;
+  outcome: AuditOutcome;
+  errorCode: string | undefined;
+  approval: { id: string; mode: string } | undefined;
+  upstreamStatus: number | undefined;
+  upstreamCalls = 0;
+
+  constructor(init: CallRecordInit) {
+    this.principal = init.principal;
+    this.kind = init.kind;
+    this.name = init.name;
+    this.requestId = init.requestId;
+    this.callId = init.callId ?? init.requestId;
+    this.sensitive = init.sensitive ?? [];
+    this.args = init.args;
+    this.received = init.args;
+    this.argsDigest = undefined;
+    this.decision = init.decision ?? 'allowed';
+    this.outcome = init.outcome ?? 'ok';
+    this.errorCode = init.errorCode;
+    this.approval = undefined;
+    this.upstreamStatus = undefined;
+  }
+
+  /** Counts one upstream response; handed to handlers as `ctx.onUpstream`. */
+  readonly onUpstream = ({ status }: { status: number | undefined }): void => {
+    this.upstreamCalls += 1;
+    this.upstreamStatus = status;
+  };
+}
+
+/**
+ * The one builder. `intent` records (written before a side effect runs) carry
+ * what was decided and nothing of the outcome; `call` records carry all of it.
+ * Arguments are redacted (secrets, the tool's sensitive fields, personal data)
+ * and digested with the trail's key.
+ */
+export function auditEntry(
+  call: CallRecord,
+  event: 'call' | 'intent',
+  digest: (args: unknown) => string,
+): AuditEntry {
+  const entry: AuditEntry = {
+    event,
+    principal: {
+      id: call.principal.id,
+      kind: call.principal.kind,
+      ...(call.principal.clientId ? { clientId: call.principal.clientId } : {}),
+    },
+    kind: call.kind,
+    name: call.name,
+    callId: call.callId,
+    requestId: call.requestId,
+    args: redactArgs(call.args ?? {}, call.sensitive),
+    argsDigest: call.argsDigest ?? digest(call.received ?? {}),
+    decision: call.decision,
+    outcome: event === 'intent' ? 'pending' : call.outcome,
+  };
+  if (call.approval) entry.approval = call.approval;
+  if (event === 'intent') return entry;
+  if (call.errorCode) entry.errorCode = call.errorCode;
+  if (call.upstreamStatus !== undefined) entry.upstreamStatus = call.upstreamStatus;
+  entry.upstreamCalls = call.upstreamCalls;
+  entry.durationMs = Math.round(performance.now() - call.started);
+  return entry;
+}

@@ -1,0 +1,225 @@
+import {
+  completable,
+  type GetPromptResult,
+  McpServer,
+  type ReadResourceResult,
+  ResourceTemplate,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import { type AnyPrompt, type AnyResource, annotationsFor, type ReadContext } from '../define/define.ts';
+import { GatehouseError } from '../define/errors.ts';
+import { describeIssues } from '../define/schema.ts';
+import { UNTRUSTED_NOTE } from '../define/untrusted.ts';
+import { readContext } from './context.ts';
+import { CappedUriTemplate, installScopeChallenges, MAX_URI_LENGTH } from './guards.ts';
+import { type Principal, toolVisibility } from './policy.ts';
+import { audited, completer } from './read.ts';
+import type { Runtime } from './runtime.ts';
+import { MAX_ARGUMENT_ELEMENTS, runTool } from './tool-call.ts';
+
+/**
+ * Forwards change events to this instance's client. 2025-era clients get
+ * resources/updated only for URIs they subscribed to (resources/subscribe);
+ * 2026-07-28 clients choose on their listen stream, which the SDK filters.
+ */
+export function forwardChanges(runtime: Runtime, mcp: McpServer): void {
+  const subscribed = new Set<string>();
+  if ((runtime.definition.resources ?? []).length > 0) {
+    mcp.server.registerCapabilities({ resources: { subscribe: true, listChanged: true } });
+    mcp.server.setRequestHandler('resources/subscribe', async (request) => {
+      if (subscribed.size < 1_000) subscribed.add(request.params.uri);
+      return {};
+    });
+    mcp.server.setRequestHandler('resources/unsubscribe', async (request) => {
+      subscribed.delete(request.params.uri);
+      return {};
+    });
+  }
+  const modern = () => (mcp.server.getNegotiatedProtocolVersion() ?? '') >= '2026-07-28';
+  const onList = () => {
+    if (mcp.isConnected()) mcp.sendResourceListChanged();
+  };
+  const onUpdated = (uri: string) => {
+    if (mcp.isConnected() && (subscribed.has(uri) || modern()))
+      void mcp.server.sendResourceUpdated({ uri }).catch(() => undefined);
+  };
+  runtime.changes.on('listChanged', onList);
+  runtime.changes.on('updated', onUpdated);
+  const previous = mcp.server.onclose;
+  mcp.server.onclose = () => {
+    runtime.changes.off('listChanged', onList);
+    runtime.changes.off('updated', onUpdated);
+    previous?.();
+  };
+}
+
+/** The names a principal can call; anything else is answered as an unknown tool. */
+export function visibleToolNames(runtime: Runtime, principal: Principal): Set<string> {
+  const names = new Set<string>();
+  for (const [name, { tool }] of runtime.tools)
+    if (toolVisibility(tool, principal, runtime.policy).visible) names.add(name);
+  return names;
+}
+
+/**
+ * Builds one McpServer for one principal (one connection, or one HTTP
+ * request). Only what the principal may use is registered, so hidden tools
+ * are indistinguishable from tools that do not exist.
+ */
+export interface BuildOptions {
+  /**
+   * HTTP with authentication: a call to a tool the principal lacks a scope for
+   * is answered 403 insufficient_scope naming the scope (OAuth step-up)
+   * instead of the unknown-tool answer. The tool stays unlisted; tools hidden
+   * by policy (read-only, allow/deny lists) still do not exist.
+   */
+  scopeChallenges?: boolean;
+  /** Observes each scope challenge (for the audit trail). */
+  onScopeChallenge?: (tool: string, scopes: string[], args: unknown) => void;
+}
+
+export function buildMcpServer(
+  runtime: Runtime,
+  principal: Principal,
+  options: BuildOptions = {},
+): McpServer {
+  const { definition } = runtime;
+  const mcp = new McpServer(
+    { name: definition.name, title: definition.title, version: definition.version },
+    {
+      instructions: `${definition.instructions}\n\n${UNTRUSTED_NOTE}`,
+      requestState: { verify: (state, ctx) => runtime.codec.verify(state, ctx) },
+      // A backstop only: the seam's own, lower limit answers with a typed, audited error first.
+      maxToolInputElements: MAX_ARGUMENT_ELEMENTS * 10,
+    },
+  );
+  const visible = visibleToolNames(runtime, principal);
+  for (const name of visible) {
+    const prepared = runtime.tools.get(name)!;
+    const { tool } = prepared;
+    mcp.registerTool(
+      tool.name,
+      {
+        title: tool.title,
+        description: tool.description,
+        inputSchema: prepared.inputSchema,
+        outputSchema: prepared.outputSchema,
+        annotations: annotationsFor(tool),
+      },
+      // biome-ignore lint/suspicious/noExplicitAny: the advertised schema validates nothing, so args arrive raw.
+      ((args: unknown, ctx: ServerContext) => runTool(runtime, prepared, args, ctx, mcp, principal)) as any,
+    );
+  }
+
+  for (const resource of (definition.resources ?? []) as AnyResource[]) {
+    if (!principal.scopes.has(resource.scope)) continue;
+    if (resource.kind === 'static') {
+      mcp.registerResource(
+        resource.name,
+        resource.uri,
+        { title: resource.title, description: resource.description, mimeType: resource.mimeType },
+        async (uri, ctx): Promise<ReadResourceResult> => {
+          const content = await audited(
+            runtime,
+            principal,
+            'resource',
+            resource.uri,
+            { uri: uri.href },
+            ctx.mcpReq,
+            (rc) => resource.read(rc),
+          );
+          return {
+            contents: [
+              { uri: uri.href, mimeType: content.mimeType ?? resource.mimeType, text: content.text },
+            ],
+          };
+        },
+      );
+      continue;
+    }
+    const complete = Object.fromEntries(
+      Object.entries(resource.complete ?? {}).map(([variable, fn]) => [
+        variable,
+        completer(runtime, principal, fn as (p: string, c: ReadContext<unknown>) => Promise<string[]>)!,
+      ]),
+    );
+    const list = resource.list;
+    const template = new ResourceTemplate(new CappedUriTemplate(resource.uriTemplate), {
+      list: list
+        ? async () => ({
+            resources: (
+              await list(readContext(runtime, principal, AbortSignal.timeout(runtime.config.deadlineMs)))
+            ).map((r) => ({
+              ...r,
+              mimeType: resource.mimeType,
+              _meta: { 'dev.gatehouse/template': resource.name },
+            })),
+          })
+        : undefined,
+      complete,
+    });
+    mcp.registerResource(
+      resource.name,
+      template,
+      { title: resource.title, description: resource.description, mimeType: resource.mimeType },
+      async (uri, variables, ctx): Promise<ReadResourceResult> => {
+        const content = await audited(
+          runtime,
+          principal,
+          'resource',
+          resource.uriTemplate,
+          { uri: uri.href.slice(0, MAX_URI_LENGTH) },
+          ctx.mcpReq,
+          async (rc) => {
+            if (uri.href.length > MAX_URI_LENGTH)
+              throw new GatehouseError('INVALID_ARGUMENT', 'The resource URI is too long.');
+            const parsed = resource.variables.safeParse(
+              Object.fromEntries(
+                Object.entries(variables).map(([k, v]) => [k, Array.isArray(v) ? v.join('/') : v]),
+              ),
+            );
+            if (!parsed.success)
+              throw new GatehouseError(
+                'INVALID_ARGUMENT',
+                `Invalid resource URI: ${describeIssues(parsed.error)}`,
+              );
+            return resource.read(parsed.data, rc);
+          },
+        );
+        return {
+          contents: [{ uri: uri.href, mimeType: content.mimeType ?? resource.mimeType, text: content.text }],
+        };
+      },
+    );
+  }
+
+  for (const prompt of (definition.prompts ?? []) as AnyPrompt[]) {
+    if (!principal.scopes.has(prompt.scope)) continue;
+    // completable() marks the schema object itself, so each registration gets its own copies.
+    const shape = Object.fromEntries(
+      Object.entries(prompt.args.shape).map(([key, field]) => {
+        const fn = (
+          prompt.complete as
+            | Record<string, ((p: string, c: ReadContext<unknown>) => Promise<string[]>) | undefined>
+            | undefined
+        )?.[key];
+        const copy = (field as z.ZodType).clone();
+        return [key, fn ? completable(copy, completer(runtime, principal, fn)!) : copy];
+      }),
+    );
+    mcp.registerPrompt(
+      prompt.name,
+      { title: prompt.title, description: prompt.description, argsSchema: z.object(shape) },
+      async (args, ctx): Promise<GetPromptResult> => {
+        const messages = await audited(runtime, principal, 'prompt', prompt.name, args, ctx.mcpReq, (rc) =>
+          prompt.render(args, rc),
+        );
+        return { description: prompt.description, messages };
+      },
+    );
+  }
+  if (options.scopeChallenges) installScopeChallenges(runtime, principal, mcp, options.onScopeChallenge);
+  forwardChanges(runtime, mcp);
+  return mcp;
+}

@@ -1,0 +1,76 @@
+import type { z } from 'zod';
+import type { CommonConfig } from '../config/env.ts';
+import type { AnyPrompt, AnyResource, AnyTool } from '../define/define.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import type { Upstream } from '../upstream/client.ts';
+
+/** Everything one domain server is: identity, configuration surface, capabilities, and how to build its dependencies. */
+export interface ServerDefinition<Deps = unknown, Extra extends z.ZodObject = z.ZodObject> {
+  /** Domain name, also the scope prefix: `platform-ops` → `platform-ops:read`. */
+  name: string;
+  title: string;
+  version: string;
+  /** Binary name, for --help and messages. */
+  bin: string;
+  description: string;
+  /** Env prefix without the trailing underscore, e.g. `PLATFORM_OPS`. */
+  envPrefix: string;
+  /** Whether the server can run without its upstream API configured. */
+  upstream: 'required' | 'optional';
+  /** How messages name the upstream, e.g. "platform-ops API". */
+  upstreamName: string;
+  /** Server-specific environment (full variable names). */
+  env: Extra;
+  /** The public scope vocabulary with a line each. */
+  scopes: Record<string, string>;
+  instructions: string;
+  createDeps: (setup: {
+    config: ServerConfig<Extra>;
+    log: Logger;
+    upstream: Upstream | undefined;
+    announce: Announcer;
+  }) => Deps | Promise<Deps>;
+  /** Releases what createDeps opened (watchers, databases). */
+  disposeDeps?: (deps: Deps) => Promise<void> | void;
+  /**
+   * The tools, or a function of the server's own parsed variables (`env`) that
+   * returns them, for a surface shaped by configuration (a cap in a schema).
+   * Without a configuration (README tables, registry checks) the function gets
+   * the variables' defaults.
+   */
+  tools: ReadonlyArray<AnyTool<Deps>> | ((env: z.infer<Extra>) => ReadonlyArray<AnyTool<Deps>>);
+  resources?: ReadonlyArray<AnyResource<Deps>>;
+  prompts?: ReadonlyArray<AnyPrompt<Deps>>;
+}
+
+export type ServerConfig<Extra extends z.ZodObject = z.ZodObject> = Readonly<
+  CommonConfig & { env: z.infer<Extra> }
+>;
+
+// biome-ignore lint/suspicious/noExplicitAny: definitions are stored type-erased once built.
+export type AnyServerDefinition = ServerDefinition<any, any>;
+
+export function defineServer<Deps, Extra extends z.ZodObject>(
+  definition: ServerDefinition<Deps, Extra>,
+): ServerDefinition<Deps, Extra> {
+  return definition;
+}
+
+/** A definition's tools for one configuration (its own variables' defaults when none is given). */
+export function toolsOf(definition: AnyServerDefinition, env?: Record<string, unknown>): readonly AnyTool[] {
+  const { tools } = definition;
+  return typeof tools === 'function' ? tools(env ?? definition.env.parse({})) : tools;
+}
+
+export const needsApproval = (tool: Pick<AnyTool, 'effect' | 'approval'>): boolean =>
+  tool.effect === 'destructive' || (tool.effect === 'write' && tool.approval === 'human');
+
+/**
+ * Lets a server's own code tell connected clients that something changed
+ * (a docs index picked up a file). Each live server instance forwards it to
+ * its client as the protocol revision allows.
+ */
+export interface Announcer {
+  resourceListChanged(): void;
+  resourceUpdated(uri: string): void;
+}

@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import {
+  createRequestStateCodec,
+  type RequestStateCodec,
+  type StandardSchemaWithJSON,
+} from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import { AuditLog } from '../audit/log.ts';
+import type { AnyTool } from '../define/define.ts';
+import { advertise } from '../define/schema.ts';
+import { createLogger, type Logger, secretScrubber } from '../telemetry/logger.ts';
+import { IdleCompactor } from '../telemetry/memory.ts';
+import { Upstream } from '../upstream/client.ts';
+import { ApprovalGate } from './approval.ts';
+import {
+  type Announcer,
+  type AnyServerDefinition,
+  needsApproval,
+  type ServerConfig,
+  toolsOf,
+} from './definition.ts';
+import type { PolicySettings } from './policy.ts';
+
+/** Per-tool wire schemas, converted once at start-up and shared by every server instance. */
+export interface PreparedTool {
+  tool: AnyTool;
+  /** The tool's input, strict (unknown arguments are errors), plus approval_token in two-step mode. */
+  input: z.ZodObject;
+  inputSchema: StandardSchemaWithJSON;
+  outputSchema: StandardSchemaWithJSON;
+  takesApprovalToken: boolean;
+}
+
+/** The process-wide, immutable part of a running server; per-connection instances are cheap on top of it. */
+export interface Runtime {
+  readonly definition: AnyServerDefinition;
+  readonly config: ServerConfig;
+  readonly log: Logger;
+  readonly audit: AuditLog;
+  readonly upstream: Upstream | undefined;
+  readonly approval: ApprovalGate;
+  readonly codec: RequestStateCodec<unknown>;
+  readonly policy: PolicySettings;
+  readonly deps: unknown;
+  readonly tools: ReadonlyMap<string, PreparedTool>;
+  /** Tool calls running now, against config.maxInFlight: the shedding a stdio peer cannot get from HTTP admission. */
+  readonly inFlight: { count: number };
+  /** Hands memory back to the OS when the process goes quiet; transports `touch()` it on every arrival. */
+  readonly idle: IdleCompactor;
+  /** Change events from createDeps' announcer; instances subscribe while connected. */
+  readonly changes: EventEmitter<{ listChanged: []; updated: [string] }>;
+  close(): Promise<void>;
+}
+
+export async function createRuntime(
+  definition: AnyServerDefinition,
+  config: ServerConfig,
+  options: { readOnly?: boolean; logDestination?: Parameters<typeof createLogger>[0]['destination'] } = {},
+): Promise<Runtime> {
+  const scrub = secretScrubber([config.upstream?.token, config.auditKey, config.stateKey]);
+  const log = createLogger({
+    name: definition.name,
+    level: config.logLevel,
+    destination: options.logDestination,
+    scrub,
+  });
+  const audit = new AuditLog({
+    server: definition.name,
+    file: config.auditFile,
+    key: config.auditKey,
+    scrub,
+  });
+  const upstream = config.upstream
+    ? new Upstream({
+        name: definition.upstreamName,
+        baseUrl: config.upstream.url,
+        token: config.upstream.token,
+        timeoutMs: config.timeoutMs,
+        deadlineMs: config.deadlineMs,
+        retries: config.retries,
+        maxResponseBytes: config.maxResponseBytes,
+        breaker: config.breaker,
+        userAgent: `${definition.bin}/${definition.version}`,
+        log,
+      })
+    : undefined;
+  if (!config.stateKey) log.debug('no state key configured: approvals can only be completed by this process');
+  const stateKey = config.stateKey ?? randomBytes(32).toString('base64url');
+  const codec = createRequestStateCodec<unknown>({ key: stateKey, ttlSeconds: 600 });
+  const approval = new ApprovalGate({
+    server: definition.name,
+    mode: config.approvalMode,
+    codec,
+    ttlSeconds: config.approvalMode === 'two-step' ? 300 : 600,
+    bindingKey: stateKey,
+  });
+  const policy: PolicySettings = {
+    readOnly: config.readOnly || options.readOnly === true,
+    allowTools: new Set(config.allowTools),
+    denyTools: new Set(config.denyTools),
+  };
+  const tools = new Map<string, PreparedTool>();
+  for (const tool of toolsOf(definition, config.env)) {
+    const takesApprovalToken = config.approvalMode === 'two-step' && needsApproval(tool);
+    const input = (
+      takesApprovalToken
+        ? tool.input.extend({
+            approval_token: z
+              .string()
+              .max(4096)
+              .optional()
+              .describe(
+                'Two-step approval: the token returned by the first call. Omit it on the first call.',
+              ),
+          })
+        : tool.input
+    ).strict();
+    tools.set(tool.name, {
+      tool,
+      input,
+      inputSchema: advertise(input, 'input'),
+      outputSchema: advertise(tool.output, 'output'),
+      takesApprovalToken,
+    });
+  }
+  const changes = new EventEmitter<{ listChanged: []; updated: [string] }>();
+  changes.setMaxListeners(0);
+  const announce: Announcer = {
+    resourceListChanged: () => changes.emit('listChanged'),
+    resourceUpdated: (uri) => changes.emit('updated', uri),
+  };
+  const deps = await definition.createDeps({ config, log, upstream, announce });
+  const inFlight = { count: 0 };
+  const MB = 1024 * 1024;
+  const idle = new IdleCompactor({
+    idleMs: config.idleCompactMs,
+    busy: () => inFlight.count > 0,
+    onCompact: ({ beforeBytes, afterBytes, ms }) =>
+      log.debug(
+        {
+          heapMbBefore: Math.round(beforeBytes / MB),
+          heapMbAfter: Math.round(afterBytes / MB),
+          ms: Math.round(ms),
+        },
+        'idle: heap compacted',
+      ),
+  });
+  return {
+    definition,
+    config,
+    log,
+    audit,
+    upstream,
+    approval,
+    codec,
+    policy,
+    deps,
+    tools,
+    changes,
+    inFlight,
+    idle,
+    async close() {
+      idle.stop();
+      await definition.disposeDeps?.(deps);
+      audit.close();
+    },
+  };
+}

@@ -1,0 +1,345 @@
+/**
+ * The call path of a tool, as named stages over one call: admit → validate →
+ * authorize → approve → record intent → run → check output, then the outcome
+ * is recorded whatever happened. Tools never touch McpServer; every call goes
+ * through here, so no tool can skip a stage.
+ *
+ * Admission comes before validation on purpose: a server shedding load should
+ * not spend CPU parsing the arguments of calls it is about to refuse.
+ */
+import { randomUUID } from 'node:crypto';
+import type { CallToolResult, McpServer, ServerContext } from '@modelcontextprotocol/server';
+import { type AuditDecision, CallRecord } from '../audit/record.ts';
+import { GatehouseError, isGatehouseError } from '../define/errors.ts';
+import { describeIssues } from '../define/schema.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { startMcpSpan } from '../telemetry/tracing.ts';
+import { CallContext } from './context.ts';
+import { needsApproval } from './definition.ts';
+import { missingScopes, type Principal } from './policy.ts';
+import type { PreparedTool, Runtime } from './runtime.ts';
+
+/** Largest number of array elements and object members one call's arguments may hold. */
+export const MAX_ARGUMENT_ELEMENTS = 5_000;
+
+/** One tool call as it passes the stages: the audit part is `record`, the rest is what the stages hand on. */
+interface ToolCall {
+  readonly runtime: Runtime;
+  readonly prepared: PreparedTool;
+  readonly principal: Principal;
+  readonly sdk: ServerContext;
+  readonly mcp: McpServer;
+  readonly record: CallRecord;
+  readonly raw: unknown;
+  /** The validated arguments, without the two-step token. */
+  args: Record<string, unknown>;
+  twoStepToken: string | undefined;
+  /** Carried on every side effect so a retried upstream request cannot act twice. */
+  idempotencyKey: string | undefined;
+  admitted: boolean;
+  result: CallToolResult | undefined;
+}
+
+interface Stage {
+  readonly name: 'admit' | 'validate' | 'authorize' | 'approve' | 'intent' | 'run' | 'check';
+  /** What the record says when this stage refuses the call. */
+  readonly refusal: (error: GatehouseError, call: ToolCall) => AuditDecision;
+  /** Runs the stage; a returned result answers the call at once (a pending approval). */
+  readonly run: (call: ToolCall) => void | CallToolResult | Promise<void | CallToolResult>;
+}
+
+const denied = () => 'denied' as const;
+const afterDecision = (_: GatehouseError, call: ToolCall): AuditDecision =>
+  call.record.approval ? 'approved' : 'allowed';
+
+const admit: Stage = {
+  name: 'admit',
+  refusal: denied,
+  run(call) {
+    const { inFlight, config } = call.runtime;
+    if (inFlight.count >= config.maxInFlight)
+      throw new GatehouseError(
+        'BUSY',
+        `This server is already running ${config.maxInFlight} tool calls. Wait for some to finish, then call again.`,
+        { retryAfterSeconds: 1 },
+      );
+    inFlight.count += 1;
+    call.admitted = true;
+  },
+};
+
+const validate: Stage = {
+  name: 'validate',
+  refusal: () => 'invalid',
+  run(call) {
+    const { tool } = call.prepared;
+    const elements = countElements(call.raw, MAX_ARGUMENT_ELEMENTS);
+    if (elements > MAX_ARGUMENT_ELEMENTS) {
+      call.record.args = { elements };
+      throw new GatehouseError(
+        'INVALID_ARGUMENT',
+        `The arguments of ${tool.name} hold more than ${MAX_ARGUMENT_ELEMENTS} values. Send fewer.`,
+      );
+    }
+    const parsed = call.prepared.input.safeParse(call.raw ?? {});
+    if (!parsed.success)
+      throw new GatehouseError(
+        'INVALID_ARGUMENT',
+        `Invalid arguments for ${tool.name}: ${describeIssues(parsed.error)}. Fix them and call again.`,
+      );
+    const { approval_token: token, ...args } = parsed.data as Record<string, unknown>;
+    call.args = args;
+    call.twoStepToken = token as string | undefined;
+    call.record.args = args;
+    call.record.argsDigest = call.runtime.audit.digest(args);
+  },
+};
+
+const authorize: Stage = {
+  name: 'authorize',
+  refusal: denied,
+  run(call) {
+    const { tool } = call.prepared;
+    const missing = missingScopes(call.principal, [tool.scope, ...(tool.extraScopes?.(call.args) ?? [])]);
+    if (missing.length > 0)
+      throw new GatehouseError(
+        'DENIED',
+        `${tool.name} with these arguments requires the scope ${missing.join(', ')}, which this caller does not hold. Ask the operator to grant it; do not retry.`,
+        { details: { requiredScopes: missing } },
+      );
+    // The approval id when a human approved it (below), this call's id otherwise.
+    call.idempotencyKey = tool.effect === 'read' ? undefined : call.record.callId;
+  },
+};
+
+const approve: Stage = {
+  name: 'approve',
+  refusal: (error) =>
+    error.code === 'APPROVAL_DECLINED'
+      ? 'declined'
+      : error.code === 'APPROVAL_REQUIRED'
+        ? 'approval_requested'
+        : 'denied',
+  async run(call) {
+    const { tool } = call.prepared;
+    if (!needsApproval(tool)) return;
+    const result = await call.runtime.approval.check({
+      tool,
+      args: call.args,
+      principal: call.principal,
+      ctx: call.sdk,
+      mcp: call.mcp,
+      twoStepToken: call.twoStepToken,
+    });
+    call.record.callId = result.callId;
+    call.record.approval = { id: result.approvalId, mode: call.runtime.approval.mode };
+    if (result.kind === 'pending') {
+      call.record.decision = 'approval_requested';
+      call.record.outcome = 'pending';
+      return result.result as unknown as CallToolResult;
+    }
+    call.idempotencyKey = result.approvalId;
+  },
+};
+
+const recordIntent: Stage = {
+  name: 'intent',
+  refusal: afterDecision,
+  run(call) {
+    call.record.decision = call.record.approval ? 'approved' : 'allowed';
+    if (call.prepared.tool.effect === 'read') return;
+    // The side effect may only run once its intent is on record.
+    try {
+      call.runtime.audit.record(call.record, 'intent', { durable: true });
+    } catch (error) {
+      call.runtime.log.error({ err: error }, 'audit write failed before a side effect');
+      throw new GatehouseError(
+        'AUDIT_UNAVAILABLE',
+        'The audit log cannot be written, so this action was not run. The operator must fix the audit destination.',
+      );
+    }
+  },
+};
+
+function progressOf(sdk: ServerContext): CallContext['progress'] {
+  const token = sdk.mcpReq._meta?.progressToken;
+  return async (progress, total, message) => {
+    if (token === undefined) return;
+    await sdk.mcpReq
+      .notify({
+        method: 'notifications/progress',
+        params: {
+          progressToken: token,
+          progress,
+          ...(total === undefined ? {} : { total }),
+          ...(message ? { message } : {}),
+        },
+      })
+      .catch(() => undefined);
+  };
+}
+
+const run = (span: ReturnType<typeof startMcpSpan>): Stage => ({
+  name: 'run',
+  refusal: afterDecision,
+  async run(call) {
+    const { tool } = call.prepared;
+    const { record, sdk, runtime } = call;
+    const ctx = new CallContext(
+      runtime.log,
+      { tool: tool.name, requestId: record.requestId },
+      {
+        deps: runtime.deps,
+        principal: call.principal,
+        callId: record.callId,
+        signal: sdk.mcpReq.signal,
+        requestId: record.requestId,
+        idempotencyKey: call.idempotencyKey,
+        onUpstream: record.onUpstream,
+        progress: progressOf(sdk),
+      },
+    );
+    const output = await span.run(() => tool.handler(call.args, ctx));
+    if (sdk.mcpReq.signal.aborted)
+      throw new GatehouseError('CANCELLED', 'The request was cancelled by the client.');
+    call.result = { content: [], structuredContent: output as Record<string, unknown> };
+  },
+});
+
+const checkOutput: Stage = {
+  name: 'check',
+  refusal: afterDecision,
+  run(call) {
+    const { tool } = call.prepared;
+    const checked = tool.output.safeParse(call.result?.structuredContent);
+    if (!checked.success) {
+      call.runtime.log.error(
+        { tool: tool.name, issues: checked.error.issues.slice(0, 5) },
+        'tool output failed its own schema',
+      );
+      throw new GatehouseError(
+        'INTERNAL',
+        `${tool.name} produced a result that does not match its declared output schema. This is a server bug; it has been logged.`,
+      );
+    }
+    const structured = checked.data as Record<string, unknown>;
+    call.result = {
+      content: [{ type: 'text', text: tool.text ? tool.text(structured) : JSON.stringify(structured) }],
+      structuredContent: structured,
+    };
+  },
+};
+
+/** The single registration seam every tool call goes through. */
+export async function runTool(
+  runtime: Runtime,
+  prepared: PreparedTool,
+  raw: unknown,
+  sdk: ServerContext,
+  mcp: McpServer,
+  principal: Principal,
+): Promise<CallToolResult> {
+  const { tool } = prepared;
+  const requestId = randomUUID();
+  const record = new CallRecord({
+    principal,
+    kind: 'tool',
+    name: tool.name,
+    args: raw,
+    requestId,
+    callId: randomUUID(),
+    sensitive: tool.sensitive,
+  });
+  const call: ToolCall = {
+    runtime,
+    prepared,
+    principal,
+    sdk,
+    mcp,
+    record,
+    raw,
+    args: {},
+    twoStepToken: undefined,
+    idempotencyKey: undefined,
+    admitted: false,
+    result: undefined,
+  };
+  const span = startMcpSpan('tools/call', tool.name, sdk.mcpReq, requestId);
+  const stages = [admit, validate, authorize, approve, recordIntent, run(span), checkOutput];
+  let stage: Stage = admit;
+  try {
+    for (stage of stages) {
+      const answered = await stage.run(call);
+      if (answered) return answered;
+    }
+    return call.result!;
+  } catch (caught) {
+    const error = toGatehouseError(caught, sdk.mcpReq.signal, runtime.log);
+    record.decision = stage.refusal(error, call);
+    record.errorCode = error.code;
+    record.outcome =
+      error.code === 'CANCELLED'
+        ? 'cancelled'
+        : record.decision === 'approval_requested' && error.details?.approvalToken
+          ? 'pending'
+          : 'error';
+    if (typeof error.details?.callId === 'string') record.callId = error.details.callId;
+    return toolError(error);
+  } finally {
+    if (call.admitted) runtime.inFlight.count -= 1;
+    span.end({
+      outcome: record.outcome,
+      decision: record.decision,
+      errorCode: record.errorCode,
+      upstreamCalls: record.upstreamCalls,
+    });
+    recordOutcome(runtime, record);
+  }
+}
+
+/** Writes the outcome record of any request; a failed write is logged, never thrown at the caller. */
+export function recordOutcome(runtime: Runtime, record: CallRecord): void {
+  try {
+    runtime.audit.record(record);
+  } catch (error) {
+    runtime.log.error({ err: error, name: record.name }, 'audit write failed');
+  }
+}
+
+export function toGatehouseError(error: unknown, signal: AbortSignal, log: Logger): GatehouseError {
+  if (isGatehouseError(error)) return error;
+  if (signal.aborted) return new GatehouseError('CANCELLED', 'The request was cancelled by the client.');
+  log.error({ err: error }, 'unexpected error in handler');
+  return new GatehouseError(
+    'INTERNAL',
+    'The server hit an unexpected error. It has been logged; try again, and report it if it persists.',
+  );
+}
+
+/** Every failure a tool can have, as the model sees it: a stable code first, then what to do. */
+export function toolError(error: GatehouseError): CallToolResult {
+  const token = error.details?.approvalToken;
+  const lines = [`[${error.code}] ${error.message}`];
+  if (typeof token === 'string') lines.push(`approval_token: ${token}`);
+  if (error.retryAfterSeconds !== undefined) lines.push(`Retry after: ${error.retryAfterSeconds} s`);
+  return {
+    isError: true,
+    content: [{ type: 'text', text: lines.join('\n') }],
+    _meta: { 'dev.gatehouse/error': error.toJSON() },
+  };
+}
+
+/** Counts values in a JSON value, stopping as soon as the limit is passed. */
+function countElements(value: unknown, limit: number): number {
+  let count = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0 && count <= limit) {
+    const item = stack.pop();
+    if (item && typeof item === 'object') {
+      const children = Array.isArray(item) ? item : Object.values(item);
+      count += children.length;
+      for (const child of children) if (child && typeof child === 'object') stack.push(child);
+    }
+  }
+  return count;
+}
