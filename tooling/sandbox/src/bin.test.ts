@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { discoverDomains } from './discover.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const built = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
@@ -13,7 +14,7 @@ const entry = existsSync(built)
 
 interface Started {
   child: ChildProcessWithoutNullStreams;
-  line: { url: string; tokens: Record<'platform-ops' | 'docs' | 'support', string>; controlToken: string };
+  line: { url: string; tokens: Record<string, string>; controlToken: string };
   stdout: () => string;
   stderr: () => string;
   exit: Promise<number | null>;
@@ -79,7 +80,9 @@ describe('gatehouse-sandbox binary', () => {
     const s = await start();
     expect(Object.keys(s.line)).toEqual(['url', 'tokens', 'controlToken']);
     expect(s.line.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(Object.keys(s.line.tokens)).toEqual(['platform-ops', 'docs', 'support']);
+    // One token per server with a sandbox fragment, in folder-name order.
+    expect(Object.keys(s.line.tokens)).toEqual((await discoverDomains()).map((d) => d.name));
+    expect(Object.keys(s.line.tokens)).toEqual(expect.arrayContaining(['platform-ops', 'docs', 'support']));
     const res = await fetch(`${s.line.url}/platform/v1/services?limit=1`, {
       headers: { authorization: `Bearer ${s.line.tokens['platform-ops']}` },
     });
@@ -113,11 +116,13 @@ describe('gatehouse-sandbox binary', () => {
       SANDBOX_TOKEN_SUPPORT: 'sup-env',
       SANDBOX_CONTROL_TOKEN: 'ctl-env',
     });
-    expect(s.line).toEqual({
+    // Other servers' domains (if any) get generated tokens.
+    expect(s.line).toMatchObject({
       url: `http://127.0.0.1:${port}`,
       tokens: { 'platform-ops': 'ops-env', docs: 'docs-env', support: 'sup-env' },
       controlToken: 'ctl-env',
     });
+    expect(Object.keys(s.line)).toEqual(['url', 'tokens', 'controlToken']);
     const res = await fetch(`${s.line.url}/docs/v1/documents?limit=1`, {
       headers: { authorization: 'Bearer docs-env' },
     });

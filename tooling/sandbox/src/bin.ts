@@ -13,7 +13,7 @@ process.on('warning', (warning) => {
 });
 
 const USAGE = `usage: gatehouse-sandbox [--port N] [--host 127.0.0.1] [--latency-ms N] [--error-rate 0..1] [--malformed-rate 0..1] [--db PATH] [--verbose]
-env: SANDBOX_PORT, SANDBOX_TOKEN_PLATFORM_OPS, SANDBOX_TOKEN_DOCS, SANDBOX_TOKEN_SUPPORT, SANDBOX_CONTROL_TOKEN`;
+env: SANDBOX_PORT, SANDBOX_TOKEN_<DOMAIN> (e.g. SANDBOX_TOKEN_PLATFORM_OPS, one per servers/<name>/sandbox), SANDBOX_CONTROL_TOKEN`;
 
 function fail(message: string): never {
   console.error(`gatehouse-sandbox: ${message}\n${USAGE}`);
@@ -79,15 +79,20 @@ async function main(): Promise<void> {
   if (latencyMs) faults.push({ latencyMs });
 
   const env = process.env;
-  const { startSandbox } = await import('./index.ts');
+  const { resolveDomains, startSandbox, tokenVariable } = await import('./index.ts');
+  // The servers' fragments, found in the workspace; each may take a fixed token from SANDBOX_TOKEN_<NAME>.
+  const domains = await resolveDomains();
+  const tokens: Record<string, string> = {};
+  for (const { name } of domains) {
+    const value = env[tokenVariable(name)];
+    if (value) tokens[name] = value;
+  }
   const sandbox = await startSandbox({
     port,
     host: '127.0.0.1',
-    tokens: {
-      ...(env.SANDBOX_TOKEN_PLATFORM_OPS ? { 'platform-ops': env.SANDBOX_TOKEN_PLATFORM_OPS } : {}),
-      ...(env.SANDBOX_TOKEN_DOCS ? { docs: env.SANDBOX_TOKEN_DOCS } : {}),
-      ...(env.SANDBOX_TOKEN_SUPPORT ? { support: env.SANDBOX_TOKEN_SUPPORT } : {}),
-    },
+    discover: false,
+    domains,
+    tokens,
     ...(env.SANDBOX_CONTROL_TOKEN ? { controlToken: env.SANDBOX_CONTROL_TOKEN } : {}),
     ...(args.db ? { dbPath: args.db } : {}),
     faults,

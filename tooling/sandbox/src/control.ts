@@ -1,5 +1,5 @@
 import type { FaultRule } from './faults.ts';
-import type { RequestRecord, Sandbox } from './server.ts';
+import type { RequestRecord, Sandbox } from './types.ts';
 
 /**
  * A typed client for the sandbox's control API, for tests and benchmarks that

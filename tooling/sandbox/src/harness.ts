@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sandboxControl } from './control.ts';
-import { type Domain, type Sandbox, startSandbox } from './server.ts';
+import type { SandboxDomain } from './domain.ts';
+import { startSandbox } from './server.ts';
+import type { Domain, Sandbox } from './types.ts';
 
 export interface ServerHarness {
   sandbox: Sandbox;
@@ -19,17 +21,24 @@ export interface ServerHarness {
 /**
  * What every server's tests start from: a sandbox with a recognisable token
  * for the domain, a scratch folder, and a per-process environment under the
- * server's own prefix (`PLATFORM_OPS`, `DOCS`, `SUPPORT`).
+ * server's own prefix (`PLATFORM_OPS`, `DOCS`, `SUPPORT`). `domain` names a fragment the sandbox
+ * serves (a server's folder name, or one of `domains`).
  */
 export async function startServerHarness(options: {
   domain: Domain;
   prefix: string;
   token: string;
   logLevel?: string;
+  /** Extra fragments (a fixture domain of the caller's own) served beside the workspace's. */
+  domains?: readonly SandboxDomain[];
 }): Promise<ServerHarness> {
-  const sandbox = await startSandbox({ tokens: { [options.domain]: options.token } });
+  const sandbox = await startSandbox({
+    tokens: { [options.domain]: options.token },
+    ...(options.domains ? { domains: options.domains } : {}),
+  });
   const dir = mkdtempSync(join(tmpdir(), `gatehouse-${options.domain}-`));
   const p = options.prefix;
+  const token: string = sandbox.tokens[options.domain];
   let n = 0;
   return {
     sandbox,
@@ -37,14 +46,14 @@ export async function startServerHarness(options: {
     dir,
     env: (extra = {}) => ({
       [`${p}_API_URL`]: sandbox.url,
-      [`${p}_API_TOKEN`]: sandbox.tokens[options.domain],
+      [`${p}_API_TOKEN`]: token,
       [`${p}_AUDIT_FILE`]: join(dir, `audit-${++n}.jsonl`),
       [`${p}_LOG_LEVEL`]: options.logLevel ?? 'debug',
       ...extra,
     }),
     api: async <T>(path: string) => {
       const response = await fetch(`${sandbox.url}${path}`, {
-        headers: { authorization: `Bearer ${sandbox.tokens[options.domain]}` },
+        headers: { authorization: `Bearer ${token}` },
       });
       if (!response.ok) throw new Error(`sandbox GET ${path}: HTTP ${response.status}`);
       return (await response.json()) as T;

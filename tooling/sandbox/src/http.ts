@@ -17,15 +17,27 @@ export type ErrorCode =
   | 'unprocessable'
   | 'internal';
 
+/** Marks ApiErrors by a registry symbol, so they are recognised across copies of this module. */
+const API_ERROR: unique symbol = Symbol.for('gatehouse.sandbox.ApiError');
+
 export class ApiError extends Error {
   readonly status: number;
   readonly code: ErrorCode;
+  readonly [API_ERROR] = true;
 
   constructor(status: number, code: ErrorCode, message: string) {
     super(message);
     this.status = status;
     this.code = code;
   }
+}
+
+/**
+ * True for an ApiError thrown by a route. A fragment loaded from the workspace imports the kit from
+ * source while the built binary has its own bundled copy, so `instanceof` alone is not enough.
+ */
+export function isApiError(error: unknown): error is ApiError {
+  return error instanceof Error && (error as unknown as Record<symbol, unknown>)[API_ERROR] === true;
 }
 
 export const ok = (body: unknown, status = 200): Reply => ({ status, body });
@@ -143,6 +155,9 @@ export function ftsQuery(text: string): string | undefined {
     .map((w) => `"${w}"`)
     .join(' OR ');
 }
+
+/** An ISO-8601 UTC timestamp for epoch milliseconds. */
+export const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** Rounds a bm25 rank (lower is better, negative) into a positive score where higher is better. */
 export function toScore(rank: number): number {

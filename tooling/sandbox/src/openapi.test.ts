@@ -1,17 +1,16 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { sandboxContract } from './contract.ts';
 import type { Store } from './db.ts';
+import { discoverDomains } from './discover.ts';
 import { FAULT_BODIES } from './faults.ts';
 import { startSandbox } from './index.ts';
-import { docsRoutes } from './routes/docs.ts';
-import { platformRoutes } from './routes/platform.ts';
-import { supportRoutes } from './routes/support.ts';
-import type { Sandbox } from './server.ts';
 import { call, type Loose } from './test-utils.ts';
+import type { Sandbox } from './types.ts';
 
 type Schema = Record<string, Loose>;
-const spec = parse(readFileSync(new URL('../openapi.yaml', import.meta.url), 'utf8')) as Schema;
+/** The merged contract: tooling/sandbox/openapi.yaml plus every servers/<name>/sandbox/openapi.yaml. */
+const spec = (await sandboxContract()) as Schema;
+const domains = await discoverDomains();
 
 /** A small JSON Schema checker covering the keywords openapi.yaml uses; returns error paths. */
 function validate(value: unknown, schema: Schema, path = '$'): string[] {
@@ -81,9 +80,9 @@ function responseSchema(path: string, method: string, status: number): Schema {
 describe('openapi.yaml', () => {
   it('documents exactly the routes the server implements', () => {
     const none = {} as Store;
-    const implemented = [...platformRoutes(none), ...docsRoutes(none), ...supportRoutes(none)].map(
-      (r) => `${r.method} ${r.pattern.replace(/:(\w+)/g, '{$1}')}`,
-    );
+    const implemented = domains
+      .flatMap((d) => d.routes(none))
+      .map((r) => `${r.method} ${r.pattern.replace(/:(\w+)/g, '{$1}')}`);
     implemented.push(
       'GET /healthz',
       'GET /_sandbox/faults',

@@ -1,4 +1,4 @@
-import type { Sandbox } from './server.ts';
+import type { Sandbox } from './types.ts';
 
 /** Response bodies in tests are checked structurally, so they are loosely typed on purpose. */
 // biome-ignore lint/suspicious/noExplicitAny: see above

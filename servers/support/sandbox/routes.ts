@@ -1,6 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { TICKET_PRIORITIES, TICKET_STATUSES } from '../data/support.ts';
-import type { Row, Store } from '../db.ts';
 import {
   asObject,
   badRequest,
@@ -15,10 +13,13 @@ import {
   pageResult,
   parsePage,
   type Route,
+  type Row,
+  type Store,
   snippetOf,
   textParam,
   unprocessable,
-} from '../http.ts';
+} from '@gatehouse/sandbox/kit';
+import { TICKET_PRIORITIES, TICKET_STATUSES } from './data.ts';
 
 const ESCALATION_LEVELS = ['tier2', 'engineering', 'management'] as const;
 const MAX_CREDIT_CENTS = 1_000_000;

@@ -1,18 +1,20 @@
-import { DOC_KINDS, DOC_STATUSES } from '../data/docs.ts';
-import type { Row, Store } from '../db.ts';
 import {
   cleanSnippet,
-  ftsQuery,
   notFound,
   ok,
   oneOf,
   pageResult,
   parsePage,
   type Route,
+  type Row,
+  type Store,
   snippetOf,
   textParam,
   toScore,
-} from '../http.ts';
+} from '@gatehouse/sandbox/kit';
+// The docs server's own pure query builder, so the stand-in API ranks the same words the local index does.
+import { ftsQuery } from '../src/local/fts-query.ts';
+import { DOC_KINDS, DOC_STATUSES } from './data.ts';
 
 const summary = (r: Row, snippet: string, score: number | null) => ({
   id: r.id,

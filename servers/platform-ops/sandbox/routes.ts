@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { ENVIRONMENTS, type Environment } from '../data/catalog.ts';
-import type { Row, Store } from '../db.ts';
 import {
   asObject,
   badRequest,
   bodyString,
+  ENVIRONMENTS,
+  type Environment,
   ftsQuery,
   isoParam,
   notFound,
@@ -13,11 +13,13 @@ import {
   pageResult,
   parsePage,
   type Route,
+  type Row,
+  type Store,
   snippetOf,
   textParam,
   toScore,
   unprocessable,
-} from '../http.ts';
+} from '@gatehouse/sandbox/kit';
 
 const deployJson = (r: Row) => ({
   id: r.id,

@@ -1,10 +1,15 @@
-import type { Store } from '../db.ts';
-import { createRng } from '../prng.ts';
-import { buildServices, ENVIRONMENTS, type Environment, type ServiceRecord } from './catalog.ts';
+import {
+  buildServices,
+  createRng,
+  ENVIRONMENTS,
+  type Environment,
+  iso,
+  type ServiceRecord,
+  type Store,
+} from '@gatehouse/sandbox/kit';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-export const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** Production incidents that are "currently happening" in the seed, so health has something to say. */
 const INCIDENTS: Record<

@@ -1,7 +1,6 @@
+import { type Sandbox, startSandbox } from '@gatehouse/sandbox';
+import { call, collect } from '@gatehouse/sandbox/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox } from './index.ts';
-import type { Sandbox } from './server.ts';
-import { call, collect } from './test-utils.ts';
 
 let sb: Sandbox;
 let token: string;

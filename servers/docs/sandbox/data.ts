@@ -1,7 +1,4 @@
-import type { Store } from '../db.ts';
-import { createRng } from '../prng.ts';
-import { buildServices } from './catalog.ts';
-import { iso } from './platform.ts';
+import { buildServices, createRng, iso, type Store } from '@gatehouse/sandbox/kit';
 
 const DAY = 86_400_000;
 

@@ -1,6 +1,4 @@
-import type { Store } from '../db.ts';
-import { createRng, type Rng } from '../prng.ts';
-import { iso } from './platform.ts';
+import { createRng, iso, type Rng, type Store } from '@gatehouse/sandbox/kit';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
