@@ -1,0 +1,188 @@
+/**
+ * What every part of the HTTP front shares for one server process: its
+ * settings, checks, limits and the SDK handler. Built once by `createGateway`;
+ * the request path (front.ts, mcp.ts) and the app (serve.ts) read from it.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  bearerAuthChallengeResponse,
+  buildOAuthProtectedResourceMetadata,
+  createMcpHandler,
+  getOAuthProtectedResourceMetadataUrl,
+  type McpHttpHandler,
+  OAuthError,
+  OAuthErrorCode,
+} from '@modelcontextprotocol/server';
+import { CallRecord } from '../audit/record.ts';
+import { buildMcpServer } from '../call/build.ts';
+import type { Principal } from '../call/policy.ts';
+import type { Runtime } from '../call/runtime.ts';
+import { recordOutcome } from '../call/tool-call.ts';
+import type { Logger } from '../telemetry/logger.ts';
+import { Authenticator, principalOf } from './auth.ts';
+import { ConcurrencyLimiter, RateLimiter } from './limits.ts';
+import { HttpMetrics } from './metrics.ts';
+import { KeptServers } from './reuse.ts';
+import { SessionStore } from './sessions.ts';
+import type { HttpSettings } from './settings.ts';
+import { hostnameOf, LOCAL_NAMES, normalizeAddress, type RequestState } from './wire.ts';
+
+export interface Gateway {
+  readonly runtime: Runtime;
+  readonly settings: HttpSettings;
+  readonly log: Logger;
+  /** Who a request is when authentication is off (`--no-auth`, loopback only). */
+  readonly localPrincipal: Principal;
+  /** Host names accepted in Host and Origin. */
+  readonly allowed: string[];
+  /** Peers whose X-Forwarded-* headers are believed. */
+  readonly trusted: ReadonlySet<string>;
+  readonly resourceMetadataUrl: string | undefined;
+  /** RFC 9728 metadata, when the server is an authenticated resource server. */
+  readonly metadata: Record<string, unknown> | undefined;
+  readonly authenticator: Authenticator | undefined;
+  readonly metrics: HttpMetrics;
+  readonly rate: RateLimiter;
+  readonly concurrency: ConcurrencyLimiter;
+  readonly handler: McpHttpHandler;
+  /** Servers kept per principal for stateless 2025 calls (absent with sessions). */
+  readonly kept: KeptServers | undefined;
+  readonly sessions: SessionStore | undefined;
+  /** Flushes the audit before an answer leaves; never throws. */
+  readonly flushAudit: () => void;
+  /** One record for a request refused at the door (built by the one audit builder). */
+  audit(
+    principal: Principal | { id: string; kind: string },
+    kind: 'tool' | 'protocol',
+    name: string,
+    errorCode: string,
+    args: Record<string, unknown>,
+    requestId: string,
+  ): void;
+  /** Counts a refusal by reason and hands the answer back. */
+  refuse(state: RequestState, reason: string, response: Response): Response;
+  /** A 401 with the bearer challenge naming the metadata URL. */
+  challenge(state: RequestState, reason: string, message: string): Response;
+}
+
+export function createGateway(runtime: Runtime, settings: HttpSettings, localPrincipal: Principal): Gateway {
+  const log = runtime.log.child({ component: 'http' });
+  const publicUrl = settings.publicUrl;
+  const resourceMetadataUrl = publicUrl ? getOAuthProtectedResourceMetadataUrl(publicUrl) : undefined;
+  const authenticator =
+    settings.noAuth || !publicUrl
+      ? undefined
+      : new Authenticator({ issuer: settings.issuer, audience: publicUrl, apiKeys: settings.apiKeys, log });
+  authenticator?.jwks?.start();
+  const metadata =
+    publicUrl && !settings.noAuth
+      ? {
+          ...buildOAuthProtectedResourceMetadata({
+            oauthMetadata: {
+              issuer: settings.issuer ?? publicUrl.origin,
+              authorization_endpoint: `${settings.issuer ?? publicUrl.origin}/authorize`,
+              token_endpoint: `${settings.issuer ?? publicUrl.origin}/token`,
+              response_types_supported: ['code'],
+            },
+            resourceServerUrl: publicUrl,
+            scopesSupported: Object.keys(runtime.definition.scopes),
+            resourceName: runtime.definition.title,
+            dangerouslyAllowInsecureIssuerUrl: true,
+          }),
+          ...(settings.issuer ? {} : { authorization_servers: [] }),
+          bearer_methods_supported: ['header'],
+        }
+      : undefined;
+  let sessions: SessionStore | undefined;
+  const metrics = new HttpMetrics(runtime, () => sessions?.size ?? 0);
+  runtime.audit.observe((record) => metrics.observeAudit(record));
+
+  const audit: Gateway['audit'] = (principal, kind, name, errorCode, args, requestId) =>
+    recordOutcome(
+      runtime,
+      new CallRecord({
+        principal,
+        kind,
+        name,
+        args,
+        requestId,
+        decision: 'denied',
+        outcome: 'error',
+        errorCode,
+      }),
+    );
+
+  /** `requestId` names the request whose scope challenges are audited; a kept server only asks (the SDK's path answers and audits). */
+  const build = (principal: Principal, requestId?: string) =>
+    buildMcpServer(runtime, principal, {
+      scopeChallenges: !settings.noAuth,
+      onScopeChallenge: (tool, scopes, args) => {
+        if (requestId === undefined) return;
+        audit(
+          principal,
+          'tool',
+          tool,
+          'INSUFFICIENT_SCOPE',
+          { requiredScopes: scopes, args: args ?? {} },
+          requestId,
+        );
+      },
+    });
+  const handler = createMcpHandler(
+    (ctx) => {
+      const principal = principalOf(ctx.authInfo) ?? localPrincipal;
+      return build(principal, String(ctx.authInfo?.extra?.requestId ?? randomUUID()));
+    },
+    {
+      legacy: settings.sessions ? 'reject' : 'stateless',
+      maxRequestBodySize: settings.maxBodyBytes,
+      onerror: (error) => log.debug({ err: error.message }, 'mcp request rejected'),
+    },
+  );
+  if (settings.sessions)
+    sessions = new SessionStore({
+      ttlMs: settings.sessionTtlMs,
+      max: 1000,
+      build: (principal) => build(principal, randomUUID()),
+      log,
+      onMismatch: (principal) =>
+        audit(principal, 'protocol', 'session', 'SESSION_PRINCIPAL_MISMATCH', {}, randomUUID()),
+    });
+
+  return {
+    runtime,
+    settings,
+    log,
+    localPrincipal,
+    allowed: [
+      ...LOCAL_NAMES,
+      ...settings.allowedOrigins.map(hostnameOf),
+      ...(publicUrl ? [publicUrl.hostname.toLowerCase()] : []),
+    ],
+    trusted: new Set(settings.trustedProxies.map(normalizeAddress)),
+    resourceMetadataUrl,
+    metadata,
+    authenticator,
+    metrics,
+    rate: new RateLimiter(settings.ratePerMinute),
+    concurrency: new ConcurrencyLimiter(settings.maxConcurrent),
+    handler,
+    // Stateless 2025-era calls are answered by a server kept per principal, not one built per request.
+    kept: settings.sessions ? undefined : new KeptServers((principal) => build(principal)),
+    sessions,
+    flushAudit: runtime.audit.flushBeforeAnswers((error) => log.error({ err: error }, 'audit write failed')),
+    audit,
+    refuse(state, reason, response) {
+      state.reason = reason;
+      metrics.rejected.inc({ reason });
+      return response;
+    },
+    challenge(state, reason, message) {
+      metrics.authFailures.inc({ reason });
+      state.reason = reason;
+      return bearerAuthChallengeResponse(new OAuthError(OAuthErrorCode.InvalidToken, message), {
+        resourceMetadataUrl,
+      });
+    },
+  };
+}

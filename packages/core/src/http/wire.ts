@@ -1,0 +1,124 @@
+/** The bytes of HTTP: request bodies, origin names, answers written with the audit flushed first. */
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export const LOCAL_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+export const TOKEN_QUERY = /^(access_token|token|api_key|apikey|key|authorization|bearer)$/i;
+const MAX_JSON_DEPTH = 64;
+export const CORS_ALLOW_HEADERS =
+  'authorization, content-type, accept, mcp-protocol-version, mcp-session-id, last-event-id, x-request-id, mcp-method, mcp-name';
+export const CORS_EXPOSE =
+  'WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version, X-Request-Id, Retry-After';
+
+/** What the access log and metrics learn about one request as it is served. */
+export interface RequestState {
+  id: string;
+  route: string;
+  principal?: string;
+  release?: () => void;
+  stream: boolean;
+  reason?: string;
+}
+
+export function hostnameOf(entry: string): string {
+  if (!entry.includes('://')) return entry.toLowerCase();
+  try {
+    return new URL(entry).hostname.toLowerCase();
+  } catch {
+    return entry.toLowerCase();
+  }
+}
+
+/** Whether a JSON text nests deeper than `max` (a linear scan; strings are skipped). */
+export function jsonTooDeep(text: string, max = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > max) return true;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return false;
+}
+
+export const normalizeAddress = (address: string | undefined) => (address ?? '').replace(/^::ffff:/, '');
+
+export function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export class BodyTooLarge extends Error {}
+
+export async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) throw new BodyTooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function waitDrain(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}
+
+/** A complete JSON answer written as is, without a web Response around it. */
+export class JsonReply {
+  readonly text: string;
+  constructor(value: unknown) {
+    this.text = JSON.stringify(value);
+  }
+}
+
+/**
+ * Writes a reply. `beforeWrite` runs before every byte leaves (the audit
+ * flush), so no answer reaches a client before its record is on disk.
+ */
+export async function send(
+  res: ServerResponse,
+  response: Response | JsonReply,
+  extra: Record<string, string>,
+  beforeWrite: () => void,
+): Promise<void> {
+  beforeWrite();
+  if (response instanceof JsonReply) {
+    res.writeHead(200, { ...extra, 'content-type': 'application/json' });
+    res.end(response.text);
+    return;
+  }
+  const headers: Record<string, string> = { ...extra };
+  response.headers.forEach((value, key) => {
+    headers[key] = value;
+  });
+  res.writeHead(response.status, headers);
+  if (!response.body) {
+    res.end();
+    return;
+  }
+  const reader = response.body.getReader();
+  res.once('close', () => void reader.cancel().catch(() => undefined));
+  for (;;) {
+    const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
+    if (done || res.destroyed) break;
+    beforeWrite();
+    if (!res.write(value)) await waitDrain(res);
+  }
+  res.end();
+}
