@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { GatehouseError } from '../src/define/errors.ts';
-import { apiPath, Upstream } from '../src/upstream/client.ts';
+import { apiPath, Upstream } from '../src/upstream/index.ts';
 
 /** A real loopback server whose behaviour each test sets. */
 let server: Server;

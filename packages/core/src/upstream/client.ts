@@ -4,7 +4,19 @@ import type { KyInstance } from 'ky';
 import type { z } from 'zod';
 import { GatehouseError } from '../define/errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
-import { rememberRoute, startUpstreamSpan } from '../telemetry/tracing.ts';
+import { startUpstreamSpan } from '../telemetry/tracing.ts';
+import {
+  isDecodingError,
+  isHTTPError,
+  isNetworkError,
+  isTimeoutError,
+  isTransient,
+  loadedLibraries,
+  loadLibraries,
+  retryAfterMs,
+  TRANSIENT_STATUSES,
+} from './faults.ts';
+import type { Query } from './path.ts';
 
 /** Per-call options; a ToolContext satisfies this, so handlers pass `ctx` straight through. */
 export interface UpstreamCallOptions {
@@ -32,80 +44,6 @@ export interface UpstreamSettings {
   breaker: { consecutiveFailures: number; halfOpenAfterMs: number };
   userAgent: string;
   log: Logger;
-}
-
-export type Query = Record<string, string | number | boolean | undefined | null>;
-
-/**
- * Builds an upstream path from a template, encoding every interpolated segment
- * and refusing `.` and `..`, so an id supplied by a model can never change
- * which endpoint is called: apiPath`/v1/services/${name}/health`.
- */
-export function apiPath(strings: TemplateStringsArray, ...segments: ReadonlyArray<string | number>): string {
-  let out = strings[0] ?? '';
-  segments.forEach((segment, i) => {
-    const text = String(segment);
-    if (text === '' || text === '.' || text === '..') {
-      throw new GatehouseError('INVALID_ARGUMENT', `${JSON.stringify(text)} is not a valid identifier.`);
-    }
-    out += encodeURIComponent(text) + (strings[i + 1] ?? '');
-  });
-  rememberRoute(out, strings.join('{}'));
-  return out;
-}
-
-const TRANSIENT_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
-
-/**
- * The HTTP and resilience libraries load on the first upstream call, not at
- * start-up: a host spawns a server and lists its tools long before it calls one.
- */
-type Libraries = { ky: typeof import('ky'); cockatiel: typeof import('cockatiel') };
-let libraries: Libraries | undefined;
-let loading: Promise<Libraries> | undefined;
-function loadLibraries(): Promise<Libraries> {
-  loading ??= Promise.all([import('ky'), import('cockatiel')]).then(([ky, cockatiel]) => {
-    libraries = { ky, cockatiel };
-    return libraries;
-  });
-  return loading;
-}
-// Errors only exist once a request has run, so the libraries are loaded by then.
-const isHTTPError = (error: unknown): error is import('ky').HTTPError =>
-  libraries?.ky.isHTTPError(error) === true;
-const isTimeoutError = (error: unknown) => libraries?.ky.isTimeoutError(error) === true;
-const isNetworkError = (error: unknown) => libraries?.ky.isNetworkError(error) === true;
-
-function isTransient(error: unknown): boolean {
-  if (isHTTPError(error)) return error.response.status >= 500 || error.response.status === 408;
-  // Our own deadline aborts with a DOMException named TimeoutError; a caller's cancellation is not a fault.
-  if (error instanceof DOMException) return error.name === 'TimeoutError';
-  return (
-    isTimeoutError(error) ||
-    isNetworkError(error) ||
-    (error instanceof GatehouseError && error.code === 'UPSTREAM_BAD_RESPONSE')
-  );
-}
-
-function retryAfterMs(response: Response): number | undefined {
-  const value = response.headers.get('retry-after');
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
-/** zlib, brotli and zstd error codes, as fetch reports a body it could not inflate (in the cause chain). */
-const DECODING_ERROR_CODE = /^(Z_|ERR__ERROR_|ZSTD_error_)/;
-function isDecodingError(error: unknown): boolean {
-  let current = error;
-  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && DECODING_ERROR_CODE.test(code)) return true;
-    current = current.cause;
-  }
-  return false;
 }
 
 /** The reason a finished call's signal is aborted with: nothing is listening for it by then. */
@@ -356,6 +294,7 @@ export class Upstream {
     if (error instanceof GatehouseError) return error;
     if (at.callerSignal.aborted)
       return new GatehouseError('CANCELLED', 'The request was cancelled by the client.', { cause: error });
+    const libraries = loadedLibraries();
     if (libraries && error instanceof libraries.cockatiel.BrokenCircuitError) {
       return new GatehouseError(
         'CIRCUIT_OPEN',

@@ -3,4 +3,5 @@
  * credential, paths built segment by segment, deadlines, retries, a breaker,
  * bounded bodies, typed errors. Tools reach it only through their deps.
  */
-export { apiPath, type Query, Upstream, type UpstreamCallOptions } from './client.ts';
+export { Upstream, type UpstreamCallOptions } from './client.ts';
+export { apiPath, type Query } from './path.ts';
