@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
+import { connectV1, connectV2, readAudit } from '@gatehouse/core/testing';
 import { type ServerHarness, startServerHarness } from '@gatehouse/sandbox';
+import { expect } from 'vitest';
 
 export const BIN = resolve(import.meta.dirname, '../dist/bin.js');
 /** A recognisable upstream token: it must never show up anywhere a client or log reader could see it. */
@@ -26,4 +28,24 @@ export const FAST = {
 /** Requests the sandbox saw on the fixture's path. */
 export async function healthRequests(h: Pick<Harness, 'control'>) {
   return (await h.control.requests()).filter((r) => r.path === HEALTH_PATH);
+}
+
+/** Both SDK clients: the v2 client (2026-07-28) and the v1 client most hosts still embed. */
+export const CLIENTS = [
+  ['v2', connectV2],
+  ['v1', connectV1],
+] as const;
+
+/** The audit file holds exactly `names`, in order, each an allowed tool call answered 200 by the upstream. */
+export function expectAllowedCalls(auditFile: string, names: string[]): void {
+  const calls = readAudit(auditFile);
+  expect(calls.map((r) => r.name)).toEqual(names);
+  for (const record of calls)
+    expect(record).toMatchObject({
+      event: 'call',
+      decision: 'allowed',
+      outcome: 'ok',
+      upstreamStatus: 200,
+      kind: 'tool',
+    });
 }

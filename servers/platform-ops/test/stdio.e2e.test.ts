@@ -1,7 +1,13 @@
+/**
+ * What only the real process shows: stdout purity and raw bytes, exit codes and
+ * the command line, secrets read from files by the binary's start-up, the
+ * audit verifier's CLI and the binary's stderr. Everything else about
+ * platform-ops' behaviour is tested in-process, beside the code under src/.
+ */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initializeLine } from '@gatehouse/bench/protocol';
-import { connectV1, connectV2, errorOf, readAudit, runCli, spawnRaw } from '@gatehouse/core/testing';
+import { connectV1, connectV2, runCli, spawnRaw } from '@gatehouse/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_SCOPES, BIN, CANARY, type Harness, startHarness } from './harness.ts';
 
@@ -42,24 +48,6 @@ describe('the stdio channel', () => {
       for (const line of peer.lines) expect(JSON.parse(line)).toMatchObject({ jsonrpc: '2.0' });
     } finally {
       expect(await peer.close()).toBe(0);
-    }
-  });
-
-  it('audits calls to unknown or hidden tools', async () => {
-    const env = h.env();
-    const c = await connectV2({ bin: BIN, env });
-    try {
-      await expect(
-        c.client.callTool({ name: 'rollback_deploy', arguments: { service: 'x' } }),
-      ).rejects.toThrow();
-      expect(readAudit(env.PLATFORM_OPS_AUDIT_FILE).at(-1)).toMatchObject({
-        kind: 'protocol',
-        name: 'rollback_deploy',
-        decision: 'unknown',
-        errorCode: 'UNKNOWN_TOOL',
-      });
-    } finally {
-      await c.close();
     }
   });
 });
@@ -141,72 +129,6 @@ describe('audit trail', () => {
     expect(edited.stdout).toContain('event 2');
     writeFileSync(file, `${[lines[0], lines[2]].join('\n')}\n`);
     expect((await runBin(['verify-audit', file], {})).stdout).toContain('event 2');
-  });
-
-  it('records the fields a reviewer needs, with secrets redacted', async () => {
-    const env = h.env({ PLATFORM_OPS_SCOPES: ALL_SCOPES });
-    const c = await connectV2({ bin: BIN, env, approval: 'decline' });
-    try {
-      await c.client.callTool({
-        name: 'list_recent_deploys',
-        arguments: { service: 'checkout-api', limit: 2 },
-      });
-      await c.client.callTool({
-        name: 'rollback_deploy',
-        arguments: {
-          service: 'checkout-api',
-          environment: 'staging',
-          reason: 'contact ops@example.com or +1 415 555 0100',
-        },
-      });
-    } finally {
-      await c.close();
-    }
-    const [list, rollback] = readAudit(env.PLATFORM_OPS_AUDIT_FILE).filter(
-      (r) => r.decision !== 'approval_requested',
-    );
-    expect(list).toMatchObject({
-      event: 'call',
-      server: 'platform-ops',
-      principal: { id: 'local-operator', kind: 'local' },
-      kind: 'tool',
-      name: 'list_recent_deploys',
-      args: { service: 'checkout-api', limit: 2 },
-      decision: 'allowed',
-      outcome: 'ok',
-      upstreamStatus: 200,
-      upstreamCalls: 1,
-    });
-    for (const field of ['time', 'seq', 'callId', 'requestId', 'argsDigest', 'durationMs', 'mac'])
-      expect(list).toHaveProperty(field);
-    expect(rollback).toMatchObject({
-      name: 'rollback_deploy',
-      decision: 'declined',
-      errorCode: 'APPROVAL_DECLINED',
-    });
-    const text = JSON.stringify(rollback);
-    expect(text).not.toContain('ops@example.com');
-    expect(text).not.toContain('555 0100');
-  });
-
-  it('refuses a side effect when the audit trail cannot be written', async () => {
-    await h.control.clearRequests();
-    const env = h.env({
-      PLATFORM_OPS_SCOPES: ALL_SCOPES,
-      PLATFORM_OPS_AUDIT_FILE: '/dev/full',
-      PLATFORM_OPS_AUDIT_KEY: 'a-test-audit-key-0123456789',
-    });
-    const c = await connectV2({ bin: BIN, env, approval: 'accept' });
-    try {
-      const result = await c.client.callTool({
-        name: 'rollback_deploy',
-        arguments: { service: 'checkout-api', environment: 'staging', reason: 'audit must block this' },
-      });
-      expect(errorOf(result)?.code).toBe('AUDIT_UNAVAILABLE');
-      expect((await h.control.requests()).filter((r) => r.method === 'POST')).toHaveLength(0);
-    } finally {
-      await c.close();
-    }
   });
 });
 

@@ -1,6 +1,7 @@
 import { connectV1, connectV2, errorOf, readAudit } from '@gatehouse/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALL_SCOPES, BIN, type Harness, startHarness } from './harness.ts';
+import { ALL_SCOPES, type Harness, startHarness } from '../../test/harness.ts';
+import { platformOps } from '../index.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -26,7 +27,7 @@ describe.each([
     await h.control.clearRequests();
     const shown: string[] = [];
     const env = h.env({ PLATFORM_OPS_SCOPES: ALL_SCOPES });
-    const c = await connect({ bin: BIN, env, approval: 'accept', shown });
+    const c = await connect({ server: platformOps, env, approval: 'accept', shown });
     try {
       const result = await c.client.callTool({ name: 'rollback_deploy', arguments: ROLLBACK });
       expect(result.isError).toBeFalsy();
@@ -67,7 +68,7 @@ describe.each([
   it('does nothing when the human declines', async () => {
     await h.control.clearRequests();
     const env = h.env({ PLATFORM_OPS_SCOPES: ALL_SCOPES });
-    const c = await connect({ bin: BIN, env, approval: 'decline' });
+    const c = await connect({ server: platformOps, env, approval: 'decline' });
     try {
       const result = await c.client.callTool({ name: 'rollback_deploy', arguments: ROLLBACK });
       expect(errorOf(result)?.code).toBe('APPROVAL_DECLINED');
@@ -90,7 +91,7 @@ describe.each([
   it('refuses with APPROVAL_REQUIRED when the client offers no way to ask a human', async () => {
     await h.control.clearRequests();
     const env = h.env({ PLATFORM_OPS_SCOPES: ALL_SCOPES });
-    const c = await connect({ bin: BIN, env, approval: 'none' });
+    const c = await connect({ server: platformOps, env, approval: 'none' });
     try {
       const { tools } = await c.client.listTools();
       expect(tools.map((t) => t.name)).toContain('rollback_deploy');
@@ -119,7 +120,7 @@ describe('two-step approval (operator opt-in)', () => {
       PLATFORM_OPS_APPROVAL_MODE: 'two-step',
       PLATFORM_OPS_STATE_KEY: stateKey,
     });
-    const c = await connectV2({ bin: BIN, env, approval: 'none' });
+    const c = await connectV2({ server: platformOps, env, approval: 'none' });
     try {
       const plan = await c.client.callTool({ name: 'rollback_deploy', arguments: ROLLBACK });
       const planned = errorOf(plan)!;
@@ -154,7 +155,7 @@ describe('two-step approval (operator opt-in)', () => {
       // Another replica (same state key) does not know the token was spent, but the upstream
       // idempotency key makes the replay a no-op there: same rollback, no second effect.
       const replica = await connectV2({
-        bin: BIN,
+        server: platformOps,
         env: { ...env, PLATFORM_OPS_AUDIT_FILE: `${env.PLATFORM_OPS_AUDIT_FILE}.replica` },
         approval: 'none',
       });
@@ -174,6 +175,94 @@ describe('two-step approval (operator opt-in)', () => {
       expect(new Set(sent.map((r) => r.idempotencyKey)).size).toBe(1);
       // The token itself never lands in the audit trail.
       expect(JSON.stringify(readAudit(env.PLATFORM_OPS_AUDIT_FILE, 'all'))).not.toContain(token);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+describe('without the write scope', () => {
+  it('audits calls to unknown or hidden tools', async () => {
+    const env = h.env();
+    const c = await connectV2({ server: platformOps, env });
+    try {
+      await expect(
+        c.client.callTool({ name: 'rollback_deploy', arguments: { service: 'x' } }),
+      ).rejects.toThrow();
+      expect(readAudit(env.PLATFORM_OPS_AUDIT_FILE).at(-1)).toMatchObject({
+        kind: 'protocol',
+        name: 'rollback_deploy',
+        decision: 'unknown',
+        errorCode: 'UNKNOWN_TOOL',
+      });
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+describe('audit trail', () => {
+  it('records the fields a reviewer needs, with secrets redacted', async () => {
+    const env = h.env({ PLATFORM_OPS_SCOPES: ALL_SCOPES });
+    const c = await connectV2({ server: platformOps, env, approval: 'decline' });
+    try {
+      await c.client.callTool({
+        name: 'list_recent_deploys',
+        arguments: { service: 'checkout-api', limit: 2 },
+      });
+      await c.client.callTool({
+        name: 'rollback_deploy',
+        arguments: {
+          service: 'checkout-api',
+          environment: 'staging',
+          reason: 'contact ops@example.com or +1 415 555 0100',
+        },
+      });
+    } finally {
+      await c.close();
+    }
+    const [list, rollback] = readAudit(env.PLATFORM_OPS_AUDIT_FILE).filter(
+      (r) => r.decision !== 'approval_requested',
+    );
+    expect(list).toMatchObject({
+      event: 'call',
+      server: 'platform-ops',
+      principal: { id: 'local-operator', kind: 'local' },
+      kind: 'tool',
+      name: 'list_recent_deploys',
+      args: { service: 'checkout-api', limit: 2 },
+      decision: 'allowed',
+      outcome: 'ok',
+      upstreamStatus: 200,
+      upstreamCalls: 1,
+    });
+    for (const field of ['time', 'seq', 'callId', 'requestId', 'argsDigest', 'durationMs', 'mac'])
+      expect(list).toHaveProperty(field);
+    expect(rollback).toMatchObject({
+      name: 'rollback_deploy',
+      decision: 'declined',
+      errorCode: 'APPROVAL_DECLINED',
+    });
+    const text = JSON.stringify(rollback);
+    expect(text).not.toContain('ops@example.com');
+    expect(text).not.toContain('555 0100');
+  });
+
+  it('refuses a side effect when the audit trail cannot be written', async () => {
+    await h.control.clearRequests();
+    const env = h.env({
+      PLATFORM_OPS_SCOPES: ALL_SCOPES,
+      PLATFORM_OPS_AUDIT_FILE: '/dev/full',
+      PLATFORM_OPS_AUDIT_KEY: 'a-test-audit-key-0123456789',
+    });
+    const c = await connectV2({ server: platformOps, env, approval: 'accept' });
+    try {
+      const result = await c.client.callTool({
+        name: 'rollback_deploy',
+        arguments: { service: 'checkout-api', environment: 'staging', reason: 'audit must block this' },
+      });
+      expect(errorOf(result)?.code).toBe('AUDIT_UNAVAILABLE');
+      expect(await posts()).toHaveLength(0);
     } finally {
       await c.close();
     }
