@@ -1,8 +1,9 @@
 /**
- * `pnpm generate`: rewrites the generated parts of every server's README (the
- * capability, scope and environment tables) from the server definitions.
- * Tests fail when a README drifts from its definition, so run this after
- * changing a tool, resource, prompt, scope or variable.
+ * `pnpm generate`: rewrites what is generated in every server's folder — the
+ * README tables (capabilities, scopes, environment) from the server
+ * definition, and package.json's `dependencies` from what the binary actually
+ * loads (core's included). Tests fail when either drifts, so run this after
+ * changing a tool, resource, prompt, scope, variable or import.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -11,6 +12,9 @@ import { pathToFileURL } from 'node:url';
 const root = resolve(import.meta.dirname, '../..');
 const { withGeneratedTables } = await import(
   pathToFileURL(join(root, 'packages/core/src/docs/readme.ts')).href
+);
+const { serverDependencies } = await import(
+  pathToFileURL(join(root, 'packages/core/src/testing/dependencies.ts')).href
 );
 
 for (const name of readdirSync(join(root, 'servers'))) {
@@ -23,4 +27,12 @@ for (const name of readdirSync(join(root, 'servers'))) {
   const after = withGeneratedTables(before, definition);
   if (after !== before) writeFileSync(readme, after);
   process.stdout.write(`${after === before ? 'unchanged' : 'updated  '} servers/${name}/README.md\n`);
+
+  const manifest = join(dir, 'package.json');
+  const text = readFileSync(manifest, 'utf8');
+  const json = JSON.parse(text);
+  json.dependencies = serverDependencies(root, dir);
+  const next = `${JSON.stringify(json, null, 2)}\n`;
+  if (next !== text) writeFileSync(manifest, next);
+  process.stdout.write(`${next === text ? 'unchanged' : 'updated  '} servers/${name}/package.json\n`);
 }
