@@ -1,4 +1,4 @@
 import { runServer } from '@gatehouse/core';
-import { createSupportServer, limitsFromEnv } from './index.ts';
+import { support } from './index.ts';
 
-await runServer(createSupportServer(limitsFromEnv(process.env)));
+await runServer(support);

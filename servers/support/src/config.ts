@@ -3,8 +3,8 @@ import { z } from 'zod';
 export const ENV_PREFIX = 'SUPPORT';
 
 /** The upstream's own sanity ceiling for one credit (openapi: CreditRequest.amountCents maximum). */
-export const UPSTREAM_MAX_CREDIT_CENTS = 1_000_000;
-export const DEFAULT_MAX_CREDIT_CENTS = 10_000;
+const UPSTREAM_MAX_CREDIT_CENTS = 1_000_000;
+const DEFAULT_MAX_CREDIT_CENTS = 10_000;
 
 /** support's own variables, beside the common SUPPORT_* ones (see core's config). */
 export const env = z.object({
@@ -18,7 +18,6 @@ export const env = z.object({
       `Largest service credit one call may issue, in cents (default ${DEFAULT_MAX_CREDIT_CENTS} = $${DEFAULT_MAX_CREDIT_CENTS / 100})`,
     ),
 });
-export type SupportEnv = z.infer<typeof env>;
 
 /** Policy limits that shape the tool surface itself (the credit tool's input schema). */
 export interface SupportLimits {

@@ -44,7 +44,7 @@ export function viewFor(principal: Principal): View {
 }
 
 /** One ticket in a list: what to triage by, with the customer's words kept apart. */
-export const TicketListItem = z.object({
+const TicketListItem = z.object({
   id: z.string(),
   customerId: z.string(),
   subject: UntrustedText,
@@ -57,7 +57,7 @@ export const TicketListItem = z.object({
   tags: z.array(z.string()),
   snippet: UntrustedText,
 });
-export type TicketListItem = z.infer<typeof TicketListItem>;
+type TicketListItem = z.infer<typeof TicketListItem>;
 
 export function listItem(t: TicketSummary, view: View): TicketListItem {
   return {

@@ -11,7 +11,7 @@ import type { View } from './present.ts';
 import type { Ticket } from './upstream.ts';
 
 /** Customer-written text of a ticket page stays under this many bytes (as JSON), whatever the thread's length. */
-export const THREAD_BUDGET_BYTES = 6_000;
+const THREAD_BUDGET_BYTES = 6_000;
 /** A part smaller than this is not worth starting on a page that already has content. */
 const MIN_PART_BYTES = 600;
 
@@ -23,7 +23,7 @@ export interface ThreadPart {
   continued: boolean;
 }
 
-export interface CommentPart extends ThreadPart {
+interface CommentPart extends ThreadPart {
   id: string;
   index: number;
   author: string;
@@ -32,7 +32,7 @@ export interface CommentPart extends ThreadPart {
   createdAt: string;
 }
 
-export interface ThreadPage {
+interface ThreadPage {
   body: ThreadPart | null;
   comments: CommentPart[];
   truncated: boolean;

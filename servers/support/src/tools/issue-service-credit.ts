@@ -11,7 +11,7 @@ import { formatCents, viewFor } from '../present.ts';
  * no approval prompt and no upstream call. The cap is also advertised as the
  * JSON Schema `maximum`, so a model knows it before trying.
  */
-export function creditAmount(maxCents: number) {
+function creditAmount(maxCents: number) {
   return z
     .number()
     .int()

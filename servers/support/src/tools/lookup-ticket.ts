@@ -10,7 +10,7 @@ const Part = { content: UntrustedText, truncated: z.boolean(), continued: z.bool
 const minutesUntil = (iso: string, now: number) => Math.round((Date.parse(iso) - now) / 60_000);
 
 /** SLA timers as of now: first response is met by the first public agent reply. */
-export function slaTimers(t: Ticket, now = Date.now()) {
+function slaTimers(t: Ticket, now = Date.now()) {
   const reply = t.comments.find((c) => c.authorType === 'agent' && !c.internal);
   const firstDue = t.sla.firstResponseDueAt;
   const resolveDue = t.sla.resolutionDueAt;
