@@ -81,6 +81,39 @@ describe('start-up', () => {
       { PLATFORM_OPS_API_URL: 'http://127.0.0.1:1', PLATFORM_OPS_API_TOKEN_FILE: '/nonexistent/token' },
       'PLATFORM_OPS_API_TOKEN_FILE: cannot read',
     ],
+    // A mistyped name fails closed, naming the nearest valid one (a deny list would otherwise fail open).
+    [
+      {
+        PLATFORM_OPS_API_URL: 'http://127.0.0.1:1',
+        PLATFORM_OPS_API_TOKEN: 't',
+        PLATFORM_OPS_DENY_TOOLS: 'rolback_deploy',
+      },
+      'PLATFORM_OPS_DENY_TOOLS names an unknown tool "rolback_deploy" (did you mean "rollback_deploy"?)',
+    ],
+    [
+      {
+        PLATFORM_OPS_API_URL: 'http://127.0.0.1:1',
+        PLATFORM_OPS_API_TOKEN: 't',
+        PLATFORM_OPS_ALLOW_TOOLS: 'get_service_healt',
+      },
+      'PLATFORM_OPS_ALLOW_TOOLS names an unknown tool "get_service_healt" (did you mean "get_service_health"?)',
+    ],
+    [
+      {
+        PLATFORM_OPS_API_URL: 'http://127.0.0.1:1',
+        PLATFORM_OPS_API_TOKEN: 't',
+        PLATFORM_OPS_SCOPES: 'platform-ops:read,platform-ops:wirte',
+      },
+      'PLATFORM_OPS_SCOPES names an unknown scope "platform-ops:wirte" (did you mean "platform-ops:write"?)',
+    ],
+    [
+      {
+        PLATFORM_OPS_API_URL: 'http://127.0.0.1:1',
+        PLATFORM_OPS_API_TOKEN: 't',
+        PLATFORM_OPS_APPROVAL_TTL_S: '5',
+      },
+      'PLATFORM_OPS_APPROVAL_TTL_S is invalid',
+    ],
   ])('refuses bad configuration with one clear line: %j', async (env, line) => {
     const result = await runBin([], env as Record<string, string>);
     expect(result.code).toBe(2);

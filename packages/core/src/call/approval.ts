@@ -32,6 +32,12 @@ export type ApprovalOutcome =
   | { kind: 'approved'; approvalId: string; callId: string }
   | { kind: 'pending'; result: InputRequiredResult; approvalId: string; callId: string };
 
+/**
+ * Whom an approval is bound to: kind and id together, so an API key and an
+ * OAuth subject that happen to share a name cannot redeem each other's approvals.
+ */
+const principalKey = (principal: Principal): string => `${principal.kind}:${principal.id}`;
+
 /** The form the human answers: one explicit yes, default no. */
 const ApprovalForm = z.object({
   approve: z.boolean().default(false).describe('Approve this exact action'),
@@ -144,7 +150,9 @@ export class ApprovalGate {
       args: input.args,
     });
     const matches = (state: ApprovalState) =>
-      state.tool === tool.name && state.argsDigest === argsDigest && state.principal === principal.id;
+      state.tool === tool.name &&
+      state.argsDigest === argsDigest &&
+      state.principal === principalKey(principal);
 
     if (this.options.mode === 'two-step') {
       if (input.twoStepToken === undefined) return this.issueTwoStepToken({ ...input, argsDigest });
@@ -209,7 +217,7 @@ export class ApprovalGate {
       callId: randomUUID(),
       tool: tool.name,
       argsDigest,
-      principal: principal.id,
+      principal: principalKey(principal),
     };
     const requestState = await this.options.codec.mint(state, ctx);
     return {
@@ -253,7 +261,7 @@ export class ApprovalGate {
       callId: randomUUID(),
       tool: input.tool.name,
       argsDigest: input.argsDigest,
-      principal: input.principal.id,
+      principal: principalKey(input.principal),
     };
     const token = await this.options.codec.mint(state, input.ctx);
     throw new GatehouseError(

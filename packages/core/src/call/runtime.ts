@@ -7,6 +7,7 @@ import {
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { AuditLog } from '../audit/log.ts';
+import { assertKnownNames } from '../config/names.ts';
 import type { AnyTool } from '../define/define.ts';
 import { advertise } from '../define/schema.ts';
 import { createLogger, type Logger, secretScrubber } from '../telemetry/logger.ts';
@@ -58,6 +59,12 @@ export async function createRuntime(
   config: ServerConfig,
   options: { readOnly?: boolean; logDestination?: Parameters<typeof createLogger>[0]['destination'] } = {},
 ): Promise<Runtime> {
+  // Names in the configuration must exist: a mistyped deny list would fail open.
+  const defined = toolsOf(definition, config.env);
+  const toolNames = defined.map((tool) => tool.name);
+  assertKnownNames(`${config.prefix}_ALLOW_TOOLS`, 'tool', config.allowTools, toolNames);
+  assertKnownNames(`${config.prefix}_DENY_TOOLS`, 'tool', config.denyTools, toolNames);
+  assertKnownNames(`${config.prefix}_SCOPES`, 'scope', config.scopes, Object.keys(definition.scopes));
   const scrub = secretScrubber([config.upstream?.token, config.auditKey, config.stateKey]);
   const log = createLogger({
     name: definition.name,
@@ -87,12 +94,12 @@ export async function createRuntime(
     : undefined;
   if (!config.stateKey) log.debug('no state key configured: approvals can only be completed by this process');
   const stateKey = config.stateKey ?? randomBytes(32).toString('base64url');
-  const codec = createRequestStateCodec<unknown>({ key: stateKey, ttlSeconds: 600 });
+  const codec = createRequestStateCodec<unknown>({ key: stateKey, ttlSeconds: config.approvalTtlS });
   const approval = new ApprovalGate({
     server: definition.name,
     mode: config.approvalMode,
     codec,
-    ttlSeconds: config.approvalMode === 'two-step' ? 300 : 600,
+    ttlSeconds: config.approvalTtlS,
     bindingKey: stateKey,
   });
   const policy: PolicySettings = {
@@ -101,7 +108,7 @@ export async function createRuntime(
     denyTools: new Set(config.denyTools),
   };
   const tools = new Map<string, PreparedTool>();
-  for (const tool of toolsOf(definition, config.env)) {
+  for (const tool of defined) {
     const takesApprovalToken = config.approvalMode === 'two-step' && needsApproval(tool);
     const input = (
       takesApprovalToken

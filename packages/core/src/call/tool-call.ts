@@ -45,7 +45,7 @@ interface Stage {
   /** What the record says when this stage refuses the call. */
   readonly refusal: (error: GatehouseError, call: ToolCall) => AuditDecision;
   /** Runs the stage; a returned result answers the call at once (a pending approval). */
-  readonly run: (call: ToolCall) => void | CallToolResult | Promise<void | CallToolResult>;
+  readonly run: (call: ToolCall) => CallToolResult | undefined | Promise<CallToolResult | undefined>;
 }
 
 const denied = () => 'denied' as const;

@@ -59,6 +59,9 @@ export function commonEnvSchema(prefix: string, server: string, upstream: 'requi
       .enum(['elicit', 'two-step'])
       .default('elicit')
       .describe('How humans approve side effects'),
+    [`${prefix}_APPROVAL_TTL_S`]: envInt(300, 30, 3600).describe(
+      'Seconds an approval stays valid: the two-step token, the sealed approval round and what the caller is told',
+    ),
     [`${prefix}_LOG_LEVEL`]: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info')
@@ -97,6 +100,7 @@ export interface CommonConfig {
   auditKey: string | undefined;
   stateKey: string | undefined;
   approvalMode: 'elicit' | 'two-step';
+  approvalTtlS: number;
   logLevel: string;
   timeoutMs: number;
   deadlineMs: number;
@@ -180,6 +184,7 @@ export function loadConfig<Extra extends z.ZodObject>(
     auditKey: data[`${p}_AUDIT_KEY`] as string | undefined,
     stateKey: data[`${p}_STATE_KEY`] as string | undefined,
     approvalMode: data[`${p}_APPROVAL_MODE`] as 'elicit' | 'two-step',
+    approvalTtlS: data[`${p}_APPROVAL_TTL_S`] as number,
     logLevel: data[`${p}_LOG_LEVEL`] as string,
     timeoutMs: data[`${p}_TIMEOUT_MS`] as number,
     deadlineMs: data[`${p}_DEADLINE_MS`] as number,
