@@ -43,5 +43,3 @@ export const env = z.object({
     .default(10_000)
     .describe('How long a search waits for the local index to finish its first build'),
 });
-
-export type DocsEnv = z.infer<typeof env>;

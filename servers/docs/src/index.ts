@@ -4,9 +4,12 @@ import { ENV_PREFIX, env } from './config.ts';
 import { type Docs, SCOPES } from './context.ts';
 import { Library } from './library.ts';
 import { DocsIndex } from './local/docs-index.ts';
+import { LocalFolder } from './local/folder.ts';
 import { prompts } from './prompts/index.ts';
 import { ADR_INDEX_URI } from './resources/adr-index.ts';
 import { resources } from './resources/index.ts';
+import { LocalSource } from './sources/local.ts';
+import { WikiSource } from './sources/wiki.ts';
 import { tools } from './tools/index.ts';
 import { WikiApi } from './upstream.ts';
 
@@ -58,13 +61,14 @@ export const docs = defineServer<Docs, typeof env>({
       // (bounded) for the index and start it right away if it has not started yet.
       index.start(INDEX_START_DELAY_MS);
     }
+    const folder = new LocalFolder({ index, waitMs: config.env.DOCS_INDEX_WAIT_MS });
     return {
+      // The folder first: its hits lead the interleaving and its ADRs win ties.
       library: new Library({
-        local: index ? { index } : undefined,
-        wiki: upstream ? new WikiApi(upstream) : undefined,
-        waitMs: config.env.DOCS_INDEX_WAIT_MS,
+        sources: [new LocalSource(folder), new WikiSource(upstream ? new WikiApi(upstream) : undefined)],
         log,
       }),
+      folder,
       close: () => index?.close(),
     };
   },

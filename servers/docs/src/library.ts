@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import {
   decodeCursor,
   encodeCursor,
@@ -7,395 +6,198 @@ import {
   invalidArgument,
   isGatehouseError,
   type Logger,
-  limitExceeded,
   notFound,
   sliceText,
   stripHidden,
 } from '@gatehouse/core';
-import type { UpstreamCallOptions } from '@gatehouse/core/upstream';
 import { z } from 'zod';
-import type { DocsIndex, IndexedDoc, IndexProgress } from './local/docs-index.ts';
-import { type AdrStatus, type DocKind, headingsOf, parseMarkdown, sectionOf } from './local/parse.ts';
-import {
-  cleanClientPath,
-  hasExtension,
-  MARKDOWN_EXTENSIONS,
-  READABLE_EXTENSIONS,
-  resolveInside,
-  stripMarkdownExtension,
-} from './local/paths.ts';
-import { WIKI_ID, type WikiApi, type WikiDocument, type WikiSummary, wikiAdrNumber } from './upstream.ts';
+import { headingsOf, sectionOf } from './markdown.ts';
+import type {
+  AdrListInput,
+  AdrStatus,
+  DocKind,
+  DocRef,
+  DocumentInput,
+  OwnerRecord,
+  Ownership,
+  RelatedDoc,
+  SearchInput,
+  SearchItem,
+  SourceName,
+  UnavailableSource,
+} from './schemas.ts';
+import type { CallContext, DocSource, SearchStream } from './sources/source.ts';
 
-export type Source = 'local' | 'wiki';
-
-/** How every document is named in results, whichever source it came from. */
-export interface DocRef {
-  id: string;
-  source: Source;
-  kind: DocKind;
-  title: string;
-  status: string | null;
-  number: number | null;
-  /** The document's own date (front matter / ADR date); for wiki documents, its last update. */
-  date: string | null;
-  /** docs://{path} for local documents (readable as a resource). */
-  uri: string | null;
-  /** The wiki page for wiki documents. */
-  url: string | null;
-}
-
-export interface SearchItem extends DocRef {
-  rank: number;
-  score: number | null;
-  snippet: string;
-}
-
-export interface Unavailable {
-  source: Source;
-  code: string;
-  message: string;
-}
-
-/** What a tool handler passes in: upstream call options plus progress. */
-export interface CallContext extends UpstreamCallOptions {
-  progress?: (progress: number, total?: number, message?: string) => Promise<void>;
-}
-
-export const BODY_BUDGET_BYTES = 6_000;
-const MAX_DOC_BYTES = 2 * 1024 * 1024;
-const WIKI_FETCHES_PER_PAGE = 4;
+const BODY_BUDGET_BYTES = 6_000;
 
 const shortHash = (value: unknown) =>
   createHash('sha256').update(JSON.stringify(value)).digest('base64url').slice(0, 10);
 
-const SearchCursor = z.object({
-  h: z.string().max(16),
-  k: z.number().int().min(0).max(100_000),
-  l: z.number().int().min(0).max(1_000_000).nullable(),
-  w: z
-    .object({
-      c: z.string().max(300).nullable(),
-      s: z.number().int().min(0).max(100),
-      n: z.number().int().min(1).max(100),
-    })
-    .nullable(),
-  t: z.enum(['l', 'w']),
-});
-type SearchCursor = z.infer<typeof SearchCursor>;
 const OffsetCursor = z.object({ h: z.string().max(16), o: z.number().int().min(0).max(1_000_000) });
 const BodyCursor = z.object({ h: z.string().max(16), c: z.string().max(200) });
 
-const localRef = (doc: IndexedDoc): DocRef => ({
-  id: doc.id,
-  source: 'local',
-  kind: doc.kind,
-  title: stripHidden(doc.title),
-  status: doc.status,
-  number: doc.number,
-  date: doc.date,
-  uri: `docs://${doc.path}`,
-  url: null,
-});
+/**
+ * A search position on the wire: the query's hash, hits handed out so far, one slot per source (its
+ * own position, null when it has nothing more) and the source whose turn is next: `{h, k, l, w, t}`.
+ */
+type SearchCursor = { h: string; k: number; t: string } & Record<string, unknown>;
 
-const wikiRef = (doc: WikiSummary | WikiDocument): DocRef => ({
-  id: `wiki:${doc.id}`,
-  source: 'wiki',
-  kind: doc.kind,
-  title: stripHidden(doc.title),
-  status: doc.status,
-  number: doc.kind === 'adr' ? wikiAdrNumber(doc) : null,
-  date: doc.updatedAt.slice(0, 10),
-  uri: null,
-  url: 'url' in doc ? doc.url : null,
-});
+/** Whether an ownership answer lacks a field worth asking the next source for. */
+const hasGaps = (r: OwnerRecord) =>
+  !r.team || !r.repository || !r.slack || !r.onCall.primary || !r.onCall.rotation;
 
-export interface LocalSource {
-  index: DocsIndex;
+/** `mine` with its empty fields taken from `theirs` where it has them; each field taken is named in `filled`. */
+function fillFrom(mine: OwnerRecord, theirs: OwnerRecord | undefined, filled: string[]): OwnerRecord {
+  const fill = (own: string | null, other: string | null | undefined, name: string): string | null => {
+    if (own !== null && own !== undefined) return own;
+    if (!other) return null;
+    filled.push(name);
+    return other;
+  };
+  return {
+    ...mine,
+    team: fill(mine.team, theirs?.team, 'team'),
+    onCall: {
+      primary: fill(mine.onCall.primary, theirs?.onCall.primary, 'onCall.primary'),
+      secondary: fill(mine.onCall.secondary, theirs?.onCall.secondary, 'onCall.secondary'),
+      rotation: fill(mine.onCall.rotation, theirs?.onCall.rotation, 'onCall.rotation'),
+    },
+    repository: fill(mine.repository, theirs?.repository, 'repository'),
+    slack: fill(mine.slack, theirs?.slack, 'slack'),
+  };
 }
 
-/**
- * Both sources behind one surface: the local Markdown folder (indexed) and
- * the docs API (wiki). Every result says where it came from; either source
- * may be absent.
- */
-export interface LibraryOptions {
-  local: LocalSource | undefined;
-  wiki: WikiApi | undefined;
-  /** How long a call waits for the first local index build. */
-  waitMs: number;
+interface LibraryOptions {
+  /**
+   * Every kind of source, configured or not. Their order is the order of interleaving in search
+   * results and of ties in the ADR list; each has a slot in search cursors.
+   */
+  sources: DocSource[];
   log: Logger;
 }
 
+/**
+ * All sources behind one surface: merged search (interleaved by rank), documents by id prefix, the
+ * ADR log in number order and service ownership, every result saying where it came from. A source
+ * failing while others can answer is reported in `unavailable`.
+ */
 export class Library {
-  private readonly options: LibraryOptions;
+  private readonly sources: DocSource[];
+  private readonly log: Logger;
+  private readonly searchCursor: z.ZodType<SearchCursor>;
 
   constructor(options: LibraryOptions) {
-    this.options = options;
+    this.sources = options.sources;
+    this.log = options.log;
+    const keys = this.sources.map((s) => s.cursor.key);
+    this.searchCursor = z.object({
+      h: z.string().max(16),
+      k: z.number().int().min(0).max(100_000),
+      ...Object.fromEntries(this.sources.map((s) => [s.cursor.key, s.cursor.position.nullable()])),
+      t: z.enum(keys),
+    }) as unknown as z.ZodType<SearchCursor>;
   }
 
-  get sources(): Source[] {
-    return [
-      ...(this.options.local ? ['local' as const] : []),
-      ...(this.options.wiki ? ['wiki' as const] : []),
-    ];
+  private get live(): DocSource[] {
+    return this.sources.filter((s) => s.configured);
   }
 
-  get hasLocal(): boolean {
-    return this.options.local !== undefined;
-  }
-
-  /** Waits (bounded) for the first local index build, reporting progress. */
-  private async localIndex(ctx: CallContext): Promise<DocsIndex> {
-    const local = this.options.local;
-    if (!local) throw new GatehouseError('NOT_FOUND', 'No local docs folder is configured (DOCS_ROOT).');
-    const report = async (p: IndexProgress) => {
-      await ctx.progress?.(
-        p.indexed,
-        p.total || undefined,
-        `indexing the local docs folder: ${p.indexed} of ${p.total} files`,
-      );
-    };
-    const ready = await local.index.whenReady(this.options.waitMs, ctx.signal, report);
-    if (ctx.signal.aborted) throw new GatehouseError('CANCELLED', 'The request was cancelled by the client.');
-    if (!ready) {
-      const p = local.index.state();
-      throw new GatehouseError(
-        'UPSTREAM_TIMEOUT',
-        `The local docs index is still being built (${p.indexed} of ${p.total} files after ${this.options.waitMs} ms). Try again in a few seconds.`,
-        { retryAfterSeconds: 5, details: { indexed: p.indexed, total: p.total } },
-      );
-    }
-    if (local.index.failure !== undefined)
-      throw new GatehouseError(
-        'INTERNAL',
-        'The local docs index could not be opened, so local documents are unavailable. The operator has to fix DOCS_INDEX_PATH (see the server log) and restart the server.',
-      );
-    return local.index;
-  }
-
-  private degrade(source: Source, error: unknown, ctx: CallContext): Unavailable {
-    if (ctx.signal.aborted || !isGatehouseError(error) || error.code === 'CANCELLED') throw error;
-    this.options.log.warn({ source, code: error.code }, 'source unavailable; answering from the other');
-    return { source, code: error.code, message: error.message };
+  /** A source's failure, as reported to the client, when another source can still answer. */
+  private degrade(source: DocSource, error: unknown, ctx: CallContext): UnavailableSource {
+    if (this.live.length < 2 || ctx.signal.aborted || !isGatehouseError(error) || error.code === 'CANCELLED')
+      throw error;
+    this.log.warn({ source: source.name, code: error.code }, 'source unavailable; answering from the other');
+    return { source: source.name, code: error.code, message: error.message };
   }
 
   // ── search ─────────────────────────────────────────────────────────────
 
-  async search(
-    args: {
-      query: string;
-      kind?: DocKind | undefined;
-      status?: AdrStatus | undefined;
-      limit: number;
-      cursor?: string | undefined;
-    },
-    ctx: CallContext,
-  ): Promise<{
-    results: SearchItem[];
-    nextCursor: string | null;
-    total: { local: number | null; wiki: number | null };
-    unavailable: Unavailable[];
-  }> {
-    const { local, wiki } = this.options;
+  async search(args: SearchInput, ctx: CallContext) {
     const h = shortHash([args.query, args.kind ?? null, args.status ?? null]);
     const state: SearchCursor = args.cursor
-      ? decodeCursor(args.cursor, SearchCursor)
+      ? decodeCursor(args.cursor, this.searchCursor)
       : {
           h,
           k: 0,
-          l: local ? 0 : null,
-          w: wiki ? { c: null, s: 0, n: Math.min(args.limit, 50) } : null,
-          t: 'l',
+          ...Object.fromEntries(
+            this.sources.map((s) => [s.cursor.key, s.configured ? s.start(args.limit) : null]),
+          ),
+          t: this.sources[0]!.cursor.key,
         };
     if (state.h !== h)
       throw invalidArgument(
         'This cursor belongs to a different search (query or filters changed). Omit the cursor to start over.',
       );
-    const unavailable: Unavailable[] = [];
-    const filter = { kind: args.kind, status: args.status };
-
-    let localHits: SearchItem[] = [];
-    let localTotal: number | null = null;
-    if (state.l !== null && local) {
-      const index = await this.localIndex(ctx);
-      const found = index.search(args.query, filter, state.l, args.limit);
-      localTotal = found.total;
-      localHits = found.hits.map((hit) => ({
-        ...localRef(hit),
-        rank: 0,
-        score: hit.score,
-        snippet: hit.snippet,
-      }));
+    const unavailable: UnavailableSource[] = [];
+    const streams = new Map<DocSource, SearchStream<unknown>>();
+    for (const source of this.sources) {
+      const at = state[source.cursor.key] ?? null;
+      if (source.configured && at !== null)
+        streams.set(source, await source.search(args, at, args.limit, ctx));
     }
-
-    // The wiki is paged lazily: its cursors are opaque, so the position is (page cursor, items used from that page).
-    let wikiState = state.w;
-    let wikiPage: { items: WikiSummary[]; nextCursor: string | null; total?: number | undefined } | undefined;
-    let wikiFetches = 0;
-    let wikiTotal: number | null = null;
-    let wikiFailed = false;
-    const nextWiki = async (): Promise<SearchItem | undefined> => {
-      while (wikiState && wiki && !wikiFailed) {
-        if (!wikiPage) {
-          if (wikiFetches >= WIKI_FETCHES_PER_PAGE) return undefined;
-          wikiFetches += 1;
-          try {
-            wikiPage = await wiki.search(
-              {
-                query: args.query,
-                kind: args.kind,
-                status: args.status,
-                limit: wikiState.n,
-                cursor: wikiState.c,
-              },
-              ctx,
-            );
-            wikiTotal = wikiPage.total ?? null;
-          } catch (error) {
-            if (!local) throw error;
-            unavailable.push(this.degrade('wiki', error, ctx));
-            wikiFailed = true;
-            return undefined;
-          }
-        }
-        const item = wikiPage.items[wikiState.s];
-        if (item) {
-          wikiState = { ...wikiState, s: wikiState.s + 1 };
-          return { ...wikiRef(item), rank: 0, score: item.score, snippet: item.snippet };
-        }
-        wikiState = wikiPage.nextCursor ? { c: wikiPage.nextCursor, s: 0, n: wikiState.n } : null;
-        wikiPage = undefined;
+    const failed = new Set<DocSource>();
+    const read = async (source: DocSource): Promise<SearchItem | undefined> => {
+      const stream = streams.get(source);
+      if (!stream || failed.has(source)) return undefined;
+      try {
+        return await stream.next();
+      } catch (error) {
+        unavailable.push(this.degrade(source, error, ctx));
+        failed.add(source);
+        return undefined;
       }
-      return undefined;
     };
 
-    // Interleave by rank: alternate sources, each in its own ranking order.
+    // Interleave by rank: the sources take turns, each in its own ranking order.
     const results: SearchItem[] = [];
-    let localUsed = 0;
-    let turn = state.t;
-    const nextLocal = () => (localUsed < localHits.length ? localHits[localUsed++] : undefined);
+    const count = this.sources.length;
+    let turn = Math.max(
+      0,
+      this.sources.findIndex((s) => s.cursor.key === state.t),
+    );
     while (results.length < args.limit) {
-      const item = turn === 'l' ? (nextLocal() ?? (await nextWiki())) : ((await nextWiki()) ?? nextLocal());
+      let item: SearchItem | undefined;
+      let from = turn;
+      for (let i = 0; i < count && !item; i++) {
+        from = (turn + i) % count;
+        item = await read(this.sources[from]!);
+      }
       if (!item) break;
       results.push({ ...item, rank: state.k + results.length + 1 });
-      turn = item.source === 'local' ? 'w' : 'l';
+      turn = (from + 1) % count;
     }
-    // A fully used wiki page moves the position to the next page.
-    if (wikiState && wikiPage && wikiState.s >= wikiPage.items.length)
-      wikiState = wikiPage.nextCursor ? { c: wikiPage.nextCursor, s: 0, n: wikiState.n } : null;
 
-    const nextLocalOffset = state.l === null ? null : state.l + localUsed;
-    const next: SearchCursor = {
-      h,
-      k: state.k + results.length,
-      l:
-        nextLocalOffset !== null && localTotal !== null && nextLocalOffset < localTotal
-          ? nextLocalOffset
-          : null,
-      w: wikiState,
-      t: turn,
-    };
-    const more = next.l !== null || next.w !== null;
+    const positions = this.sources.map((s) => [s.cursor.key, streams.get(s)?.position() ?? null] as const);
+    const more = positions.some(([, at]) => at !== null);
     return {
       results,
-      nextCursor: more && (results.length > 0 || wikiFailed) ? encodeCursor(next) : null,
-      total: { local: localTotal, wiki: wikiTotal },
+      nextCursor:
+        more && (results.length > 0 || failed.size > 0)
+          ? encodeCursor({
+              h,
+              k: state.k + results.length,
+              ...Object.fromEntries(positions),
+              t: this.sources[turn]!.cursor.key,
+            })
+          : null,
+      total: Object.fromEntries(this.sources.map((s) => [s.name, streams.get(s)?.total() ?? null])) as Record<
+        SourceName,
+        number | null
+      >,
       unavailable,
     };
   }
 
   // ── documents ──────────────────────────────────────────────────────────
 
-  /** Resolves a local id or path to a readable Markdown file inside the root. */
-  private async locateLocal(
-    idPath: string,
-    ctx: CallContext,
-  ): Promise<{ path: string; real: string; indexed: IndexedDoc | undefined }> {
-    const rel = cleanClientPath(idPath);
-    const local = this.options.local;
-    if (!local)
-      throw new GatehouseError(
-        'NOT_FOUND',
-        'No local docs folder is configured (DOCS_ROOT), so local: ids cannot be read.',
-      );
-    const index = await this.localIndex(ctx);
-    const explicit = hasExtension(rel, MARKDOWN_EXTENSIONS);
-    const indexed = index.byId(`local:${explicit ? stripMarkdownExtension(rel) : rel}`);
-    const candidates = indexed ? [indexed.path] : explicit ? [rel] : [`${rel}.md`, `${rel}.markdown`];
-    let miss: unknown;
-    for (const path of candidates) {
-      try {
-        return { path, real: await resolveInside(index.root, path), indexed: index.byPath(path) };
-      } catch (error) {
-        if (!isGatehouseError(error) || error.code !== 'NOT_FOUND') throw error;
-        miss = error;
-      }
-    }
-    throw miss ?? notFound('document', `local:${rel}`);
-  }
-
-  private async readLocalFile(real: string, path: string): Promise<string> {
-    const info = await stat(real);
-    if (!info.isFile()) throw invalidArgument(`${JSON.stringify(path)} is a folder, not a document.`);
-    if (info.size > MAX_DOC_BYTES)
-      throw limitExceeded(`${JSON.stringify(path)} is larger than ${MAX_DOC_BYTES} bytes and is not served.`);
-    return readFile(real, 'utf8');
-  }
-
-  async getDocument(
-    args: { id: string; section?: string | undefined; cursor?: string | undefined },
-    ctx: CallContext,
-  ): Promise<{
-    document: DocRef & { owner: string | null; tags: string[]; path: string | null };
-    section: string | null;
-    sections: string[];
-    text: string;
-    slice: ReturnType<typeof sliceText>;
-  }> {
+  async getDocument(args: DocumentInput, ctx: CallContext) {
     const { id, section } = args;
-    let document: DocRef & { owner: string | null; tags: string[]; path: string | null };
-    let body: string;
-    if (id.startsWith('local:')) {
-      const { path, real } = await this.locateLocal(id.slice('local:'.length), ctx);
-      const parsed = parseMarkdown(path, await this.readLocalFile(real, path));
-      body = parsed.body;
-      document = {
-        id: `local:${stripMarkdownExtension(path)}`,
-        source: 'local',
-        kind: parsed.kind,
-        title: stripHidden(parsed.title),
-        status: parsed.status,
-        number: parsed.number,
-        date: parsed.date,
-        uri: `docs://${path}`,
-        url: null,
-        owner: parsed.owner,
-        tags: parsed.tags,
-        path,
-      };
-    } else if (id.startsWith('wiki:')) {
-      const wikiId = id.slice('wiki:'.length);
-      if (!this.options.wiki)
-        throw new GatehouseError(
-          'NOT_FOUND',
-          'No docs API is configured (DOCS_API_URL), so wiki: ids cannot be read.',
-        );
-      if (!WIKI_ID.test(wikiId))
-        throw invalidArgument(
-          `${JSON.stringify(id)} is not a valid wiki document id (letters, digits, . _ - after "wiki:").`,
-        );
-      const doc = await this.options.wiki.getDocument(wikiId, ctx).catch((error: unknown) => {
-        if (isGatehouseError(error) && error.code === 'NOT_FOUND')
-          throw notFound('document', id, 'Find ids with search_docs.');
-        throw error;
-      });
-      body = doc.body;
-      document = { ...wikiRef(doc), owner: doc.owner, tags: doc.tags, path: null };
-    } else {
+    const source = this.sources.find((s) => id.startsWith(s.prefix));
+    if (!source)
       throw invalidArgument(
-        'Document ids start with "local:" or "wiki:", as returned by search_docs and list_adrs (e.g. "local:adr/0007-use-postgres").',
+        `Document ids start with ${this.sources.map((s) => JSON.stringify(s.prefix)).join(' or ')}, as returned by search_docs and list_adrs (e.g. "local:adr/0007-use-postgres").`,
       );
-    }
+    const { document, body } = await source.get(id.slice(source.prefix.length), ctx);
 
     const headings = headingsOf(body);
     let text = body;
@@ -442,72 +244,37 @@ export class Library {
         .filter((hd) => hd.level <= 3)
         .slice(0, 25)
         .map((hd) => stripHidden(hd.text).slice(0, 80)),
-      text: clean,
       slice: { ...slice, nextCursor: slice.nextCursor ? encodeCursor({ h, c: slice.nextCursor }) : null },
-    };
-  }
-
-  /** The text of a local file for the docs://{path} resource. */
-  async readLocalResource(
-    rawPath: string,
-    ctx: CallContext,
-  ): Promise<{ path: string; text: string; doc: ReturnType<typeof parseMarkdown> | undefined }> {
-    const rel = cleanClientPath(rawPath);
-    if (!hasExtension(rel, READABLE_EXTENSIONS))
-      throw invalidArgument(
-        'Only Markdown documents and catalog-info YAML files are served (.md, .markdown, .yaml, .yml).',
-      );
-    const local = this.options.local;
-    if (!local) throw new GatehouseError('NOT_FOUND', 'No local docs folder is configured (DOCS_ROOT).');
-    await this.localIndex(ctx);
-    const real = await resolveInside(local.index.root, rel);
-    const text = await this.readLocalFile(real, rel);
-    return {
-      path: rel,
-      text,
-      doc: hasExtension(rel, MARKDOWN_EXTENSIONS) ? parseMarkdown(rel, text) : undefined,
     };
   }
 
   // ── ADRs ───────────────────────────────────────────────────────────────
 
-  /** Every ADR from both sources, ordered by number (then local before wiki). */
+  /** Every ADR from every source, ordered by number (then by source order). */
   async allAdrs(
     status: AdrStatus | undefined,
     ctx: CallContext,
-  ): Promise<{ adrs: DocRef[]; unavailable: Unavailable[] }> {
-    const { local, wiki } = this.options;
-    const unavailable: Unavailable[] = [];
+  ): Promise<{ adrs: DocRef[]; unavailable: UnavailableSource[] }> {
+    const unavailable: UnavailableSource[] = [];
     const adrs: DocRef[] = [];
-    if (local) adrs.push(...(await this.localIndex(ctx)).adrs(status).map(localRef));
-    if (wiki) {
+    for (const source of this.live) {
+      await source.ready(ctx);
       try {
-        let cursor: string | null = null;
-        for (let page = 0; page < 10; page++) {
-          const result = await wiki.search({ kind: 'adr', status, limit: 100, cursor }, ctx);
-          adrs.push(...result.items.map(wikiRef));
-          cursor = result.nextCursor;
-          if (!cursor) break;
-        }
+        for await (const page of source.adrs(status, ctx)) adrs.push(...page);
       } catch (error) {
-        if (!local) throw error;
-        unavailable.push(this.degrade('wiki', error, ctx));
+        unavailable.push(this.degrade(source, error, ctx));
       }
     }
     const order = (n: number | null) => (n === null ? Number.MAX_SAFE_INTEGER : n);
+    const place = (name: SourceName) => this.sources.findIndex((s) => s.name === name);
     adrs.sort(
       (a, b) =>
-        order(a.number) - order(b.number) ||
-        (a.source === b.source ? 0 : a.source === 'local' ? -1 : 1) ||
-        a.id.localeCompare(b.id),
+        order(a.number) - order(b.number) || place(a.source) - place(b.source) || a.id.localeCompare(b.id),
     );
     return { adrs, unavailable };
   }
 
-  async listAdrs(
-    args: { status?: AdrStatus | undefined; limit: number; cursor?: string | undefined },
-    ctx: CallContext,
-  ): Promise<{ adrs: DocRef[]; total: number; nextCursor: string | null; unavailable: Unavailable[] }> {
+  async listAdrs(args: AdrListInput, ctx: CallContext) {
     const h = shortHash(['adrs', args.status ?? null]);
     const offset = args.cursor ? decodeCursor(args.cursor, OffsetCursor) : { h, o: 0 };
     if (offset.h !== h)
@@ -527,129 +294,62 @@ export class Library {
 
   // ── ownership ──────────────────────────────────────────────────────────
 
-  async findOwner(service: string, ctx: CallContext) {
-    const { local, wiki } = this.options;
-    const related = new Map<
-      string,
-      { id: string; title: string | null; source: Source; uri: string | null }
-    >();
-    let index: DocsIndex | undefined;
-    if (local) {
-      index = await this.localIndex(ctx);
-      for (const doc of index.aboutService(service, 10))
-        related.set(doc.id, {
-          id: doc.id,
-          title: stripHidden(doc.title),
-          source: 'local',
-          uri: `docs://${doc.path}`,
-        });
-    }
-    const entry = index?.owner(service);
-    const unavailable: Unavailable[] = [];
-    const fetchWiki = async () => {
-      if (!wiki) return undefined;
+  /**
+   * The first source (in order) that knows the service answers; later sources only fill the fields
+   * it leaves empty (named in filledFromWiki), and are asked only when a wanted field is empty.
+   */
+  async findOwner(service: string, ctx: CallContext): Promise<Ownership> {
+    const live = this.live;
+    for (const source of live) await source.ready(ctx);
+    const related = new Map<string, RelatedDoc>();
+    for (const source of live)
+      for (const doc of await source.mentions(service, ctx)) related.set(doc.id, doc);
+    const unavailable: UnavailableSource[] = [];
+    const ask = async (source: DocSource) => {
       try {
-        return await wiki.getOwnership(service, ctx);
+        return await source.owner(service, ctx);
       } catch (error) {
-        if (isGatehouseError(error) && error.code === 'NOT_FOUND') return undefined;
-        if (!entry && !local) throw error;
-        unavailable.push(this.degrade('wiki', error, ctx));
+        unavailable.push(this.degrade(source, error, ctx));
         return undefined;
       }
     };
-    if (entry && index) {
-      for (const ref of entry.docs) {
-        const doc =
-          index.byPath(ref) ??
-          index.byId(ref.startsWith('local:') ? ref : `local:${stripMarkdownExtension(ref)}`);
-        if (doc)
-          related.set(doc.id, {
-            id: doc.id,
-            title: stripHidden(doc.title),
-            source: 'local',
-            uri: `docs://${doc.path}`,
-          });
+
+    let answer: { source: DocSource; record: OwnerRecord } | undefined;
+    const filled: string[] = [];
+    for (const source of live) {
+      if (!answer) {
+        const record = await ask(source);
+        if (record) answer = { source, record };
+        continue;
       }
-      // Local catalog first; the wiki only fills what the catalog leaves out.
-      const gaps =
-        !entry.team || !entry.repository || !entry.slack || !entry.onCall.primary || !entry.onCall.rotation;
-      const remote = gaps ? await fetchWiki() : undefined;
-      const filledFromWiki: string[] = [];
-      const fill = <T>(mine: T | null, theirs: T | undefined, field: string): T | null => {
-        if (mine !== null && mine !== undefined) return mine;
-        if (theirs === undefined || theirs === null || theirs === '') return null;
-        filledFromWiki.push(field);
-        return theirs;
-      };
-      return {
-        service,
-        source: 'local' as Source,
-        team: fill(entry.team, remote?.team, 'team'),
-        onCall: {
-          primary: fill(entry.onCall.primary, remote?.onCall.primary, 'onCall.primary'),
-          secondary: fill(entry.onCall.secondary, remote?.onCall.secondary, 'onCall.secondary'),
-          rotation: fill(entry.onCall.rotation, remote?.onCall.rotation, 'onCall.rotation'),
-        },
-        repository: fill(entry.repository, remote?.repository, 'repository'),
-        slack: fill(entry.slack, remote?.slack, 'slack'),
-        description: entry.description ? stripHidden(entry.description) : null,
-        lifecycle: entry.lifecycle,
-        catalogFile: `docs://${entry.path}`,
-        links: entry.links,
-        relatedDocs: [...related.values()].slice(0, 15),
-        filledFromWiki,
-        unavailable,
-      };
+      if (!hasGaps(answer.record)) break;
+      answer.record = fillFrom(answer.record, await ask(source), filled);
     }
-    const remote = await fetchWiki();
-    if (!remote) {
-      const known = index?.services() ?? [];
-      throw notFound(
-        'service',
-        service,
-        `${local ? `The local catalog knows: ${known.slice(0, 20).join(', ') || '(none)'}.` : ''}${wiki ? ' The docs API has no ownership record for it either.' : ''}`.trim(),
-      );
+    if (!answer) {
+      const hints: string[] = [];
+      for (const source of live) hints.push(await source.ownerMiss(ctx));
+      throw notFound('service', service, hints.join(' '));
     }
-    for (const id of remote.relatedDocs.slice(0, 10))
-      related.set(`wiki:${id}`, { id: `wiki:${id}`, title: null, source: 'wiki', uri: null });
+    const { record } = answer;
+    for (const doc of record.relatedDocs) related.set(doc.id, doc);
     return {
       service,
-      source: 'wiki' as Source,
-      team: remote.team,
-      onCall: remote.onCall,
-      repository: remote.repository,
-      slack: remote.slack,
-      description: null,
-      lifecycle: null,
-      catalogFile: null,
-      links: [],
+      source: answer.source.name,
+      team: record.team,
+      onCall: record.onCall,
+      repository: record.repository,
+      slack: record.slack,
+      description: record.description,
+      lifecycle: record.lifecycle,
+      catalogFile: record.catalogFile,
+      links: record.links,
       relatedDocs: [...related.values()].slice(0, 15),
-      filledFromWiki: [],
+      filledFromWiki: filled,
       unavailable,
     };
   }
 
-  // ── helpers for resources and prompts ──────────────────────────────────
-
-  /** The local index once built, or undefined (no folder, still building after the bounded wait, or unusable). */
-  private async readyIndexOrNothing(ctx: CallContext): Promise<DocsIndex | undefined> {
-    if (!this.options.local) return undefined;
-    try {
-      return await this.localIndex(ctx);
-    } catch (error) {
-      if (isGatehouseError(error) && (error.code === 'UPSTREAM_TIMEOUT' || error.code === 'INTERNAL'))
-        return undefined;
-      throw error;
-    }
-  }
-
-  async completePaths(prefix: string, ctx: CallContext): Promise<string[]> {
-    return (await this.readyIndexOrNothing(ctx))?.paths(prefix, 100) ?? [];
-  }
-
-  async listLocal(limit: number, ctx: CallContext): Promise<DocRef[]> {
-    return ((await this.readyIndexOrNothing(ctx))?.listDocs(limit) ?? []).map(localRef);
-  }
+  // ── for prompts ────────────────────────────────────────────────────────
 
   /** The few documents of a kind most related to a text, with their bodies (bounded), for prompts. */
   async related(
@@ -666,20 +366,12 @@ export class Library {
         out.push({ ref: item, body: doc.slice.text });
       } catch (error) {
         if (ctx.signal.aborted) throw error;
-        this.options.log.warn(
+        this.log.warn(
           { id: item.id, err: (error as Error).message },
           'related document unreadable; left out',
         );
       }
     }
     return out;
-  }
-
-  /** Next free local ADR number (for drafting). */
-  async nextAdrNumber(ctx: CallContext): Promise<number | null> {
-    const index = await this.readyIndexOrNothing(ctx);
-    if (!index) return null;
-    const numbers = index.adrs().map((a) => a.number ?? 0);
-    return (numbers.length ? Math.max(...numbers) : 0) + 1;
   }
 }

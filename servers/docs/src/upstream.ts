@@ -1,41 +1,29 @@
 import { apiPath, type Upstream, type UpstreamCallOptions } from '@gatehouse/core/upstream';
 import { z } from 'zod';
+import { AdrStatus, type DocKind, Kind } from './schemas.ts';
 
 /**
  * The docs API (a wiki) as this server uses it. This module is the adapter:
  * point it at a team's real wiki by changing these calls; the contract is
  * tooling/sandbox/openapi.yaml (docs tag).
  */
-export const WikiKind = z.enum(['adr', 'standard', 'guide']);
-export const WikiStatus = z.enum(['proposed', 'accepted', 'deprecated', 'superseded', 'rejected']);
-
-export const WikiSummary = z.object({
+const WikiFields = z.object({
   id: z.string(),
-  kind: WikiKind,
+  kind: Kind,
   title: z.string(),
-  status: WikiStatus.nullable(),
+  status: AdrStatus.nullable(),
   owner: z.string(),
   tags: z.array(z.string()),
   updatedAt: z.string(),
-  snippet: z.string(),
-  score: z.number().nullable(),
 });
+
+const WikiSummary = WikiFields.extend({ snippet: z.string(), score: z.number().nullable() });
 export type WikiSummary = z.infer<typeof WikiSummary>;
 
-export const WikiDocument = z.object({
-  id: z.string(),
-  kind: WikiKind,
-  title: z.string(),
-  status: WikiStatus.nullable(),
-  owner: z.string(),
-  tags: z.array(z.string()),
-  updatedAt: z.string(),
-  url: z.string(),
-  body: z.string(),
-});
+const WikiDocument = WikiFields.extend({ url: z.string(), body: z.string() });
 export type WikiDocument = z.infer<typeof WikiDocument>;
 
-export const WikiOwnership = z.object({
+const WikiOwnership = z.object({
   service: z.string(),
   team: z.string(),
   onCall: z.object({ primary: z.string(), secondary: z.string(), rotation: z.string() }),
@@ -62,15 +50,11 @@ export class WikiApi {
     this.http = http;
   }
 
-  get name(): string {
-    return this.http.name;
-  }
-
   search(
     query: {
       query?: string;
-      kind?: z.infer<typeof WikiKind>;
-      status?: z.infer<typeof WikiStatus>;
+      kind?: DocKind | undefined;
+      status?: AdrStatus | undefined;
       limit: number;
       cursor?: string | null;
     },
@@ -89,10 +73,4 @@ export class WikiApi {
   getOwnership(service: string, call: UpstreamCallOptions): Promise<WikiOwnership> {
     return this.http.get(apiPath`/docs/v1/ownership/${service}`, WikiOwnership, call);
   }
-}
-
-/** `adr-0007-...` or `ADR-0007: ...` → 7. */
-export function wikiAdrNumber(doc: { id: string; title: string }): number | null {
-  const match = /^adr-?(\d{1,5})\b/i.exec(doc.id) ?? /\bADR[-\s]?(\d{1,5})\b/i.exec(doc.title);
-  return match ? Number(match[1]) : null;
 }

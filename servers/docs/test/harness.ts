@@ -1,6 +1,8 @@
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { connectV1, connectV2 } from '@gatehouse/core/testing';
 import { type ServerHarness, startServerHarness } from '@gatehouse/sandbox';
+import { afterAll, beforeAll } from 'vitest';
 
 export const BIN = resolve(import.meta.dirname, '../dist/bin.js');
 export const HANDBOOK = resolve(import.meta.dirname, '../handbook');
@@ -48,6 +50,33 @@ export async function startHarness(): Promise<Harness> {
     },
   };
 }
+
+/** The harness of one test file: started before its tests, closed after them. */
+export function fileHarness(): Harness {
+  const h = {} as Harness;
+  beforeAll(async () => {
+    Object.assign(h, await startHarness());
+  });
+  afterAll(() => h.close());
+  return h;
+}
+
+/**
+ * Plants links in a handbook copy that try to leave it: a folder link to /etc, a file link and a
+ * folder link to what lies beside the root (see `handbook`); and a link that stays inside, which is fine.
+ */
+export function plantLinks(root: string): void {
+  symlinkSync('/etc', join(root, 'etc-link'));
+  symlinkSync(join(`${root}-outside`, 'secret.md'), join(root, 'guides', 'escape.md'));
+  symlinkSync(`${root}-outside`, join(root, 'outside-dir'));
+  symlinkSync(join(root, 'adr', '0007-use-postgres.md'), join(root, 'guides', 'postgres-decision.md'));
+}
+
+/** Both SDK clients: the v2 client (2026-07-28) and the v1 client most hosts still embed. */
+export const CLIENTS = [
+  ['v2 client, 2026-07-28', connectV2],
+  ['v1 client, 2025-11-25', connectV1],
+] as const;
 
 export { ok as structured } from '@gatehouse/core/testing';
 

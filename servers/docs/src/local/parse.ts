@@ -1,33 +1,18 @@
-import { createRequire } from 'node:module';
-
-type Yaml = typeof import('yaml');
-let yamlModule: Yaml | undefined;
-/**
- * `yaml` takes tens of milliseconds to load, so it is loaded on first use
- * (the first front matter parsed), never at start-up: initialize and
- * tools/list do not need it.
- */
-const yaml = (): Yaml => {
-  yamlModule ??= createRequire(import.meta.url)('yaml') as Yaml;
-  return yamlModule;
-};
+import { type Heading, headingsOf, sectionOf, simplifyHeading } from '../markdown.ts';
+import type { AdrStatus, DocKind } from '../schemas.ts';
+import { stringList, yaml } from './yaml.ts';
 
 /**
- * Parsing of the files teams actually keep in git: Markdown with optional
- * YAML front matter (ADRs in the Nygard/MADR/adr-tools styles, standards,
- * guides) and Backstage catalog-info.yaml files. Everything here is pure: text
- * in, plain data out, never an exception for a malformed file.
+ * Parsing of the Markdown teams actually keep in git, with optional YAML front
+ * matter: ADRs in the Nygard/MADR/adr-tools styles, standards, guides (the
+ * Backstage catalog files are read in catalog-info.ts). Everything here is
+ * pure: text in, plain data out, never an exception for a malformed file.
  */
-
-export type DocKind = 'adr' | 'standard' | 'guide';
-export const DOC_KINDS = ['adr', 'standard', 'guide'] as const;
-export const ADR_STATUSES = ['proposed', 'accepted', 'deprecated', 'superseded', 'rejected'] as const;
-export type AdrStatus = (typeof ADR_STATUSES)[number];
 
 export interface ParsedDocument {
   kind: DocKind;
   title: string;
-  /** Lower-cased; one of ADR_STATUSES for well-formed ADRs, another word otherwise, null when absent. */
+  /** Lower-cased; one of the AdrStatus values for well-formed ADRs, another word otherwise, null when absent. */
   status: string | null;
   /** ADR number (from the file name, front matter or title). */
   number: number | null;
@@ -43,13 +28,6 @@ export interface ParsedDocument {
   headings: Heading[];
   /** Problems found while parsing (reported in logs, never fatal). */
   warnings: string[];
-}
-
-export interface Heading {
-  level: number;
-  text: string;
-  /** Character offset of the heading line in `body`. */
-  start: number;
 }
 
 const FRONT_MATTER = /^\uFEFF?---[ \t]*\r?\n([\s\S]*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|$)/;
@@ -158,20 +136,6 @@ const KIND_ALIASES: Record<string, DocKind> = {
   tutorials: 'guide',
 };
 
-function stringList(value: unknown, max = 30): string[] {
-  const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : [];
-  return [
-    ...new Set(
-      items
-        .filter((v) => typeof v === 'string' || typeof v === 'number')
-        .map((v) => String(v).trim())
-        .filter(Boolean),
-    ),
-  ]
-    .map((v) => v.slice(0, 80))
-    .slice(0, max);
-}
-
 const firstString = (data: Record<string, unknown>, keys: string[]): string | null => {
   for (const key of keys) {
     const value = data[key];
@@ -180,44 +144,6 @@ const firstString = (data: Record<string, unknown>, keys: string[]): string | nu
   }
   return null;
 };
-
-/** Headings outside fenced code blocks. */
-export function headingsOf(body: string): Heading[] {
-  const headings: Heading[] = [];
-  let fence: string | null = null;
-  let offset = 0;
-  for (const line of body.split('\n')) {
-    const fenceMatch = /^\s{0,3}(`{3,}|~{3,})/.exec(line);
-    if (fenceMatch) {
-      const marker = fenceMatch[1]!;
-      if (fence === null) fence = marker[0]!;
-      else if (marker[0] === fence) fence = null;
-    } else if (fence === null) {
-      const h = /^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$/.exec(line);
-      if (h) headings.push({ level: h[1]!.length, text: h[2]!.trim(), start: offset });
-    }
-    offset += line.length + 1;
-  }
-  return headings;
-}
-
-/** The text of one section: its heading line up to the next heading of the same or a higher level. */
-export function sectionOf(body: string, headings: Heading[], wanted: string): string | undefined {
-  const key = simplify(wanted);
-  const index = headings.findIndex((h) => simplify(h.text) === key);
-  const found = index >= 0 ? index : headings.findIndex((h) => simplify(h.text).startsWith(key));
-  if (found < 0) return undefined;
-  const heading = headings[found]!;
-  const next = headings.slice(found + 1).find((h) => h.level <= heading.level);
-  return body.slice(heading.start, next ? next.start : body.length).trimEnd();
-}
-
-const simplify = (text: string) =>
-  text
-    .toLowerCase()
-    .replace(/[*_`#]/g, '')
-    .replace(/\s+/g, ' ')
-    .trim();
 
 /** First non-empty line of a section's content (for `## Status` / `## Date`). */
 function sectionFirstLine(body: string, headings: Heading[], name: string): string | null {
@@ -262,7 +188,7 @@ export function parseMarkdown(path: string, text: string): ParsedDocument {
   let kind: DocKind | undefined = declaredKind ? KIND_ALIASES[declaredKind.toLowerCase()] : undefined;
   kind ??= folders.map((f) => KIND_ALIASES[f]).find((k) => k !== undefined);
   const hasAdrHeadings = ['status', 'context', 'decision'].every((name) =>
-    headings.some((h) => simplify(h.text) === name || simplify(h.text).startsWith(`${name} `)),
+    headings.some((h) => simplifyHeading(h.text) === name || simplifyHeading(h.text).startsWith(`${name} `)),
   );
   if (!kind && numberFrom(file) !== null && (hasAdrHeadings || inlineField(body, 'status'))) kind = 'adr';
   kind ??= 'guide';
@@ -322,99 +248,4 @@ export function parseMarkdown(path: string, text: string): ParsedDocument {
     headings,
     warnings,
   };
-}
-
-/** A Backstage Component from catalog-info.yaml, reduced to what ownership questions need. */
-export interface CatalogEntry {
-  service: string;
-  description: string | null;
-  team: string | null;
-  lifecycle: string | null;
-  onCall: { primary: string | null; secondary: string | null; rotation: string | null };
-  repository: string | null;
-  slack: string | null;
-  links: Array<{ title: string; url: string }>;
-  /** Document paths or ids named in annotations (gatehouse.dev/docs). */
-  docs: string[];
-}
-
-const str = (value: unknown): string | null =>
-  typeof value === 'string' && value.trim() ? value.trim().slice(0, 300) : null;
-
-/** `group:default/team-payments` → `team-payments`. */
-const entityName = (ref: string | null): string | null =>
-  ref ? (ref.split(':').at(-1)?.split('/').at(-1) ?? ref) : null;
-
-function repositoryFrom(annotations: Record<string, unknown>): string | null {
-  const slug = str(annotations['github.com/project-slug']);
-  if (slug) return `https://github.com/${slug}`;
-  const gitlab = str(annotations['gitlab.com/project-slug']);
-  if (gitlab) return `https://gitlab.com/${gitlab}`;
-  const location =
-    str(annotations['backstage.io/source-location']) ?? str(annotations['backstage.io/managed-by-location']);
-  if (location) return location.replace(/^url:/, '').replace(/\/tree\/[^/]+\/?$/, '');
-  return str(annotations['gatehouse.dev/repository']);
-}
-
-/**
- * Every `kind: Component` entity in a catalog-info.yaml (several documents per
- * file are allowed). Recognised annotations: github.com/project-slug,
- * gitlab.com/project-slug, backstage.io/source-location (repository);
- * pagerduty.com/service-id, opsgenie.com/team, gatehouse.dev/on-call-rotation,
- * gatehouse.dev/on-call-primary, gatehouse.dev/on-call-secondary (on-call);
- * slack.com/channel, gatehouse.dev/slack (chat); gatehouse.dev/docs (related
- * documents, comma-separated paths).
- */
-export function parseCatalogInfo(text: string): { entries: CatalogEntry[]; warnings: string[] } {
-  const entries: CatalogEntry[] = [];
-  const warnings: string[] = [];
-  let documents: ReturnType<Yaml['parseAllDocuments']>;
-  try {
-    documents = yaml().parseAllDocuments(text);
-  } catch (error) {
-    return { entries, warnings: [`not valid YAML: ${(error as Error).message.split('\n')[0]}`] };
-  }
-  const list = Array.isArray(documents) ? documents : [documents];
-  for (const doc of list.slice(0, 50)) {
-    if (doc.errors.length > 0) {
-      warnings.push(`not valid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
-      continue;
-    }
-    const entity = doc.toJS({ maxAliasCount: 50 }) as Record<string, unknown> | null;
-    if (!entity || typeof entity !== 'object' || String(entity.kind).toLowerCase() !== 'component') continue;
-    const metadata = (entity.metadata ?? {}) as Record<string, unknown>;
-    const spec = (entity.spec ?? {}) as Record<string, unknown>;
-    const annotations = (metadata.annotations ?? {}) as Record<string, unknown>;
-    const name = str(metadata.name);
-    if (!name || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(name)) {
-      warnings.push(`component without a valid metadata.name`);
-      continue;
-    }
-    const links = Array.isArray(metadata.links)
-      ? (metadata.links as Array<Record<string, unknown>>)
-          .map((l) => ({ title: str(l?.title) ?? str(l?.url) ?? '', url: str(l?.url) ?? '' }))
-          .filter((l) => /^https?:\/\//.test(l.url))
-          .slice(0, 10)
-      : [];
-    const pagerduty = str(annotations['pagerduty.com/service-id']);
-    const opsgenie = str(annotations['opsgenie.com/team']);
-    entries.push({
-      service: name,
-      description: str(metadata.description),
-      team: entityName(str(spec.owner)),
-      lifecycle: str(spec.lifecycle),
-      onCall: {
-        primary: str(annotations['gatehouse.dev/on-call-primary']),
-        secondary: str(annotations['gatehouse.dev/on-call-secondary']),
-        rotation:
-          str(annotations['gatehouse.dev/on-call-rotation']) ??
-          (pagerduty ? `pagerduty:${pagerduty}` : opsgenie ? `opsgenie:${opsgenie}` : null),
-      },
-      repository: repositoryFrom(annotations),
-      slack: str(annotations['slack.com/channel']) ?? str(annotations['gatehouse.dev/slack']),
-      links,
-      docs: stringList(annotations['gatehouse.dev/docs'], 20),
-    });
-  }
-  return { entries, warnings };
 }

@@ -4,7 +4,7 @@ import { prompt, SCOPES } from '../context.ts';
 import { embedded } from './embed.ts';
 
 /** The house ADR format (Nygard, with front matter the docs index understands). */
-export const HOUSE_ADR_FORMAT = [
+const HOUSE_ADR_FORMAT = [
   '---',
   'title: <short imperative title>',
   'status: proposed',
@@ -54,9 +54,9 @@ export default prompt({
     drivers: boundedText('Decision drivers, comma- or line-separated (optional).', 2000).optional(),
   }),
   render: async ({ title, context, drivers }, ctx) => {
-    const { library } = ctx.deps;
+    const { library, folder } = ctx.deps;
     const related = await library.related('adr', `${title} ${context}`, 3, { ...ctx, progress: undefined });
-    const next = await library.nextAdrNumber(ctx);
+    const next = await folder.nextAdrNumber(ctx);
     const number = next === null ? '<NNNN>' : String(next).padStart(4, '0');
     const driverList = (drivers ?? '')
       .split(/[\n,]/)

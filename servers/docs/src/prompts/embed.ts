@@ -1,6 +1,6 @@
 import type { PromptMessage } from '@gatehouse/core';
 import { fenceUntrusted, untrusted } from '@gatehouse/core';
-import type { DocRef } from '../library.ts';
+import type { DocRef } from '../schemas.ts';
 
 /** A related document as an embedded resource: fenced as third-party text, never part of the instructions. */
 export function embedded(doc: { ref: DocRef; body: string }): PromptMessage {

@@ -18,16 +18,16 @@ export default resourceTemplate({
   scope: SCOPES.read,
   variables: z.object({ path: z.string().min(1).max(1024) }),
   complete: {
-    path: async (prefix, ctx) => ctx.deps.library.completePaths(prefix, ctx),
+    path: async (prefix, ctx) => ctx.deps.folder.paths(prefix, ctx),
   },
   list: async (ctx) =>
-    (await ctx.deps.library.listLocal(200, ctx)).map((d) => ({
+    (await ctx.deps.folder.list(200, ctx)).map((d) => ({
       uri: d.uri!,
       name: d.uri!.slice('docs://'.length),
       title: d.title,
     })),
   read: async ({ path }, ctx) => {
-    const file = await ctx.deps.library.readLocalResource(path, ctx);
+    const file = await ctx.deps.folder.read(path, ctx);
     const source = `local:${stripMarkdownExtension(file.path)}`;
     if (!file.doc)
       return { text: fenceUntrusted(untrusted(file.text, source)), mimeType: 'application/yaml' };

@@ -1,7 +1,6 @@
-import { pageInput } from '@gatehouse/core';
 import { z } from 'zod';
 import { SCOPES, tool } from '../context.ts';
-import { AdrStatus, DocRef, Unavailable } from '../schemas.ts';
+import { AdrListInput, DocRef, Unavailable } from '../schemas.ts';
 
 export default tool({
   name: 'list_adrs',
@@ -10,11 +9,7 @@ export default tool({
     'The architecture decision log from both sources, ordered by ADR number (local before wiki on equal numbers), optionally only one status. Use it to see what was decided, what is proposed, and what was superseded; read one with get_document.',
   effect: 'read',
   scope: SCOPES.read,
-  input: z.object({
-    status: AdrStatus.optional().describe('Only ADRs with this status.'),
-    limit: pageInput.limit,
-    cursor: pageInput.cursor,
-  }),
+  input: AdrListInput,
   output: z.object({
     adrs: z.array(DocRef),
     total: z.number().int(),

@@ -5,14 +5,11 @@ import {
   ResourceListChangedNotificationSchema,
   ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, type Harness, startHarness, structured } from './harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fileHarness, structured } from '../../test/harness.ts';
+import docs from '../index.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(() => h.close());
+const h = fileHarness();
 
 const localIds = (out: { results: Array<{ id: string; source: string }> }) =>
   out.results.filter((r) => r.source === 'local').map((r) => r.id);
@@ -22,7 +19,7 @@ describe('the index follows the folder', () => {
     const root = h.handbook('live');
     const listChanged: number[] = [];
     const updated: string[] = [];
-    const c = await connectV1({ bin: BIN, env: h.env({ DOCS_ROOT: root }) });
+    const c = await connectV1({ server: docs, env: h.env({ DOCS_ROOT: root }) });
     c.client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => {
       listChanged.push(Date.now());
     });
@@ -100,7 +97,7 @@ describe('the index follows the folder', () => {
 
   it('picks up files in folders created after start-up, announcing them on a 2026-07-28 listen stream', async () => {
     const root = h.handbook('live-folders');
-    const c = await connectV2({ bin: BIN, env: h.env({ DOCS_ROOT: root }) });
+    const c = await connectV2({ server: docs, env: h.env({ DOCS_ROOT: root }) });
     const changes: string[] = [];
     c.client.setNotificationHandler('notifications/resources/list_changed', () => {
       changes.push('list_changed');
@@ -136,7 +133,7 @@ describe('a persistent index (DOCS_INDEX_PATH)', () => {
     const root = h.handbook('persistent');
     const dbPath = join(h.dir, 'persistent-index.sqlite');
     const first = await connectV2({
-      bin: BIN,
+      server: docs,
       env: h.env({ DOCS_ROOT: root, DOCS_INDEX_PATH: dbPath, DOCS_API_URL: '', DOCS_API_TOKEN: '' }),
     });
     try {
@@ -153,7 +150,7 @@ describe('a persistent index (DOCS_INDEX_PATH)', () => {
       '# Mesh, later\n\nWe may revisit linkerd in 2027.\n',
     );
     const second = await connectV2({
-      bin: BIN,
+      server: docs,
       env: h.env({ DOCS_ROOT: root, DOCS_INDEX_PATH: dbPath, DOCS_API_URL: '', DOCS_API_TOKEN: '' }),
     });
     try {
@@ -188,7 +185,7 @@ describe('searches that arrive before the first build', () => {
 
   it('waits for the index, reporting progress, then answers', async () => {
     const c = await connectV2({
-      bin: BIN,
+      server: docs,
       env: h.env({ DOCS_ROOT: big, DOCS_API_URL: '', DOCS_API_TOKEN: '' }),
     });
     try {
@@ -209,7 +206,7 @@ describe('searches that arrive before the first build', () => {
 
   it('gives up after DOCS_INDEX_WAIT_MS with a typed, retryable error', async () => {
     const c = await connectV2({
-      bin: BIN,
+      server: docs,
       env: h.env({ DOCS_ROOT: big, DOCS_API_URL: '', DOCS_API_TOKEN: '', DOCS_INDEX_WAIT_MS: '200' }),
     });
     try {

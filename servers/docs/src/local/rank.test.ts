@@ -1,14 +1,11 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectV2 } from '@gatehouse/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, type Harness, startHarness, structured } from './harness.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fileHarness, structured } from '../../test/harness.ts';
+import docs from '../index.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(() => h.close());
+const h = fileHarness();
 
 interface Hit {
   id: string;
@@ -75,7 +72,7 @@ describe('search ranking across pages, repeats and changes', () => {
 
   it('pages to the end in one consistent order, past the ranking it keeps, and repeats it exactly', async () => {
     const c = await connectV2({
-      bin: BIN,
+      server: docs,
       env: h.env({ DOCS_ROOT: root, DOCS_API_URL: '', DOCS_API_TOKEN: '' }),
     });
     try {
@@ -108,7 +105,7 @@ describe('search ranking across pages, repeats and changes', () => {
     const live = join(h.dir, 'walruses-live');
     corpus(live);
     const c = await connectV2({
-      bin: BIN,
+      server: docs,
       env: h.env({ DOCS_ROOT: live, DOCS_API_URL: '', DOCS_API_TOKEN: '' }),
     });
     try {

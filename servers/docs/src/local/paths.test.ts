@@ -1,22 +1,15 @@
-import { symlinkSync } from 'node:fs';
-import { join } from 'node:path';
-import { connectV2, errorOf, spawnRaw } from '@gatehouse/core/testing';
+import { connectV2, errorOf } from '@gatehouse/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, CANARY_TOKEN, type Harness, OUTSIDE_SECRET, startHarness, structured } from './harness.ts';
+import { fileHarness, OUTSIDE_SECRET, plantLinks, structured } from '../../test/harness.ts';
+import docs from '../index.ts';
+import { cleanClientPath } from './paths.ts';
 
-let h: Harness;
+const h = fileHarness();
 let root: string;
-beforeAll(async () => {
-  h = await startHarness();
+beforeAll(() => {
   root = h.handbook('hostile');
-  // Links that try to leave the root: a folder link to /etc, a file link to a Markdown file next to the root.
-  symlinkSync('/etc', join(root, 'etc-link'));
-  symlinkSync(join(root, '..', 'hostile-outside', 'secret.md'), join(root, 'guides', 'escape.md'));
-  symlinkSync(join(root, '..', 'hostile-outside'), join(root, 'outside-dir'));
-  // A link that stays inside the root is fine.
-  symlinkSync(join(root, 'adr', '0007-use-postgres.md'), join(root, 'guides', 'postgres-decision.md'));
+  plantLinks(root);
 });
-afterAll(() => h.close());
 
 /** Every way a client might try to leave DOCS_ROOT, with the error it must get. */
 const TRAVERSALS: Array<[label: string, id: string, code: string]> = [
@@ -40,7 +33,7 @@ const TRAVERSALS: Array<[label: string, id: string, code: string]> = [
 describe('paths never escape DOCS_ROOT', () => {
   let shared: Awaited<ReturnType<typeof connectV2>>;
   beforeAll(async () => {
-    shared = await connectV2({ bin: BIN, env: h.env({ DOCS_ROOT: root }) });
+    shared = await connectV2({ server: docs, env: h.env({ DOCS_ROOT: root }) });
   });
   afterAll(() => shared.close());
 
@@ -53,7 +46,7 @@ describe('paths never escape DOCS_ROOT', () => {
   });
 
   it('resources refuse the same tricks, and links inside the root still work', async () => {
-    const c = await connectV2({ bin: BIN, env: h.env({ DOCS_ROOT: root }) });
+    const c = await connectV2({ server: docs, env: h.env({ DOCS_ROOT: root }) });
     try {
       const uris: Array<[string, RegExp]> = [
         ['docs://../hostile-outside/secret.md', /INVALID_ARGUMENT/],
@@ -97,7 +90,7 @@ describe('paths never escape DOCS_ROOT', () => {
   });
 
   it('the index never follows links out of the root', async () => {
-    const c = await connectV2({ bin: BIN, env: h.env({ DOCS_ROOT: root }) });
+    const c = await connectV2({ server: docs, env: h.env({ DOCS_ROOT: root }) });
     try {
       // The secret file's own words ("9c41f" is unique to it) are not in the index.
       const out = structured(
@@ -126,66 +119,27 @@ describe('paths never escape DOCS_ROOT', () => {
   });
 });
 
-describe('stdio hygiene', () => {
-  it('stdout carries JSON-RPC only, and the upstream token appears nowhere', async () => {
-    const peer = spawnRaw({ bin: BIN, env: { ...h.env({ DOCS_ROOT: root }), DOCS_LOG_LEVEL: 'debug' } });
-    try {
-      peer.send(
-        JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'initialize',
-          params: {
-            protocolVersion: '2025-11-25',
-            capabilities: {},
-            clientInfo: { name: 'raw', version: '1' },
-          },
-        }),
-      );
-      await peer.next((m) => m.id === 1);
-      peer.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
-      peer.send(
-        JSON.stringify({
-          jsonrpc: '2.0',
-          id: 2,
-          method: 'tools/call',
-          params: { name: 'search_docs', arguments: { query: 'kafka' } },
-        }),
-      );
-      peer.send(
-        JSON.stringify({
-          jsonrpc: '2.0',
-          id: 3,
-          method: 'tools/call',
-          params: { name: 'get_document', arguments: { id: 'local:etc-link/passwd' } },
-        }),
-      );
-      peer.send(
-        JSON.stringify({
-          jsonrpc: '2.0',
-          id: 4,
-          method: 'resources/read',
-          params: { uri: 'docs://adr/0001-record-architecture-decisions.md' },
-        }),
-      );
-      peer.send('this is not json');
-      const search = await peer.next((m) => m.id === 2);
-      expect(
-        (search.result as { structuredContent: { results: unknown[] } }).structuredContent.results.length,
-      ).toBeGreaterThan(0);
-      await peer.next((m) => m.id === 3);
-      await peer.next((m) => m.id === 4);
-      await peer.next((m) => m.id === null && typeof m.error === 'object');
-      expect(peer.lines.length).toBeGreaterThanOrEqual(5);
-      for (const line of peer.lines) {
-        const message = JSON.parse(line) as Record<string, unknown>;
-        expect(message.jsonrpc).toBe('2.0');
-      }
-      expect(peer.stderr()).toContain('docs index ready');
-      expect(peer.stderr()).not.toContain(CANARY_TOKEN);
-      expect(peer.lines.join('\n')).not.toContain(CANARY_TOKEN);
-    } finally {
-      await peer.close();
+describe('client paths', () => {
+  it('accepts plain relative paths and rejects every escape', () => {
+    expect(cleanClientPath('adr/0007-use-postgres.md')).toBe('adr/0007-use-postgres.md');
+    expect(cleanClientPath('adr%2F0007-use-postgres.md')).toBe('adr/0007-use-postgres.md');
+    for (const bad of [
+      '',
+      '../x',
+      'a/../../x',
+      '/etc/passwd',
+      'C:/x',
+      'a\\b',
+      'a\u0000b',
+      '%2e%2e/x',
+      '%252e%252e/x',
+      'a//b',
+      './a',
+      '.git/config',
+      '%E0%A4%A',
+      'a/\u0007b',
+    ]) {
+      expect(() => cleanClientPath(bad), JSON.stringify(bad)).toThrow(/not allowed/);
     }
   });
 });

@@ -1,76 +1,13 @@
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { childEnv, connectV2, errorOf } from '@gatehouse/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, type Harness, startHarness, structured } from './harness.ts';
+import { connectV2, errorOf } from '@gatehouse/core/testing';
+import { describe, expect, it } from 'vitest';
+import { fileHarness, structured } from '../test/harness.ts';
+import docs from './index.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(() => h.close());
-
-function run(
-  env: Record<string, string>,
-  args: string[] = [],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: childEnv(env),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error('the server did not exit'));
-    }, 10_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end();
-  });
-}
+const h = fileHarness();
 
 describe('start-up', () => {
-  it('refuses to start with neither source: exit code 2 and one line on stderr', async () => {
-    const { code, stdout, stderr } = await run({});
-    expect(code).toBe(2);
-    expect(stdout).toBe('');
-    const lines = stderr.trimEnd().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^docs-mcp: .*DOCS_ROOT.*DOCS_API_URL/);
-  });
-
-  it('refuses a DOCS_ROOT that is not a folder, and a URL without a token', async () => {
-    const missing = await run({ DOCS_ROOT: '/definitely/not/here' });
-    expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/^docs-mcp: DOCS_ROOT is invalid/);
-    const half = await run({ DOCS_API_URL: h.sandbox.url });
-    expect(half.code).toBe(2);
-    expect(half.stderr).toMatch(/DOCS_API_TOKEN is required/);
-  });
-
-  it('refuses a DOCS_INDEX_PATH in a folder that does not exist, or that is a folder', async () => {
-    const root = h.handbook('index-path-checks');
-    const nowhere = await run({ DOCS_ROOT: root, DOCS_INDEX_PATH: '/definitely/not/here/index.sqlite' });
-    expect(nowhere.code).toBe(2);
-    expect(nowhere.stdout).toBe('');
-    expect(nowhere.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(nowhere.stderr).toMatch(/^docs-mcp: DOCS_INDEX_PATH is invalid/);
-    const folder = await run({ DOCS_ROOT: root, DOCS_INDEX_PATH: root });
-    expect(folder.code).toBe(2);
-    expect(folder.stderr).toMatch(/^docs-mcp: DOCS_INDEX_PATH is invalid/);
-  });
-
   it('starts with an index file it cannot open, and says so on every local call', async () => {
     // Not a database: the index is only opened after start-up, so this surfaces on use, not as a crash.
     const dbPath = join(h.dir, 'not-a-database.sqlite');
@@ -78,7 +15,7 @@ describe('start-up', () => {
       dbPath,
       'this is not an SQLite database, just some text that is long enough to look like a header\n'.repeat(20),
     );
-    const c = await connectV2({ bin: BIN, env: h.env({ DOCS_INDEX_PATH: dbPath }) });
+    const c = await connectV2({ server: docs, env: h.env({ DOCS_INDEX_PATH: dbPath }) });
     try {
       const tools = await c.client.listTools();
       expect(tools.tools.map((t) => t.name)).toContain('search_docs');
@@ -107,22 +44,8 @@ describe('start-up', () => {
     }
   });
 
-  it('--help documents the docs variables and the scope', async () => {
-    const { code, stdout } = await run({}, ['--help']);
-    expect(code).toBe(0);
-    for (const name of [
-      'DOCS_ROOT',
-      'DOCS_API_URL',
-      'DOCS_API_TOKEN',
-      'DOCS_INDEX_PATH',
-      'DOCS_INDEX_WAIT_MS',
-      'docs:read',
-    ])
-      expect(stdout).toContain(name);
-  });
-
   it('serves the wiki alone', async () => {
-    const c = await connectV2({ bin: BIN, env: h.env({ DOCS_ROOT: '' }) });
+    const c = await connectV2({ server: docs, env: h.env({ DOCS_ROOT: '' }) });
     try {
       const out = structured(
         await c.client.callTool({ name: 'search_docs', arguments: { query: 'postgres' } }),
@@ -144,7 +67,7 @@ describe('start-up', () => {
 
   it('serves the folder alone, without calling any API', async () => {
     await h.control.clearRequests();
-    const c = await connectV2({ bin: BIN, env: h.env({ DOCS_API_URL: '', DOCS_API_TOKEN: '' }) });
+    const c = await connectV2({ server: docs, env: h.env({ DOCS_API_URL: '', DOCS_API_TOKEN: '' }) });
     try {
       const out = structured(
         await c.client.callTool({ name: 'search_docs', arguments: { query: 'postgres' } }),
@@ -170,7 +93,7 @@ describe('start-up', () => {
 
   it('answers from the folder when the wiki fails, and says which source was unavailable', async () => {
     await h.control.setFaults([{ path: '/docs/v1/documents', status: 503 }]);
-    const c = await connectV2({ bin: BIN, env: h.env({ DOCS_RETRIES: '0' }) });
+    const c = await connectV2({ server: docs, env: h.env({ DOCS_RETRIES: '0' }) });
     try {
       const out = structured(
         await c.client.callTool({ name: 'search_docs', arguments: { query: 'postgres' } }),

@@ -1,12 +1,9 @@
 import { connectV1, connectV2, readAudit } from '@gatehouse/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, type Harness, startHarness } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { fileHarness } from '../../test/harness.ts';
+import docs from '../index.ts';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(() => h.close());
+const h = fileHarness();
 
 const textOf = (result: { contents: unknown[] }) =>
   String((result.contents[0] as { text?: unknown } | undefined)?.text ?? '');
@@ -14,7 +11,7 @@ const textOf = (result: { contents: unknown[] }) =>
 describe('resources', () => {
   it('lists the ADR index and the docs://{+path} template, reads documents with slashes in the path', async () => {
     const env = h.env();
-    const c = await connectV2({ bin: BIN, env });
+    const c = await connectV2({ server: docs, env });
     try {
       const { resourceTemplates } = await c.client.listResourceTemplates();
       expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual(['docs://{+path}']);
@@ -68,7 +65,7 @@ describe('resources', () => {
   });
 
   it('completes paths from a typed prefix', async () => {
-    const c = await connectV1({ bin: BIN, env: h.env() });
+    const c = await connectV1({ server: docs, env: h.env() });
     try {
       const complete = (value: string) =>
         c.client.complete({
@@ -82,78 +79,6 @@ describe('resources', () => {
       expect((await complete('')).completion.values.length).toBe(16);
       expect((await complete('nothing-here')).completion.values).toEqual([]);
       expect((await complete('adr/%')).completion.values).toEqual([]);
-    } finally {
-      await c.close();
-    }
-  });
-});
-
-describe('prompts', () => {
-  it('draft_adr embeds the house format and the most related ADRs as resources', async () => {
-    const c = await connectV2({ bin: BIN, env: h.env() });
-    try {
-      const { prompts } = await c.client.listPrompts();
-      expect(prompts.map((p) => p.name).sort()).toEqual(['draft_adr', 'review_design']);
-      const draft = prompts.find((p) => p.name === 'draft_adr')!;
-      expect(draft.arguments?.map((a) => [a.name, a.required])).toEqual([
-        ['title', true],
-        ['context', true],
-        ['drivers', false],
-      ]);
-      const result = await c.client.getPrompt({
-        name: 'draft_adr',
-        arguments: {
-          title: 'Move order storage to a PostgreSQL cluster',
-          context: 'The order database on MySQL cannot keep up; we want PostgreSQL for orders.',
-          drivers: 'cost, operability',
-        },
-      });
-      const [first, ...rest] = result.messages;
-      const instructions = (first!.content as { text: string }).text;
-      expect(instructions).toContain('Draft ADR-0009');
-      expect(instructions).toContain('## Consequences');
-      expect(instructions).toContain('"cost", "operability"');
-      expect(rest.length).toBeGreaterThanOrEqual(2);
-      expect(rest.length).toBeLessThanOrEqual(3);
-      for (const message of rest) {
-        expect(message.content.type).toBe('resource');
-        const resource = (message.content as { resource: { uri: string; text: string } }).resource;
-        expect(resource.text).toContain('<untrusted-content source=');
-      }
-      const uris = rest.map((m) => (m.content as { resource: { uri: string } }).resource.uri);
-      expect(
-        uris.some(
-          (u) =>
-            u === 'docs://adr/0007-use-postgres.md' || u === 'docs://adr/0003-use-mysql-for-order-storage.md',
-        ),
-      ).toBe(true);
-      // Documents stay data: their text is never part of the instructions.
-      expect(instructions).not.toContain('untrusted-content');
-    } finally {
-      await c.close();
-    }
-  });
-
-  it('review_design embeds the relevant standards', async () => {
-    const c = await connectV1({ bin: BIN, env: h.env() });
-    try {
-      const result = await c.client.getPrompt({
-        name: 'review_design',
-        arguments: {
-          design:
-            'A new refunds API: POST /v1/refunds without idempotency keys, secrets in the repository env file, logs with full card numbers.',
-        },
-      });
-      const [first, ...rest] = result.messages;
-      expect((first!.content as { text: string }).text).toContain('<design>');
-      expect(rest.length).toBeGreaterThanOrEqual(2);
-      const embedded = rest.map((m) => (m.content as { resource: { uri: string; text: string } }).resource);
-      expect(embedded.every((r) => r.text.includes('<untrusted-content'))).toBe(true);
-      const all = embedded.map((r) => r.uri).join(' ');
-      expect(all).toMatch(
-        /standards\/(api-design|secrets-management|logging-and-observability)\.md|wiki\.example\.internal\/standards\//,
-      );
-      expect(embedded.every((r) => /Standard/.test(r.text))).toBe(true);
     } finally {
       await c.close();
     }
