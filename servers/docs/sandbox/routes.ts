@@ -1,3 +1,5 @@
+// The docs server's own pure query builder, so the stand-in API ranks the same words the local index does.
+import { ftsQuery } from '@gatehouse/fts';
 import {
   cleanSnippet,
   notFound,
@@ -12,8 +14,6 @@ import {
   textParam,
   toScore,
 } from '@gatehouse/sandbox/kit';
-// The docs server's own pure query builder, so the stand-in API ranks the same words the local index does.
-import { ftsQuery } from '../src/local/fts-query.ts';
 import { DOC_KINDS, DOC_STATUSES } from './data.ts';
 
 const summary = (r: Row, snippet: string, score: number | null) => ({

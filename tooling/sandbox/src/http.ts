@@ -143,18 +143,7 @@ export function asObject(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-/**
- * Turns free text into a safe FTS5 MATCH expression: each word becomes a quoted term and
- * terms are OR-ed so partial matches still rank. Returns undefined when no searchable word remains.
- */
-export function ftsQuery(text: string): string | undefined {
-  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu);
-  if (!words || words.length === 0) return undefined;
-  return [...new Set(words)]
-    .slice(0, 16)
-    .map((w) => `"${w}"`)
-    .join(' OR ');
-}
+export { ftsQuery } from '@gatehouse/fts';
 
 /** An ISO-8601 UTC timestamp for epoch milliseconds. */
 export const iso = (ms: number): string => new Date(ms).toISOString();

@@ -1,7 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import type { Logger } from '@gatehouse/core';
+import { ftsQuery } from '@gatehouse/fts';
 import { type CatalogOwner, ServiceCatalog } from './catalog.ts';
-import { ftsQuery } from './fts-query.ts';
 import { Rankings, type SearchFilter } from './rank.ts';
 import { readDocument, scanFolder } from './scan.ts';
 import { DocsStore, type IndexedDoc, type SearchHit } from './store.ts';

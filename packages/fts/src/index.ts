@@ -1,7 +1,8 @@
 /**
  * Free text → a safe SQLite FTS5 MATCH expression. Pure (no database, no
- * imports), so the docs index and the sandbox's stand-in docs API build their
- * queries with the same function.
+ * imports), so the docs index and the sandbox's stand-in APIs build their
+ * queries with the same function, without the server and the sandbox
+ * importing each other (both inline this package).
  */
 
 /**
