@@ -1,0 +1,3 @@
+import { projectPreset } from '../../tooling/config/vitest.preset.ts';
+
+export default projectPreset('fts');
