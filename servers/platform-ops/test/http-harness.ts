@@ -1,7 +1,9 @@
+/**
+ * The built binary over HTTP, for the end-to-end tests that need a real process (exit codes,
+ * signals, the reverse proxy). In-process HTTP tests of core use packages/core/src/testing/fixture/http.ts.
+ */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { request as httpRequest } from 'node:http';
 import { childEnv } from '@gatehouse/core/testing';
-import { OAuth2Server } from 'oauth2-mock-server';
 
 export const PUBLIC_URL = 'https://ops.gatehouse.test/mcp';
 
@@ -73,30 +75,6 @@ export function runToExit(bin: string, env: Record<string, string>, args: string
   });
 }
 
-export async function startIssuer(): Promise<OAuth2Server> {
-  const server = new OAuth2Server();
-  await server.issuer.keys.generate('RS256');
-  await server.start(0, '127.0.0.1');
-  return server;
-}
-
-export type Claims = Record<string, unknown>;
-
-/** A real signed token from the mock authorization server, with claims adjusted. */
-export function tokenFor(
-  issuer: OAuth2Server,
-  claims: Claims,
-  options: { expiresIn?: number; header?: Record<string, unknown> } = {},
-): Promise<string> {
-  return issuer.issuer.buildToken({
-    expiresIn: options.expiresIn ?? 600,
-    scopesOrTransform: (header, payload) => {
-      Object.assign(header, { typ: 'at+jwt' }, options.header);
-      Object.assign(payload, { aud: PUBLIC_URL, sub: 'alice', client_id: 'test-host' }, claims);
-    },
-  });
-}
-
 export const MCP_HEADERS = {
   'content-type': 'application/json',
   accept: 'application/json, text/event-stream',
@@ -119,33 +97,4 @@ export async function rpcBody(response: Response): Promise<Record<string, unknow
     return data.find((m) => 'result' in m || 'error' in m) ?? {};
   }
   return JSON.parse(text);
-}
-
-/** A raw request with an arbitrary Host header (fetch does not allow setting it). */
-export function rawRequest(
-  url: string,
-  options: { method?: string; headers: Record<string, string>; body?: string },
-): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
-  const u = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: u.hostname,
-        port: u.port,
-        path: u.pathname,
-        method: options.method ?? 'POST',
-        headers: options.headers,
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => {
-          body += c.toString();
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-      },
-    );
-    req.on('error', reject);
-    req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
-    req.end(options.body);
-  });
 }

@@ -3,20 +3,22 @@
  * drips past the deadline, and bursts of 5xx and resets at a given rate.
  * Timeouts fire, reads are retried (bounded), side effects are retried only
  * with their Idempotency-Key and act once, nothing escapes as an unhandled
- * rejection, and every call leaves exactly one audit event.
+ * rejection, and every call leaves exactly one audit event. The fixture
+ * server runs in this process; the upstream is the sandbox on loopback.
  */
-import { connectV2, errorOf, eventually, readAudit } from '@gatehouse/core/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   ALL_SCOPES,
-  BIN,
+  API_PREFIX,
   FAST,
+  fixture,
   type Harness,
-  HEALTH_CALL,
-  HEALTH_PATH,
-  healthRequests,
+  STATUS_CALL,
+  STATUS_PATH,
   startHarness,
-} from './harness.ts';
+  statusRequests,
+} from '../testing/fixture/harness.ts';
+import { connectV2, errorOf, eventually, readAudit } from '../testing/index.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -25,15 +27,15 @@ beforeAll(async () => {
 afterEach(() => h.control.clearFaults());
 afterAll(() => h.close());
 
-const health = HEALTH_CALL;
-const healthCalls = () => healthRequests(h);
+const health = STATUS_CALL;
+const healthCalls = () => statusRequests(h);
 
 describe('connection resets', () => {
   it('retries a read through a reset, gives up after bounded attempts on persistent resets', async () => {
     const env = h.env(FAST);
-    const c = await connectV2({ bin: BIN, env });
+    const c = await connectV2({ server: fixture, env });
     try {
-      await h.control.setFaults([{ path: HEALTH_PATH, reset: true, times: 1 }]);
+      await h.control.setFaults([{ path: STATUS_PATH, reset: true, times: 1 }]);
       await h.control.clearRequests();
       const recovered = await c.client.callTool(health);
       expect(recovered.isError).toBeFalsy();
@@ -42,14 +44,14 @@ describe('connection resets', () => {
         200,
       ]);
 
-      await h.control.setFaults([{ path: HEALTH_PATH, reset: true }]);
+      await h.control.setFaults([{ path: STATUS_PATH, reset: true }]);
       await h.control.clearRequests();
       const failed = await c.client.callTool(health);
       expect(errorOf(failed)).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', retryable: true });
       expect(await healthCalls()).toHaveLength(3);
       await h.control.clearFaults();
       expect((await c.client.callTool(health)).isError).toBeFalsy();
-      const events = readAudit(env.PLATFORM_OPS_AUDIT_FILE);
+      const events = readAudit(env.FIXTURE_AUDIT_FILE);
       expect(events.map((e) => e.outcome)).toEqual(['ok', 'error', 'ok']);
       // One logical upstream call (the audit counts calls, not the attempts inside one).
       expect(events[1]).toMatchObject({ errorCode: 'UPSTREAM_UNAVAILABLE', upstreamCalls: 1 });
@@ -59,15 +61,15 @@ describe('connection resets', () => {
     }
   });
 
-  it('retries an approved rollback through a reset with the same Idempotency-Key, and it acts once', async () => {
-    const env = h.env({ ...FAST, PLATFORM_OPS_SCOPES: ALL_SCOPES });
-    const c = await connectV2({ bin: BIN, env, approval: 'accept' });
+  it('retries an approved action through a reset with the same Idempotency-Key, and it acts once', async () => {
+    const env = h.env({ ...FAST, FIXTURE_SCOPES: ALL_SCOPES });
+    const c = await connectV2({ server: fixture, env, approval: 'accept' });
     try {
-      await h.control.setFaults([{ method: 'POST', path: '/platform/v1/', reset: true, times: 1 }]);
+      await h.control.setFaults([{ method: 'POST', path: API_PREFIX, reset: true, times: 1 }]);
       await h.control.clearRequests();
       const result = await c.client.callTool({
-        name: 'rollback_deploy',
-        arguments: { service: 'checkout-api', environment: 'staging', reason: 'reset drill' },
+        name: 'act_on_item',
+        arguments: { item: 'orders-api', environment: 'staging', reason: 'reset drill' },
       });
       expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
       const posts = (await h.control.requests()).filter((r) => r.method === 'POST');
@@ -77,10 +79,8 @@ describe('connection resets', () => {
       expect(posts[0]!.idempotencyKey).toBeTruthy();
       expect(posts[1]!.idempotencyKey).toBe(posts[0]!.idempotencyKey);
       // One decision, one outcome: the approval round and the call, no duplicate for the retry.
-      await eventually(
-        () => readAudit(env.PLATFORM_OPS_AUDIT_FILE).some((e) => e.outcome === 'ok') || undefined,
-      );
-      const events = readAudit(env.PLATFORM_OPS_AUDIT_FILE).filter((e) => e.name === 'rollback_deploy');
+      await eventually(() => readAudit(env.FIXTURE_AUDIT_FILE).some((e) => e.outcome === 'ok') || undefined);
+      const events = readAudit(env.FIXTURE_AUDIT_FILE).filter((e) => e.name === 'act_on_item');
       expect(events.filter((e) => e.outcome === 'ok')).toHaveLength(1);
       expect(events.filter((e) => e.decision !== 'approval_requested')).toHaveLength(1);
     } finally {
@@ -94,10 +94,10 @@ describe('slow drip', () => {
     timeout: 20_000,
   }, async () => {
     const env = h.env(FAST);
-    const c = await connectV2({ bin: BIN, env });
+    const c = await connectV2({ server: fixture, env });
     try {
-      // ~600 bytes of health JSON at 8 bytes per 100 ms: far past the 1.5 s deadline.
-      await h.control.setFaults([{ path: HEALTH_PATH, drip: { chunkBytes: 8, intervalMs: 100 } }]);
+      // ~300 bytes of status JSON at 8 bytes per 100 ms: far past the 1.5 s deadline.
+      await h.control.setFaults([{ path: STATUS_PATH, drip: { chunkBytes: 8, intervalMs: 100 } }]);
       await h.control.clearRequests();
       const started = Date.now();
       const result = await c.client.callTool(health);
@@ -113,7 +113,7 @@ describe('slow drip', () => {
         .toBe(true);
       await h.control.clearFaults();
       expect((await c.client.callTool(health)).isError).toBeFalsy();
-      expect(readAudit(env.PLATFORM_OPS_AUDIT_FILE).map((e) => e.errorCode ?? 'ok')).toEqual([
+      expect(readAudit(env.FIXTURE_AUDIT_FILE).map((e) => e.errorCode ?? 'ok')).toEqual([
         'UPSTREAM_TIMEOUT',
         'ok',
       ]);
@@ -129,13 +129,13 @@ describe('bursts', () => {
     timeout: 45_000,
   }, async () => {
     const CALLS = 60;
-    const env = h.env({ ...FAST, PLATFORM_OPS_BREAKER_FAILURES: '1000', PLATFORM_OPS_LOG_LEVEL: 'warn' });
-    const c = await connectV2({ bin: BIN, env });
+    const env = h.env({ ...FAST, FIXTURE_BREAKER_FAILURES: '1000', FIXTURE_LOG_LEVEL: 'warn' });
+    const c = await connectV2({ server: fixture, env });
     try {
       await h.control.setFaults([
-        { path: HEALTH_PATH, status: 503, rate: 0.25 },
-        { path: HEALTH_PATH, status: 500, rate: 0.1 },
-        { path: HEALTH_PATH, reset: true, rate: 0.1 },
+        { path: STATUS_PATH, status: 503, rate: 0.25 },
+        { path: STATUS_PATH, status: 500, rate: 0.1 },
+        { path: STATUS_PATH, reset: true, rate: 0.1 },
       ]);
       await h.control.clearRequests();
       const outcomes: string[] = [];
@@ -163,8 +163,8 @@ describe('bursts', () => {
       expect(perRequest.size).toBe(CALLS);
       expect(Math.max(...perRequest.values())).toBeLessThanOrEqual(3);
       // The audit lost nothing: one event per call, agreeing with the answers and the upstream's count.
-      await eventually(() => readAudit(env.PLATFORM_OPS_AUDIT_FILE).length >= CALLS || undefined, 10_000);
-      const events = readAudit(env.PLATFORM_OPS_AUDIT_FILE);
+      await eventually(() => readAudit(env.FIXTURE_AUDIT_FILE).length >= CALLS || undefined, 10_000);
+      const events = readAudit(env.FIXTURE_AUDIT_FILE);
       expect(events).toHaveLength(CALLS);
       expect(events.filter((e) => e.outcome === 'ok')).toHaveLength(
         outcomes.filter((o) => o === 'ok').length,

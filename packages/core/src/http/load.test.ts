@@ -1,19 +1,20 @@
 /**
- * Bounded load over Streamable HTTP (`--no-auth`, 127.0.0.1): 64 concurrent
+ * Bounded load over Streamable HTTP (the fixture's HTTP front in this process,
+ * `--no-auth`, 127.0.0.1): 64 concurrent
  * real MCP clients and a fixed count of tools/call against the sandbox. No
  * failure other than deliberate 429s from admission control, and the audit
  * file holds exactly one call event per tools/call answered.
  */
-import { readAudit } from '@gatehouse/core/testing';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, type Harness, startHarness } from './harness.ts';
-import { MCP_HEADERS, rpcBody, spawnHttp } from './http-harness.ts';
+import { fixture, type Harness, STATUS_CALL, STATUS_PATH, startHarness } from '../testing/fixture/harness.ts';
+import { MCP_HEADERS, rpcBody, startHttp } from '../testing/fixture/http.ts';
+import { readAudit } from '../testing/index.ts';
 
 const CLIENTS = 64;
 const CALLS_PER_CLIENT = 10;
 const TOTAL = CLIENTS * CALLS_PER_CLIENT;
-const HEALTH = { name: 'get_service_health', arguments: { service: 'checkout-api' } };
+const HEALTH = STATUS_CALL;
 
 let h: Harness;
 beforeAll(async () => {
@@ -22,19 +23,19 @@ beforeAll(async () => {
 afterAll(() => h?.close());
 
 const toolEvents = (file: string) =>
-  readAudit(file).filter((e) => e.kind === 'tool' && e.name === 'get_service_health');
+  readAudit(file).filter((e) => e.kind === 'tool' && e.name === HEALTH.name);
 
 describe('bounded load over HTTP', () => {
   it(`serves ${CLIENTS} concurrent clients × ${CALLS_PER_CLIENT} tools/call with zero failures, one audit event each`, {
     timeout: 90_000,
   }, async () => {
     const env = h.env({
-      PLATFORM_OPS_LOG_LEVEL: 'warn',
+      FIXTURE_LOG_LEVEL: 'warn',
       // Admission sized for the load: this run measures serving, not shedding.
-      PLATFORM_OPS_MAX_CONCURRENT: String(CLIENTS * 2),
-      PLATFORM_OPS_RATE_LIMIT_PER_MINUTE: '100000',
+      FIXTURE_MAX_CONCURRENT: String(CLIENTS * 2),
+      FIXTURE_RATE_LIMIT_PER_MINUTE: '100000',
     });
-    const server = await spawnHttp(BIN, env, ['--no-auth']);
+    const server = await startHttp(fixture, { env, noAuth: true });
     const clients: Client[] = [];
     try {
       await Promise.all(
@@ -64,17 +65,15 @@ describe('bounded load over HTTP', () => {
       expect(failures).toEqual([]);
       expect(answered).toBe(TOTAL);
       expect(elapsed).toBeLessThan(60_000);
-      await expect
-        .poll(() => toolEvents(env.PLATFORM_OPS_AUDIT_FILE).length, { timeout: 10_000 })
-        .toBe(TOTAL);
-      const events = toolEvents(env.PLATFORM_OPS_AUDIT_FILE);
+      await expect.poll(() => toolEvents(env.FIXTURE_AUDIT_FILE).length, { timeout: 10_000 }).toBe(TOTAL);
+      const events = toolEvents(env.FIXTURE_AUDIT_FILE);
       expect(events.every((e) => e.outcome === 'ok')).toBe(true);
       // Every call id is distinct: no event written twice, none merged.
       expect(new Set(events.map((e) => e.callId)).size).toBe(TOTAL);
       expect(server.stderr()).not.toContain('unhandled rejection');
     } finally {
       await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
-      await server.stop();
+      await server.close();
     }
   });
 
@@ -83,9 +82,9 @@ describe('bounded load over HTTP', () => {
   }, async () => {
     // Default admission (16 concurrent per principal; every --no-auth caller is the local operator),
     // and a slow upstream so that 64 concurrent requests really overlap.
-    const env = h.env({ PLATFORM_OPS_LOG_LEVEL: 'warn', PLATFORM_OPS_RATE_LIMIT_PER_MINUTE: '100000' });
-    await h.control.setFaults([{ path: '/platform/v1/services/checkout-api/health', latencyMs: 150 }]);
-    const server = await spawnHttp(BIN, env, ['--no-auth']);
+    const env = h.env({ FIXTURE_LOG_LEVEL: 'warn', FIXTURE_RATE_LIMIT_PER_MINUTE: '100000' });
+    await h.control.setFaults([{ path: STATUS_PATH, latencyMs: 150 }]);
+    const server = await startHttp(fixture, { env, noAuth: true });
     try {
       const statuses = new Map<number, number>();
       let answered = 0;
@@ -120,13 +119,11 @@ describe('bounded load over HTTP', () => {
       expect(retryAfterMissing).toBe(0);
       expect(answered).toBe(statuses.get(200));
       // Refused requests never reached the seam; each answered one left exactly one event.
-      await expect
-        .poll(() => toolEvents(env.PLATFORM_OPS_AUDIT_FILE).length, { timeout: 10_000 })
-        .toBe(answered);
+      await expect.poll(() => toolEvents(env.FIXTURE_AUDIT_FILE).length, { timeout: 10_000 }).toBe(answered);
       expect(server.stderr()).not.toContain('unhandled rejection');
     } finally {
       await h.control.clearFaults();
-      await server.stop();
+      await server.close();
     }
   });
 });

@@ -4,7 +4,7 @@
  * fetch (undici) inflates lazily, as the body is read, and the cap in
  * `Upstream.readJson` counts the inflated bytes it is handed, so reading stops
  * at the cap: the bomb is never inflated whole. The upstream is the real
- * sandbox on loopback with its `gzip-bomb` fault.
+ * sandbox on loopback (the fixture's domain) with its `gzip-bomb` fault.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,15 +12,16 @@ import { GZIP_BOMB_INFLATED_BYTES, type Sandbox, sandboxControl, startSandbox } 
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { GatehouseError } from '../src/define/errors.ts';
-import { Upstream } from '../src/upstream/client.ts';
+import { GatehouseError } from '../index.ts';
+import { STATUS_PATH as HEALTH } from '../testing/fixture/harness.ts';
+import { fixtureDomain } from '../testing/fixture/sandbox.ts';
+import { Upstream } from './index.ts';
 
-const HEALTH = '/platform/v1/services/checkout-api/health';
 const MIB = 1024 * 1024;
 
 let sandbox: Sandbox;
 beforeAll(async () => {
-  sandbox = await startSandbox();
+  sandbox = await startSandbox({ discover: false, domains: [fixtureDomain] });
 });
 afterAll(() => sandbox?.close());
 
@@ -56,7 +57,7 @@ describe('a gzip compression bomb from the upstream', () => {
     timeout: 60_000,
   }, async () => {
     const control = sandboxControl(sandbox);
-    const upstream = client(sandbox.url, sandbox.tokens['platform-ops'], 2 * MIB);
+    const upstream = client(sandbox.url, sandbox.tokens.fixture, 2 * MIB);
     const before = peakRss();
     for (let round = 0; round < 3; round++) {
       await control.setFaults([{ path: HEALTH, body: 'gzip-bomb', times: 1 }]);
@@ -67,8 +68,8 @@ describe('a gzip compression bomb from the upstream', () => {
       expect((error as GatehouseError).message).toContain(`larger than the ${2 * MIB}-byte limit`);
       expect((error as GatehouseError).message).not.toMatch(/\(\d+ bytes\)/);
       // ...and the same client goes on working.
-      await expect(upstream.get(HEALTH, z.object({ service: z.string() }), call())).resolves.toMatchObject({
-        service: 'checkout-api',
+      await expect(upstream.get(HEALTH, z.object({ item: z.string() }), call())).resolves.toMatchObject({
+        item: 'orders-api',
       });
     }
     // Three bombs of over 1 GiB each: had any been inflated whole, the peak would have grown by
@@ -82,7 +83,7 @@ describe('a gzip compression bomb from the upstream', () => {
     const control = sandboxControl(sandbox);
     await control.setFaults([{ path: HEALTH, body: 'gzip-bomb', times: 1 }]);
     const error = await failure(
-      client(sandbox.url, sandbox.tokens['platform-ops'], MIB / 2).get(HEALTH, z.unknown(), call()),
+      client(sandbox.url, sandbox.tokens.fixture, MIB / 2).get(HEALTH, z.unknown(), call()),
     );
     expect(error).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE' });
     // Content-Length counts the bytes on the wire, so this is the compressed size.

@@ -1,24 +1,24 @@
 /**
- * Framing attacks on Streamable HTTP (`--transport http --no-auth` on
- * 127.0.0.1, port 0): malformed JSON, batch arrays, missing `jsonrpc`, a
+ * Framing attacks on Streamable HTTP (the fixture's HTTP front in this process,
+ * `--no-auth` on 127.0.0.1, port 0): malformed JSON, batch arrays, missing `jsonrpc`, a
  * 50 MB body (declared and streamed), wrong Content-Type and Accept. Each is
  * answered with its status and a JSON-RPC error, no tool runs, and a real MCP
- * client connected to the same process keeps being served throughout.
+ * client connected to the same server keeps being served throughout.
  */
 import { request } from 'node:http';
-import { readAudit } from '@gatehouse/core/testing';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, type Harness, startHarness } from './harness.ts';
-import { type HttpChild, MCP_HEADERS, spawnHttp } from './http-harness.ts';
+import { fixture, type Harness, STATUS_CALL, startHarness } from '../testing/fixture/harness.ts';
+import { type HttpServer, MCP_HEADERS, startHttp } from '../testing/fixture/http.ts';
+import { readAudit } from '../testing/index.ts';
 
 const V = { 'mcp-protocol-version': '2025-11-25' };
 const PING = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' });
-const HEALTH = { name: 'get_service_health', arguments: { service: 'checkout-api' } };
+const HEALTH = STATUS_CALL;
 const MB = 1024 * 1024;
 
 let h: Harness;
-let server: HttpChild;
+let server: HttpServer;
 let auditFile: string;
 let bystander: Client;
 
@@ -94,17 +94,17 @@ const rpcError = (body: string) => (JSON.parse(body) as { error: { code: number 
 beforeAll(async () => {
   h = await startHarness();
   // Attacker and bystander are the one local principal under --no-auth; its concurrency cap
-  // (16 by default; tested in http-ops) must not decide the 20 interleaved requests below.
-  const env = h.env({ PLATFORM_OPS_LOG_LEVEL: 'warn', PLATFORM_OPS_MAX_CONCURRENT: '64' });
-  auditFile = env.PLATFORM_OPS_AUDIT_FILE;
-  server = await spawnHttp(BIN, env, ['--no-auth']);
+  // (16 by default; tested in load.test.ts) must not decide the 20 interleaved requests below.
+  const env = h.env({ FIXTURE_LOG_LEVEL: 'warn', FIXTURE_MAX_CONCURRENT: '64' });
+  auditFile = env.FIXTURE_AUDIT_FILE;
+  server = await startHttp(fixture, { env, noAuth: true });
   expect(new URL(server.url).hostname).toBe('127.0.0.1');
   bystander = new Client({ name: 'bystander', version: '1.0.0' });
   await bystander.connect(new StreamableHTTPClientTransport(new URL(server.url)));
 }, 30_000);
 afterAll(async () => {
   await bystander?.close();
-  await server?.stop();
+  await server?.close();
   await h?.close();
 });
 
@@ -168,7 +168,7 @@ describe('HTTP framing attacks', () => {
   it('refuses a 50 MB body with 413, declared or streamed, without reading it', {
     timeout: 30_000,
   }, async () => {
-    const own = await spawnHttp(BIN, h.env({ PLATFORM_OPS_LOG_LEVEL: 'warn' }), ['--no-auth']);
+    const own = await startHttp(fixture, { env: h.env({ FIXTURE_LOG_LEVEL: 'warn' }), noAuth: true });
     try {
       const declared = await send({ ...MCP_HEADERS, ...V }, { upload: 50 * MB, declare: true }, own.url);
       expect(declared.status).toBe(413);
@@ -185,14 +185,14 @@ describe('HTTP framing attacks', () => {
       // Refused once the cap (1 MiB by default) was crossed, not after the whole body.
       expect(streamed.uploaded).toBeLessThan(8 * MB);
     } finally {
-      await own.stop();
+      await own.close();
     }
   });
 
   // Once a crash: the per-request 'close' handler read the socket's address after the client had
   // hung up (any uploader that stops after its 413 did it).
   it('survives a client that hangs up right after a 413', { timeout: 30_000 }, async () => {
-    const own = await spawnHttp(BIN, h.env({ PLATFORM_OPS_LOG_LEVEL: 'warn' }), ['--no-auth']);
+    const own = await startHttp(fixture, { env: h.env({ FIXTURE_LOG_LEVEL: 'warn' }), noAuth: true });
     try {
       for (const declare of [true, false]) {
         const refused = await send(
@@ -204,10 +204,11 @@ describe('HTTP framing attacks', () => {
       }
       await new Promise((r) => setTimeout(r, 300));
       expect(own.stderr()).not.toContain('TypeError');
-      expect(own.child.exitCode).toBeNull();
+      // Still serving: a throw in a socket handler would have surfaced as an uncaught error in this process.
+      expect(own.server.listening).toBe(true);
       expect((await send({ ...MCP_HEADERS, ...V }, PING, own.url)).status).toBe(200);
     } finally {
-      await own.stop();
+      await own.close();
     }
   });
 
@@ -228,12 +229,10 @@ describe('HTTP framing attacks', () => {
     ]);
     for (const r of results.slice(0, 10)) expect((r as { isError?: boolean }).isError).toBeFalsy();
     for (const r of results.slice(10)) expect((r as { status: number }).status).toBe(400);
-    expect(server.child.exitCode).toBeNull();
+    expect(server.server.listening).toBe(true);
     // Tool events: exactly the bystander's ten calls plus the one unknown-method probe's none.
     await expect
-      .poll(
-        () => readAudit(auditFile).filter((e) => e.kind === 'tool' && e.name === 'get_service_health').length,
-      )
+      .poll(() => readAudit(auditFile).filter((e) => e.kind === 'tool' && e.name === HEALTH.name).length)
       .toBe(10);
     expect(server.stderr()).not.toContain('unhandled rejection');
   });

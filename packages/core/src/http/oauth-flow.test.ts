@@ -2,10 +2,9 @@
  * The whole OAuth client flow, headless: the v2 SDK client meets a 401, reads
  * the RFC 9728 metadata, discovers the loopback authorization server
  * (oauth2-mock-server), obtains a token with the client-credentials grant for
- * a pre-registered client, and then calls a tool over HTTP.
+ * a pre-registered client, and then calls a tool over HTTP — against the
+ * fixture server's HTTP front in this process.
  */
-import { createServer } from 'node:net';
-import { eventually, readAudit } from '@gatehouse/core/testing';
 import {
   Client,
   ClientCredentialsProvider,
@@ -13,29 +12,19 @@ import {
 } from '@modelcontextprotocol/client';
 import { Events, type OAuth2Server } from 'oauth2-mock-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, type Harness, startHarness } from './harness.ts';
-import { type HttpChild, spawnHttp, startIssuer } from './http-harness.ts';
+import { fixture, type Harness, SCOPES, startHarness } from '../testing/fixture/harness.ts';
+import { type HttpServer, startHttp, startIssuer } from '../testing/fixture/http.ts';
+import { eventually, readAudit } from '../testing/index.ts';
 
-const CLIENT_ID = 'ops-ci-runner';
-const CLIENT_SECRET = 'ops-ci-secret-5b2d40867f3a9c1e';
+const CLIENT_ID = 'fixture-ci-runner';
+const CLIENT_SECRET = 'fixture-ci-secret-5b2d40867f3a9c1e';
 /** The authorization server's client registry: which scopes each client may be granted. */
-const REGISTERED: Record<string, string[]> = { [CLIENT_ID]: ['platform-ops:read'] };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
+const REGISTERED: Record<string, string[]> = { [CLIENT_ID]: [SCOPES.read] };
 
 describe('OAuth client flow against the loopback authorization server', () => {
   let h: Harness;
   let issuer: OAuth2Server;
-  let server: HttpChild;
+  let server: HttpServer;
   let publicUrl: string;
   let auditFile: string;
   const tokenRequests: { grant: string; client: string; resource: string | null; scope: string | null }[] =
@@ -44,9 +33,6 @@ describe('OAuth client flow against the loopback authorization server', () => {
   beforeAll(async () => {
     h = await startHarness();
     issuer = await startIssuer();
-    const port = await freePort();
-    // The audience is this server's own canonical URL, which the client also derives (RFC 8707).
-    publicUrl = `http://127.0.0.1:${port}/mcp`;
     issuer.service.on(Events.BeforeTokenSigning, (token, req) => {
       const body = req.body as Record<string, string>;
       const basic = /^Basic (.+)$/.exec(req.headers.authorization ?? '')?.[1];
@@ -69,17 +55,23 @@ describe('OAuth client flow against the loopback authorization server', () => {
         scope: granted.join(' '),
       });
     });
-    const env = h.env({
-      PLATFORM_OPS_OAUTH_ISSUER: issuer.issuer.url!,
-      PLATFORM_OPS_PUBLIC_URL: publicUrl,
-      PLATFORM_OPS_LOG_LEVEL: 'info',
+    server = await startHttp(fixture, {
+      // The audience is this server's own canonical URL, which the client also derives (RFC 8707).
+      env: (port) => {
+        publicUrl = `http://127.0.0.1:${port}/mcp`;
+        const env = h.env({
+          FIXTURE_OAUTH_ISSUER: issuer.issuer.url!,
+          FIXTURE_PUBLIC_URL: publicUrl,
+          FIXTURE_LOG_LEVEL: 'info',
+        });
+        auditFile = env.FIXTURE_AUDIT_FILE;
+        return env;
+      },
     });
-    auditFile = env.PLATFORM_OPS_AUDIT_FILE;
-    server = await spawnHttp(BIN, env, ['--port', String(port)]);
   });
 
   afterAll(async () => {
-    await server?.stop();
+    await server?.close();
     await issuer?.stop();
     await h?.close();
   });
@@ -88,7 +80,7 @@ describe('OAuth client flow against the loopback authorization server', () => {
     const provider = new ClientCredentialsProvider({
       clientId: CLIENT_ID,
       clientSecret: CLIENT_SECRET,
-      scope: 'platform-ops:read',
+      scope: SCOPES.read,
       expectedIssuer: issuer.issuer.url!,
     });
     const client = new Client(
@@ -98,13 +90,13 @@ describe('OAuth client flow against the loopback authorization server', () => {
     await client.connect(new StreamableHTTPClientTransport(new URL(publicUrl), { authProvider: provider }));
     try {
       const result = await client.callTool({
-        name: 'get_service_health',
-        arguments: { service: 'checkout-api', environment: 'staging' },
+        name: 'get_item_status',
+        arguments: { item: 'orders-api', environment: 'staging' },
       });
       expect(result.isError).toBeFalsy();
-      expect(result.structuredContent).toMatchObject({ service: 'checkout-api', environment: 'staging' });
+      expect(result.structuredContent).toMatchObject({ item: 'orders-api', environment: 'staging' });
       const tools = (await client.listTools()).tools.map((t) => t.name);
-      expect(tools).not.toContain('rollback_deploy');
+      expect(tools).not.toContain('act_on_item');
     } finally {
       await client.close();
     }
@@ -115,8 +107,8 @@ describe('OAuth client flow against the loopback authorization server', () => {
       client: CLIENT_ID,
       resource: publicUrl,
     });
-    expect(tokenRequests[0]!.scope?.split(' ')).toContain('platform-ops:read');
-    const call = readAudit(auditFile).find((r) => r.name === 'get_service_health');
+    expect(tokenRequests[0]!.scope?.split(' ')).toContain(SCOPES.read);
+    const call = readAudit(auditFile).find((r) => r.name === 'get_item_status');
     expect(call).toMatchObject({ outcome: 'ok', principal: { id: CLIENT_ID, kind: 'oauth' } });
     expect(server.stderr()).not.toContain(CLIENT_SECRET);
     // Access lines are buffered (at most 250 ms).

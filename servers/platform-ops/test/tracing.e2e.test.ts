@@ -1,12 +1,17 @@
+/**
+ * Tracing as only the built binary shows it: SIGTERM flushes the spans of an HTTP server before the
+ * process exits 0, and the bundle loads OpenTelemetry on demand only. Tracing at the seam (stdio and
+ * HTTP, span names, attributes, propagation) is tested in-process in @gatehouse/core
+ * (packages/core/src/telemetry/tracing*.test.ts).
+ */
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import { connectV2, eventually, ok } from '@gatehouse/core/testing';
+import { eventually } from '@gatehouse/core/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import pkg from '../package.json' with { type: 'json' };
-import { BIN, CANARY, type Harness, startHarness } from './harness.ts';
+import { BIN, type Harness, startHarness } from './harness.ts';
 import { legacyCall, MCP_HEADERS, rpcBody, spawnHttp } from './http-harness.ts';
 
 /** One span as OTLP/JSON carries it, with its resource's attributes beside it. */
@@ -23,7 +28,6 @@ interface OtlpSpan {
 
 const SERVER = 2;
 const CLIENT = 3;
-const STATUS_ERROR = 2;
 
 type KeyValue = { key: string; value: Record<string, unknown> };
 const flatten = (list: KeyValue[] = []) =>
@@ -139,114 +143,6 @@ const otlpJson = () => ({
 });
 
 const childOf = (parent: OtlpSpan) => collector.spans.find((s) => s.parentSpanId === parent.spanId);
-
-describe('tracing over stdio', () => {
-  it('exports a tool span continuing _meta.traceparent, with an upstream child that propagates it', async () => {
-    const traceId = hex(16);
-    const callerSpan = hex(8);
-    const c = await connectV2({ bin: BIN, env: envFor(otlpJson()) });
-    try {
-      ok(
-        await c.client.callTool({
-          name: 'get_service_health',
-          arguments: { service: 'checkout-api', environment: 'staging' },
-          _meta: { traceparent: `00-${traceId}-${callerSpan}-01`, tracestate: 'caller=1' },
-        }),
-      );
-      const missing = await c.client.callTool({
-        name: 'get_service_health',
-        arguments: { service: 'no-such-service-4c1d' },
-      });
-      expect(missing.isError).toBe(true);
-      const read = await c.client.readResource({ uri: 'service://catalog/checkout-api' });
-      expect(read.contents).toHaveLength(1);
-    } finally {
-      await c.close();
-    }
-    // Spans are batched and flushed when the server shuts down on stdin close.
-    const tools = await eventually(() => {
-      const found = collector.spans.filter((s) => s.name === 'tools/call get_service_health');
-      return found.length === 2 && collector.spans.length >= 6 ? found : undefined;
-    });
-    expect(collector.posts.every((p) => p.path === '/v1/traces' && p.type.includes('json'))).toBe(true);
-
-    const tool = tools.find((s) => s.traceId === traceId)!;
-    expect(tool).toMatchObject({
-      kind: SERVER,
-      parentSpanId: callerSpan,
-      attributes: {
-        'mcp.method.name': 'tools/call',
-        'gen_ai.tool.name': 'get_service_health',
-        'gatehouse.outcome': 'ok',
-        'gatehouse.decision': 'allowed',
-        'gatehouse.upstream.calls': 1,
-      },
-      resource: { 'service.name': 'platform-ops', 'service.version': pkg.version },
-    });
-    const upstream = childOf(tool)!;
-    expect(upstream).toMatchObject({
-      traceId,
-      kind: CLIENT,
-      name: 'GET /platform/v1/services/{}/health',
-      attributes: {
-        'http.request.method': 'GET',
-        'url.template': '/platform/v1/services/{}/health',
-        'http.response.status_code': 200,
-        'gatehouse.upstream.attempts': 1,
-      },
-    });
-    // The upstream request carried the upstream span as its parent.
-    expect(proxy.seen.find((r) => r.path.startsWith('/platform/v1/services/checkout-api/health'))).toEqual({
-      path: expect.any(String),
-      traceparent: `00-${traceId}-${upstream.spanId}-01`,
-    });
-
-    // A failure is a span with its code, not its message or arguments.
-    const failed = tools.find((s) => s.traceId !== traceId)!;
-    expect(failed.parentSpanId ?? '').toBe('');
-    expect(failed.attributes).toMatchObject({ 'error.type': 'NOT_FOUND', 'gatehouse.outcome': 'error' });
-    expect(failed.status).toMatchObject({ code: STATUS_ERROR, message: 'NOT_FOUND' });
-    expect(childOf(failed)?.attributes).toMatchObject({
-      'http.response.status_code': 404,
-      'error.type': 'NOT_FOUND',
-    });
-
-    // Resource reads are named by their template, never by the URI the caller filled in.
-    const resource = collector.spans.find((s) => s.name === 'resources/read service://catalog/{service}')!;
-    expect(resource.attributes['mcp.method.name']).toBe('resources/read');
-    expect(childOf(resource)?.name).toBe('GET /platform/v1/services/{}');
-
-    const exported = JSON.stringify(collector.spans);
-    for (const secret of ['checkout-api', 'staging', 'no-such-service-4c1d', CANARY, proxy.url])
-      expect(exported).not.toContain(secret);
-  });
-
-  it('sends nothing when OTEL is not configured, or is turned off', async () => {
-    for (const otel of [
-      {},
-      { ...otlpJson(), OTEL_TRACES_EXPORTER: 'none' },
-      { ...otlpJson(), OTEL_SDK_DISABLED: 'true' },
-    ]) {
-      const c = await connectV2({ bin: BIN, env: envFor(otel) });
-      try {
-        const health = ok(
-          await c.client.callTool({
-            name: 'get_service_health',
-            arguments: { service: 'checkout-api' },
-            _meta: { traceparent: `00-${hex(16)}-${hex(8)}-01` },
-          }),
-        );
-        expect(health.service).toBe('checkout-api');
-      } finally {
-        await c.close();
-      }
-    }
-    expect(proxy.seen.length).toBe(3);
-    expect(proxy.seen.every((r) => r.traceparent === undefined)).toBe(true);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(collector.posts).toEqual([]);
-  });
-});
 
 describe('tracing over HTTP', () => {
   it('continues the traceparent header of the HTTP request and flushes on SIGTERM', async () => {

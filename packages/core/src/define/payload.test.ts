@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { decodeCursor, encodeCursor, sliceText, TRUNCATION_MARKER } from '../src/define/payload.ts';
+import { decodeCursor, encodeCursor, sliceText, TRUNCATION_MARKER } from './payload.ts';
 
 describe('sliceText', () => {
   it('returns short text whole', () => {

@@ -1,16 +1,20 @@
 /**
  * Hostile upstream answers beyond resilience.test.ts: `Retry-After` given as
  * an HTTP-date (matrix #25) and a compression bomb (matrix #29). A real v2
- * client drives the built binary over stdio; the upstream is the sandbox on
- * loopback with its fault switches.
+ * client drives the fixture server in this process; the upstream is the
+ * sandbox on loopback with its fault switches.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { childEnv, errorOf, readAudit } from '@gatehouse/core/testing';
 import { GZIP_BOMB_INFLATED_BYTES } from '@gatehouse/sandbox';
-import { Client } from '@modelcontextprotocol/client';
-import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, type Harness, HEALTH_CALL, HEALTH_PATH, healthRequests, startHarness } from './harness.ts';
+import {
+  fixture,
+  type Harness,
+  STATUS_CALL,
+  STATUS_PATH,
+  startHarness,
+  statusRequests,
+} from '../testing/fixture/harness.ts';
+import { connectV2, errorOf, readAudit } from '../testing/index.ts';
 
 const MIB = 1024 * 1024;
 
@@ -21,26 +25,12 @@ beforeAll(async () => {
 afterEach(() => h.control.clearFaults());
 afterAll(() => h.close());
 
-/** The v2 client over stdio, keeping the child's pid so the test can read its peak memory. */
-async function connect(env: Record<string, string>) {
-  const client = new Client({ name: 'hostile-upstream', version: '1.0.0' });
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [BIN],
-    env: childEnv(env),
-    stderr: 'pipe',
-  });
-  await client.connect(transport);
-  return { client, pid: transport.pid, close: () => client.close() };
-}
+/** The v2 client (no pinned revision, no elicitation), as a plain host connects. */
+const connect = (env: Record<string, string>) =>
+  connectV2({ server: fixture, env, era: 'legacy', approval: 'none' });
 
-/** Peak resident set size of a process (Linux /proc), in bytes; undefined elsewhere. */
-function peakRss(pid: number | null): number | undefined {
-  const file = `/proc/${pid}/status`;
-  if (pid === null || !existsSync(file)) return undefined;
-  const kib = /^VmHWM:\s+(\d+)\s+kB$/m.exec(readFileSync(file, 'utf8'))?.[1];
-  return kib === undefined ? undefined : Number(kib) * 1024;
-}
+/** Peak resident set size of this process so far, in bytes (a high-water mark, so no sampling). */
+const peakRss = () => process.resourceUsage().maxRSS * 1024;
 
 /** An IMF-fixdate (RFC 9110 §5.6.7) `seconds` or more from now, on a whole second. */
 const httpDateIn = (seconds: number) =>
@@ -48,22 +38,18 @@ const httpDateIn = (seconds: number) =>
 
 describe('Retry-After as an HTTP-date', () => {
   // A deadline long enough to tell "waited as told" and "failed fast" apart from "ran out of time".
-  const SLOW = {
-    PLATFORM_OPS_TIMEOUT_MS: '2000',
-    PLATFORM_OPS_DEADLINE_MS: '10000',
-    PLATFORM_OPS_RETRIES: '2',
-  };
+  const SLOW = { FIXTURE_TIMEOUT_MS: '2000', FIXTURE_DEADLINE_MS: '10000', FIXTURE_RETRIES: '2' };
 
   it('honours an HTTP-date within the deadline: one retry, after the date', async () => {
     const c = await connect(h.env(SLOW));
     try {
       const date = httpDateIn(2);
       expect(date).toMatch(/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
-      await h.control.setFaults([{ path: HEALTH_PATH, status: 503, retryAfter: date, times: 1 }]);
+      await h.control.setFaults([{ path: STATUS_PATH, status: 503, retryAfter: date, times: 1 }]);
       await h.control.clearRequests();
-      const result = await c.client.callTool(HEALTH_CALL);
+      const result = await c.client.callTool(STATUS_CALL);
       expect(result.isError).toBeFalsy();
-      const calls = await healthRequests(h);
+      const calls = await statusRequests(h);
       expect(calls.map((r) => r.status)).toEqual([503, 200]);
       // The date was 2-3 s away when set: far beyond ky's own first back-off (at most 300 ms).
       expect(Date.parse(calls[1]!.at) - Date.parse(calls[0]!.at)).toBeGreaterThanOrEqual(1_500);
@@ -77,10 +63,10 @@ describe('Retry-After as an HTTP-date', () => {
     const env = h.env(SLOW);
     const c = await connect(env);
     try {
-      await h.control.setFaults([{ path: HEALTH_PATH, status: 503, retryAfter: httpDateIn(120) }]);
+      await h.control.setFaults([{ path: STATUS_PATH, status: 503, retryAfter: httpDateIn(120) }]);
       await h.control.clearRequests();
       const started = Date.now();
-      const result = await c.client.callTool(HEALTH_CALL);
+      const result = await c.client.callTool(STATUS_CALL);
       const error = errorOf(result) as { retryAfterSeconds?: number } | undefined;
       expect(error).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', retryable: true });
       // The wait the upstream asked for is passed on to the caller (about 120 s).
@@ -88,8 +74,8 @@ describe('Retry-After as an HTTP-date', () => {
       expect(error?.retryAfterSeconds).toBeLessThanOrEqual(121);
       // Generous bound: neither the 120 s the upstream asked for nor the 10 s deadline.
       expect(Date.now() - started).toBeLessThan(5_000);
-      expect(await healthRequests(h)).toHaveLength(1);
-      expect(readAudit(env.PLATFORM_OPS_AUDIT_FILE).at(-1)).toMatchObject({
+      expect(await statusRequests(h)).toHaveLength(1);
+      expect(readAudit(env.FIXTURE_AUDIT_FILE).at(-1)).toMatchObject({
         outcome: 'error',
         errorCode: 'UPSTREAM_UNAVAILABLE',
       });
@@ -102,11 +88,11 @@ describe('Retry-After as an HTTP-date', () => {
     const c = await connect(h.env(SLOW));
     try {
       for (const retryAfter of ['Wed, 21 Oct 2015 07:28:00 GMT', 'soon, probably']) {
-        await h.control.setFaults([{ path: HEALTH_PATH, status: 503, retryAfter, times: 1 }]);
+        await h.control.setFaults([{ path: STATUS_PATH, status: 503, retryAfter, times: 1 }]);
         await h.control.clearRequests();
-        const result = await c.client.callTool(HEALTH_CALL);
+        const result = await c.client.callTool(STATUS_CALL);
         expect(result.isError, retryAfter).toBeFalsy();
-        expect((await healthRequests(h)).map((r) => r.status)).toEqual([503, 200]);
+        expect((await statusRequests(h)).map((r) => r.status)).toEqual([503, 200]);
       }
     } finally {
       await c.close();
@@ -119,29 +105,24 @@ describe('compression bomb', () => {
     timeout: 60_000,
   }, async () => {
     // The default cap (5 MiB) and no retries: the bomb is about 1 MiB on the wire, over 1 GiB inflated.
-    const env = h.env({
-      PLATFORM_OPS_RETRIES: '0',
-      PLATFORM_OPS_TIMEOUT_MS: '15000',
-      PLATFORM_OPS_DEADLINE_MS: '20000',
-    });
+    const env = h.env({ FIXTURE_RETRIES: '0', FIXTURE_TIMEOUT_MS: '15000', FIXTURE_DEADLINE_MS: '20000' });
     const c = await connect(env);
     try {
       expect(GZIP_BOMB_INFLATED_BYTES).toBeGreaterThan(1024 * MIB);
-      const before = peakRss(c.pid);
+      const before = peakRss();
       for (let i = 0; i < 3; i++) {
-        await h.control.setFaults([{ path: HEALTH_PATH, body: 'gzip-bomb', times: 1 }]);
-        const bad = await c.client.callTool(HEALTH_CALL);
+        await h.control.setFaults([{ path: STATUS_PATH, body: 'gzip-bomb', times: 1 }]);
+        const bad = await c.client.callTool(STATUS_CALL);
         expect(errorOf(bad)).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE', retryable: false });
         // The streaming cap (inflated bytes), not the declared Content-Length (compressed bytes).
         expect(errorOf(bad)?.message).toContain(`larger than the ${5 * MIB}-byte limit`);
-        const good = await c.client.callTool(HEALTH_CALL);
+        const good = await c.client.callTool(STATUS_CALL);
         expect(good.isError).toBeFalsy();
       }
-      // Had any of the three bombs been inflated whole, the server's peak would have grown by over 1 GiB.
-      const after = peakRss(c.pid);
-      if (before !== undefined && after !== undefined) expect(after - before).toBeLessThan(256 * MIB);
+      // Had any of the three bombs been inflated whole, this process's peak would have grown by over 1 GiB.
+      expect(peakRss() - before).toBeLessThan(256 * MIB);
       expect((await h.control.requests()).filter((r) => r.fault === 'gzip-bomb')).toHaveLength(3);
-      const events = readAudit(env.PLATFORM_OPS_AUDIT_FILE).filter((e) => e.name === HEALTH_CALL.name);
+      const events = readAudit(env.FIXTURE_AUDIT_FILE).filter((e) => e.name === STATUS_CALL.name);
       expect(events.map((e) => e.errorCode ?? e.outcome)).toEqual([
         'UPSTREAM_BAD_RESPONSE',
         'ok',

@@ -1,19 +1,26 @@
 /**
  * Protocol-version headers that disagree with the body (matrix #12), over
- * Streamable HTTP (`--transport http --no-auth` on 127.0.0.1), stateless and
+ * Streamable HTTP (the fixture's HTTP front in this process, `--no-auth` on
+ * 127.0.0.1), stateless and
  * with 2025 sessions. Under 2026-07-28 every request carries its revision in
  * `params._meta["io.modelcontextprotocol/protocolVersion"]` and the
  * `MCP-Protocol-Version` header must match it: a disagreement is HTTP 400 with
  * -32020 (HeaderMismatch); a 2026 header on a body without the envelope is
  * HTTP 400 with -32602 naming the missing keys. Nothing is dispatched: no tool
- * runs, the upstream sees nothing, and a real client on the same process keeps
+ * runs, the upstream sees nothing, and a real client on the same server keeps
  * being served.
  */
-import { readAudit } from '@gatehouse/core/testing';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, type Harness, HEALTH_CALL, healthRequests, startHarness } from './harness.ts';
-import { type HttpChild, MCP_HEADERS, spawnHttp } from './http-harness.ts';
+import {
+  fixture,
+  type Harness,
+  STATUS_CALL as HEALTH_CALL,
+  statusRequests as healthRequests,
+  startHarness,
+} from '../testing/fixture/harness.ts';
+import { type HttpServer, MCP_HEADERS, startHttp } from '../testing/fixture/http.ts';
+import { readAudit } from '../testing/index.ts';
 
 const MODERN = '2026-07-28';
 const HEADER_MISMATCH = -32020;
@@ -142,7 +149,7 @@ async function post(url: string, headers: Record<string, string>, body: unknown)
 
 const MODES = [
   ['stateless', {}],
-  ['with 2025 sessions', { PLATFORM_OPS_HTTP_SESSIONS: 'true' }],
+  ['with 2025 sessions', { FIXTURE_HTTP_SESSIONS: 'true' }],
 ] as const;
 
 let h: Harness;
@@ -152,15 +159,15 @@ beforeAll(async () => {
 afterAll(() => h?.close());
 
 describe.each(MODES)('MCP-Protocol-Version against the body, %s', (_mode, extra) => {
-  let server: HttpChild;
+  let server: HttpServer;
   let auditFile: string;
   let bystander: Client;
   let bystanderCalls = 0;
 
   beforeAll(async () => {
-    const env = h.env({ PLATFORM_OPS_LOG_LEVEL: 'warn', ...extra });
-    auditFile = env.PLATFORM_OPS_AUDIT_FILE;
-    server = await spawnHttp(BIN, env, ['--no-auth']);
+    const env = h.env({ FIXTURE_LOG_LEVEL: 'warn', ...extra });
+    auditFile = env.FIXTURE_AUDIT_FILE;
+    server = await startHttp(fixture, { env, noAuth: true });
     expect(new URL(server.url).hostname).toBe('127.0.0.1');
     bystander = new Client(
       { name: 'bystander', version: '1.0.0' },
@@ -170,7 +177,7 @@ describe.each(MODES)('MCP-Protocol-Version against the body, %s', (_mode, extra)
   }, 30_000);
   afterAll(async () => {
     await bystander?.close();
-    await server?.stop();
+    await server?.close();
   });
 
   it('serves a request whose header and envelope agree (the control case)', async () => {
@@ -210,7 +217,7 @@ describe.each(MODES)('MCP-Protocol-Version against the body, %s', (_mode, extra)
   );
 
   it('ran a tool only for the bystander', async () => {
-    expect(server.child.exitCode).toBeNull();
+    expect(server.server.listening).toBe(true);
     await expect
       .poll(() => readAudit(auditFile).filter((e) => e.kind === 'tool' && e.name === HEALTH_CALL.name).length)
       .toBe(bystanderCalls);

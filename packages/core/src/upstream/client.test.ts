@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { GatehouseError } from '../src/define/errors.ts';
-import { apiPath, Upstream } from '../src/upstream/index.ts';
+import { GatehouseError } from '../index.ts';
+import { apiPath, Upstream } from './index.ts';
 
 /** A real loopback server whose behaviour each test sets. */
 let server: Server;
