@@ -77,6 +77,8 @@ export class Upstream {
       baseUrl: settings.baseUrl.endsWith('/') ? settings.baseUrl : `${settings.baseUrl}/`,
       timeout: settings.timeoutMs,
       throwHttpErrors: true,
+      // A redirect would carry a side effect's body and Idempotency-Key to another host: never follow one.
+      redirect: 'manual',
       headers: {
         authorization: `Bearer ${settings.token}`,
         accept: 'application/json',
@@ -286,6 +288,22 @@ export class Upstream {
     );
   }
 
+  /** A 3xx is refused, naming where it pointed (origin and path only: a query may hold secrets). */
+  private redirected(response: Response, common: { upstreamStatus: number }): GatehouseError {
+    let target = '';
+    try {
+      const location = new URL(response.headers.get('location') ?? '', this.settings.baseUrl);
+      target = `${location.origin}${location.pathname}`;
+    } catch {
+      target = '';
+    }
+    return new GatehouseError(
+      'UPSTREAM_REJECTED',
+      `The ${this.settings.name} answered with a redirect (HTTP ${common.upstreamStatus}${target ? ` to ${target}` : ''}). Redirects are never followed, so nothing was sent there; the operator must set the API URL to the final address.`,
+      { ...common, details: { redirect: target || null } },
+    );
+  }
+
   private translate(
     error: unknown,
     at: { callerSignal: AbortSignal; deadlinePassed: boolean; status: number | undefined },
@@ -319,6 +337,7 @@ export class Upstream {
         upstreamStatus: status,
         ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
       };
+      if (status >= 300 && status < 400) return this.redirected(error.response, common);
       if (status === 404)
         return new GatehouseError(
           'NOT_FOUND',
