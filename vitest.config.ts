@@ -1,12 +1,15 @@
 import { defineConfig } from 'vitest/config';
+import { currentTier } from './tooling/config/vitest.preset.ts';
 
-// One root run over every package; CI additionally writes a JSON report that .ci/run counts.
+// One root run per tier (GATEHOUSE_TESTS: see tooling/config/vitest.preset.ts). The fast tier never
+// loads the end-to-end package. CI also writes a JSON report per run, which .ci/run counts.
+const tier = currentTier();
 const reporters: string[] = process.env.CI ? ['default', 'json'] : ['default'];
 
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'servers/*', 'tooling/*'],
+    projects: ['packages/*', 'servers/*', 'tooling/*', ...(tier === 'fast' ? [] : ['e2e'])],
     reporters,
-    outputFile: { json: '.ci/vitest-report.json' },
+    outputFile: { json: tier === 'system' ? '.ci/vitest-report-system.json' : '.ci/vitest-report.json' },
   },
 });

@@ -1,29 +1,27 @@
 /**
  * The official MCP conformance suite (@modelcontextprotocol/conformance, its
- * `server` mode) against each built server's Streamable HTTP endpoint
+ * `server` mode) against each built server found in the workspace, over its Streamable HTTP endpoint
  * (`--no-auth` on loopback, the sandbox as upstream), stateless and with
  * sessions, once per protocol revision the suite scores. Generic scenarios
  * must pass; those that need the suite's own fixtures are listed, with
  * reasons, in deploy/conformance/expected-failures.yaml and must fail (the
  * CLI reports stale entries), so the list cannot rot.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { type Sandbox, startSandbox } from '@gatehouse/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { type HttpChild, spawnHttp } from './src/http.ts';
+import { type E2eServer, repoRoot, SERVERS } from './src/servers.ts';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
-const BASELINE = join(ROOT, 'deploy/conformance/expected-failures.yaml');
+const BASELINE = join(repoRoot, 'deploy/conformance/expected-failures.yaml');
 const REVISIONS = ['2025-06-18', '2025-11-25'] as const;
 const MODES = ['stateless', 'sessions'] as const;
-const SERVERS = { 'platform-ops': 'PLATFORM_OPS', docs: 'DOCS', support: 'SUPPORT' } as const;
-type ServerName = keyof typeof SERVERS;
 type Mode = (typeof MODES)[number];
-const NAMES = Object.keys(SERVERS) as ServerName[];
 
 function cliPath(): string | undefined {
   try {
@@ -35,8 +33,7 @@ function cliPath(): string | undefined {
   }
 }
 const CLI = cliPath();
-if (!CLI)
-  console.warn('http-conformance.test.ts skipped: @modelcontextprotocol/conformance is not installed');
+if (!CLI) console.warn('conformance.e2e.test.ts skipped: @modelcontextprotocol/conformance is not installed');
 
 function run(args: string[], timeoutMs: number) {
   return new Promise<{ code: number | null; out: string }>((done) => {
@@ -70,46 +67,30 @@ function results(dir: string): Map<string, Check[]> {
   return out;
 }
 
-function spawnServer(server: ServerName, mode: Mode, sandbox: Sandbox) {
-  const prefix = SERVERS[server];
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, 'servers', server, 'dist/bin.js'), '--transport', 'http', '--no-auth', '--port', '0'],
+function spawnServer(server: E2eServer, mode: Mode, sandbox: Sandbox): Promise<HttpChild> {
+  const p = server.prefix;
+  return spawnHttp(
+    server.bin,
     {
-      env: {
-        PATH: process.env.PATH ?? '',
-        [`${prefix}_API_URL`]: sandbox.url,
-        [`${prefix}_API_TOKEN`]: sandbox.tokens[server],
-        [`${prefix}_HTTP_SESSIONS`]: mode === 'sessions' ? '1' : '0',
-        [`${prefix}_LOG_LEVEL`]: 'warn',
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      ...server.inputs.env,
+      [`${p}_API_URL`]: sandbox.url,
+      [`${p}_API_TOKEN`]: sandbox.tokens[server.name],
+      [`${p}_HTTP_SESSIONS`]: mode === 'sessions' ? '1' : '0',
+      [`${p}_LOG_LEVEL`]: 'warn',
     },
+    ['--no-auth'],
   );
-  return new Promise<{ url: string; child: ChildProcess }>((done, fail) => {
-    let err = '';
-    const timer = setTimeout(() => fail(new Error(`${server} did not start: ${err}`)), 10_000);
-    child.stderr?.on('data', (b: Buffer) => {
-      err += b.toString();
-      const m = /listening on (http:\/\/\S+\/mcp)/.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        done({ url: m[1]!, child });
-      }
-    });
-    child.once('exit', (code) => fail(new Error(`${server} exited ${code}: ${err}`)));
-  });
 }
 
 describe.skipIf(!CLI)('MCP conformance suite, server mode', () => {
   let sandbox: Sandbox;
   let dir: string;
-  const servers = new Map<string, { url: string; child: ChildProcess }>();
+  const servers = new Map<string, HttpChild>();
   const baseline = parse(readFileSync(BASELINE, 'utf8')) as {
     server: string[];
     gatehouse: Record<string, string[]>;
   };
-  const notApplicable = (server: ServerName, mode: Mode) => [
+  const notApplicable = (server: string, mode: Mode) => [
     ...baseline.server,
     ...(baseline.gatehouse[mode] ?? []),
     ...(baseline.gatehouse[server] ?? []),
@@ -120,8 +101,10 @@ describe.skipIf(!CLI)('MCP conformance suite, server mode', () => {
     sandbox = await startSandbox();
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-conformance-'));
     await Promise.all(
-      NAMES.flatMap((server) =>
-        MODES.map(async (mode) => servers.set(`${server}/${mode}`, await spawnServer(server, mode, sandbox))),
+      SERVERS.flatMap((server) =>
+        MODES.map(async (mode) =>
+          servers.set(`${server.name}/${mode}`, await spawnServer(server, mode, sandbox)),
+        ),
       ),
     );
     for (const revision of REVISIONS) {
@@ -133,7 +116,7 @@ describe.skipIf(!CLI)('MCP conformance suite, server mode', () => {
     }
   });
   afterAll(async () => {
-    for (const { child } of servers.values()) child.kill('SIGKILL');
+    await Promise.all([...servers.values()].map((server) => server.stop('SIGKILL')));
     await sandbox?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -153,7 +136,7 @@ describe.skipIf(!CLI)('MCP conformance suite, server mode', () => {
       'every server passes every generic scenario of %s',
       async (revision) => {
         await Promise.all(
-          NAMES.map(async (server) => {
+          SERVERS.map(async ({ name: server }) => {
             const expected = notApplicable(server, mode);
             const file = join(dir, `expected-${server}-${mode}.yaml`);
             writeFileSync(file, stringify({ server: expected }));

@@ -1,3 +1,4 @@
 import { projectPreset } from '../../tooling/config/vitest.preset.ts';
 
-export default projectPreset('support');
+// In-process tests share loaded modules across files (see the preset); nothing here sets process-wide state.
+export default projectPreset('support', { isolate: false });

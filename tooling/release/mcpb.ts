@@ -6,8 +6,8 @@
  *   node tooling/release/mcpb.ts [--out <dir>] [--server platform-ops]...
  */
 import { parseArgs } from 'node:util';
+import { repoRoot } from '@gatehouse/workspace';
 import { buildBundles } from './src/mcpb.ts';
-import { repoRoot } from './src/workspace.ts';
 
 export async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({

@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectV2 } from '@gatehouse/core/testing';
 import { startSandbox } from '@gatehouse/sandbox';
+import { repoRoot } from '@gatehouse/workspace';
 import { startRegistry } from './src/registry.ts';
-import { repoRoot } from './src/workspace.ts';
 
 const runs = Number(process.argv[2] ?? 5);
 const work = mkdtempSync(join(tmpdir(), 'gatehouse-measure-'));

@@ -13,8 +13,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { type PackageJson, publishableServers, readJson, repoRoot } from '@gatehouse/workspace';
 import { checkServerJson, syncServerJson } from './src/server-json.ts';
-import { type PackageJson, readJson, repoRoot, serverPackages } from './src/workspace.ts';
 
 function say(line: string): void {
   process.stdout.write(`release: ${line}\n`);
@@ -39,13 +39,13 @@ export function versionStep(root: string): void {
     say(`${pending.length} pending changeset(s): ${pending.join(', ')}`);
     run('pnpm', ['exec', 'changeset', 'version'], root);
   }
-  for (const pkg of serverPackages(root)) {
+  for (const pkg of publishableServers(root)) {
     if (syncServerJson(pkg)) say(`${pkg.relativeDir}/server.json → ${pkg.json.version}`);
   }
 }
 
 export function checkStep(root: string): void {
-  const problems = serverPackages(root).flatMap((pkg) =>
+  const problems = publishableServers(root).flatMap((pkg) =>
     checkServerJson(pkg).map((problem) => `${pkg.relativeDir}/server.json: ${problem}`),
   );
   if (problems.length > 0) throw new Error(`server.json is not releasable:\n${problems.join('\n')}`);
@@ -53,7 +53,7 @@ export function checkStep(root: string): void {
 
 /** serverInfo.version comes from package.json at build time: the built binary must say the package version. */
 export function checkBuiltVersions(root: string): void {
-  for (const pkg of serverPackages(root)) {
+  for (const pkg of publishableServers(root)) {
     const bin = Object.values(pkg.json.bin ?? {})[0];
     if (!bin) continue;
     const printed = execFileSync(process.execPath, [join(pkg.dir, bin), '--version'], {

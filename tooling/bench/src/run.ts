@@ -45,7 +45,7 @@ for (const [name, reason] of Object.entries(built.failed)) log(`  ! ${name} did 
 const sandbox = await startSandbox();
 const results: SectionResult[] = [];
 try {
-  const targets = discoverTargets(sandbox, new Set(Object.keys(built.failed)));
+  const targets = await discoverTargets(sandbox, new Set(Object.keys(built.failed)));
   log(`targets: ${targets.map((t) => t.name).join(', ')}`);
   const seeds = await seedArgs(sandbox.url, sandbox.tokens.support);
   const plan: Array<[(typeof SECTIONS)[number], () => Promise<SectionResult>]> = [

@@ -1,7 +1,8 @@
-import { cpSync, existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Sandbox } from '@gatehouse/sandbox';
+import { allScopesEnv, loadDefinition, servers, smokeInputs } from '@gatehouse/workspace';
 import { targetBin } from './build.ts';
 
 export const REPO = resolve(import.meta.dirname, '../../..');
@@ -14,6 +15,8 @@ export interface Target {
   env: (scratch: string, extra?: Record<string, string>) => Record<string, string>;
   /** A cheap call for throughput/memory loops. */
   call?: { tool: string; args: Record<string, unknown> };
+  /** `<PREFIX>_SCOPES` with every scope, so tools/list shows the whole surface (the worst case for context cost). */
+  allScopes?: Record<string, string>;
 }
 
 let counter = 0;
@@ -28,8 +31,16 @@ export function makeScratch(): string {
   return dir;
 }
 
-/** Every target that exists in this checkout (a domain server counts once its dist/bin.js is built). */
-export function discoverTargets(sandbox: Sandbox, unbuilt: ReadonlySet<string>): Target[] {
+/** Every target that exists in this checkout (a server found in the workspace counts once its dist/bin.js is built). */
+export async function discoverTargets(sandbox: Sandbox, unbuilt: ReadonlySet<string>): Promise<Target[]> {
+  const loaded = new Map(
+    await Promise.all(
+      servers().map(
+        async (server) =>
+          [server.name, { definition: await loadDefinition(server), inputs: smokeInputs(server) }] as const,
+      ),
+    ),
+  );
   const targets: Target[] = [];
   const bench = (extra: Record<string, string> = {}) => ({
     BENCH_API_URL: sandbox.url,
@@ -60,66 +71,26 @@ export function discoverTargets(sandbox: Sandbox, unbuilt: ReadonlySet<string>):
       env: (s, extra) => bench({ BENCH_AUDIT_FILE: auditFile(s, 'core'), ...extra }),
       call: { tool: 'echo', args: { text: 'hello' } },
     });
-  const ops = join(REPO, 'servers/platform-ops/dist/bin.js');
-  if (existsSync(ops))
+  // Every server found in the workspace, once built: its env from its definition, the sandbox and its
+  // test/e2e.json; its cheap call from the same file.
+  for (const server of servers()) {
+    if (!existsSync(server.bin)) continue;
+    const { definition, inputs } = loaded.get(server.name)!;
+    const prefix = definition.envPrefix;
     targets.push({
-      name: 'platform-ops',
+      name: server.name,
       kind: 'gatehouse',
-      bin: ops,
+      bin: server.bin,
       env: (s, extra) => ({
-        PLATFORM_OPS_API_URL: sandbox.url,
-        PLATFORM_OPS_API_TOKEN: sandbox.tokens['platform-ops'],
-        PLATFORM_OPS_AUDIT_FILE: auditFile(s, 'ops'),
+        [`${prefix}_API_URL`]: sandbox.url,
+        [`${prefix}_API_TOKEN`]: sandbox.tokens[server.name],
+        [`${prefix}_AUDIT_FILE`]: auditFile(s, server.name),
+        ...inputs.env,
         ...extra,
       }),
-      call: { tool: 'get_service_health', args: { service: 'checkout-api' } },
-    });
-  const docs = join(REPO, 'servers/docs/dist/bin.js');
-  if (existsSync(docs)) {
-    let root: string | undefined;
-    targets.push({
-      name: 'docs',
-      kind: 'gatehouse',
-      bin: docs,
-      env: (s, extra) => {
-        root ??= copyHandbook(s);
-        return {
-          DOCS_ROOT: root,
-          DOCS_API_URL: sandbox.url,
-          DOCS_API_TOKEN: sandbox.tokens.docs,
-          DOCS_AUDIT_FILE: auditFile(s, 'docs'),
-          ...extra,
-        };
-      },
-      call: { tool: 'search_docs', args: { query: 'postgres' } },
+      allScopes: allScopesEnv(definition),
+      ...(inputs.call ? { call: { tool: inputs.call.name, args: inputs.call.arguments } } : {}),
     });
   }
-  const support = join(REPO, 'servers/support/dist/bin.js');
-  if (existsSync(support))
-    targets.push({
-      name: 'support',
-      kind: 'gatehouse',
-      bin: support,
-      env: (s, extra) => ({
-        SUPPORT_API_URL: sandbox.url,
-        SUPPORT_API_TOKEN: sandbox.tokens.support,
-        SUPPORT_AUDIT_FILE: auditFile(s, 'support'),
-        ...extra,
-      }),
-      call: { tool: 'search_tickets', args: { query: 'refund' } },
-    });
   return targets;
 }
-
-function copyHandbook(scratch: string): string {
-  const root = join(scratch, 'handbook');
-  cpSync(join(REPO, 'servers/docs/handbook'), root, { recursive: true });
-  return root;
-}
-
-/** Every scope a server defines, so tools/list shows its whole surface (the worst case for context cost). */
-export const ALL_SCOPES: Record<string, Record<string, string>> = {
-  'platform-ops': { PLATFORM_OPS_SCOPES: 'platform-ops:read,platform-ops:write,platform-ops:prod' },
-  docs: { DOCS_SCOPES: 'docs:read' },
-  support: { SUPPORT_SCOPES: 'support:read,support:write,support:credit,support:pii' },
-};

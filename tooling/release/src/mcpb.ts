@@ -12,8 +12,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writ
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { MANIFEST_SCHEMAS, packExtension } from '@anthropic-ai/mcpb';
+import { type PackageJson, publishableServers, readJson, type WorkspacePackage } from '@gatehouse/workspace';
 import { readServerJson } from './server-json.ts';
-import { type PackageJson, readJson, serverPackages, type WorkspacePackage } from './workspace.ts';
 
 /** The most widely supported manifest revision (mcpb's default; 0.3 and 0.4 are marked work in progress). */
 export const MANIFEST_VERSION = '0.2';
@@ -290,7 +290,7 @@ export async function buildBundles(options: BuildOptions): Promise<Bundle[]> {
   const root = resolve(options.root);
   const outDir = resolve(options.outDir ?? join(root, 'dist-mcpb'));
   const log = options.log ?? (() => {});
-  const servers = serverPackages(root).filter(
+  const servers = publishableServers(root).filter(
     (pkg) => !options.only || options.only.includes(basename(pkg.dir)),
   );
   if (options.only) {

@@ -5,9 +5,9 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { publishableServers, repoRoot, type WorkspacePackage } from '@gatehouse/workspace';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { repoRoot, serverPackages, type WorkspacePackage } from './workspace.ts';
 
 export const SCHEMA_URL = 'https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json';
 export const SCHEMA_FILE = join(repoRoot, 'tooling', 'release', 'schema', 'server.schema.json');
@@ -98,7 +98,7 @@ export function checkServerJson(pkg: WorkspacePackage, doc: ServerJson = readSer
 export function main(argv: string[]): number {
   const [command = 'check', root = repoRoot] = argv;
   let failed = false;
-  for (const pkg of serverPackages(root)) {
+  for (const pkg of publishableServers(root)) {
     if (command === 'sync') {
       const changed = syncServerJson(pkg);
       process.stdout.write(

@@ -252,6 +252,12 @@ export async function eventually<T>(fn: () => T | undefined, timeoutMs = 5_000):
 export { type InProcessOptions, type InProcessServer, startInProcess } from './inprocess.ts';
 export { REGISTRY_BUDGETS, registryProblems, templateShapeProblems } from './registry.ts';
 export {
+  defineServerTests,
+  type FuzzEngine,
+  type ServerTestOptions,
+  type ServerTests,
+} from './server-tests.ts';
+export {
   binarySurfaceAgainstSnapshot,
   captureSurface,
   readmeAgainstDefinition,

@@ -1,7 +1,7 @@
 import { encode } from 'gpt-tokenizer';
 import { StdioPeer } from '../peer.ts';
 import { type Options, type Row, type SectionResult, verdict } from '../report.ts';
-import { ALL_SCOPES, makeScratch, type Target } from '../servers.ts';
+import { makeScratch, type Target } from '../servers.ts';
 
 const TOKEN_LIMIT = 3_000;
 const RESULT_LIMIT = 8 * 1024;
@@ -46,7 +46,7 @@ export async function context(targets: Target[], seeds: Record<string, Seeds>, _
   const rows: Row[] = [];
   const data: Record<string, unknown> = {};
   for (const t of targets.filter((x) => x.kind === 'gatehouse' || x.name === 'bare SDK v2')) {
-    const peer = new StdioPeer(t.bin, t.env(scratch, ALL_SCOPES[t.name] ?? {}));
+    const peer = new StdioPeer(t.bin, t.env(scratch, t.allScopes ?? {}));
     try {
       await peer.initialize();
       const list = (await peer.request('tools/list', {})).result as { tools: ToolInfo[] };

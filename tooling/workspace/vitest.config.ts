@@ -1,0 +1,3 @@
+import { projectPreset } from '../config/vitest.preset.ts';
+
+export default projectPreset('workspace');
