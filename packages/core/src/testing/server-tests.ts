@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AnyServerDefinition, toolsOf } from '../index.ts';
 import { type Connected, connectV2, errorOf, eventually, readAudit } from './index.ts';
 import { registryProblems } from './registry.ts';
+import { describeResourceUris } from './resource-uris.ts';
 import { readmeAgainstDefinition, surfaceAgainstSnapshot } from './surface.ts';
 
 /** What a tools/call answer looks like to the fuzzer. */
@@ -131,6 +132,10 @@ export function defineServerTests(definition: AnyServerDefinition, options: Serv
     });
 
     describeFuzz(definition, options.fuzz, suite, canary);
+    describeResourceUris(definition.name, async () => {
+      const env = suite.env({ ...allScopes, [`${prefix}_LOG_LEVEL`]: 'warn' });
+      return { c: await connectV2({ server: definition, env }), auditFile: env[`${prefix}_AUDIT_FILE`]! };
+    });
   });
 
   return suite;
