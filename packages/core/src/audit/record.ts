@@ -41,6 +41,10 @@ export const AuditRecord = z.object({
   upstreamStatus: z.number().int().optional(),
   upstreamCalls: z.number().int().optional(),
   durationMs: z.number().optional(),
+  /** Refusals folded into this one record (the same source, code and interval); absent means one. */
+  count: z.number().int().positive().optional(),
+  /** The peer address of a refusal made before authentication. */
+  source: z.string().optional(),
 });
 export type AuditRecord = z.infer<typeof AuditRecord>;
 
@@ -61,6 +65,10 @@ export interface CallRecordInit {
   decision?: AuditDecision;
   outcome?: AuditOutcome;
   errorCode?: string;
+  /** How many refusals this one record stands for (aggregated HTTP refusals). */
+  count?: number;
+  /** The peer address, for refusals made before anyone is authenticated. */
+  source?: string;
 }
 
 /**
@@ -88,6 +96,8 @@ export class CallRecord {
   approval: { id: string; mode: string } | undefined;
   upstreamStatus: number | undefined;
   upstreamCalls = 0;
+  readonly count: number | undefined;
+  readonly source: string | undefined;
 
   constructor(init: CallRecordInit) {
     this.principal = init.principal;
@@ -104,6 +114,8 @@ export class CallRecord {
     this.errorCode = init.errorCode;
     this.approval = undefined;
     this.upstreamStatus = undefined;
+    this.count = init.count;
+    this.source = init.source;
   }
 
   /** Counts one upstream response; handed to handlers as `ctx.onUpstream`. */
@@ -146,5 +158,7 @@ export function auditEntry(
   if (call.upstreamStatus !== undefined) entry.upstreamStatus = call.upstreamStatus;
   entry.upstreamCalls = call.upstreamCalls;
   entry.durationMs = Math.round(performance.now() - call.started);
+  if (call.count !== undefined) entry.count = call.count;
+  if (call.source !== undefined) entry.source = call.source;
   return entry;
 }

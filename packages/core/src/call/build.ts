@@ -16,7 +16,7 @@ import { CappedUriTemplate, installScopeChallenges, MAX_URI_LENGTH } from './gua
 import { type Principal, toolVisibility } from './policy.ts';
 import { audited, completer } from './read.ts';
 import type { Runtime } from './runtime.ts';
-import { MAX_ARGUMENT_ELEMENTS, runTool } from './tool-call.ts';
+import { runTool } from './tool-call.ts';
 
 /**
  * Forwards change events to this instance's client. 2025-era clients get
@@ -90,8 +90,9 @@ export function buildMcpServer(
     {
       instructions: `${definition.instructions}\n\n${UNTRUSTED_NOTE}`,
       requestState: { verify: (state, ctx) => runtime.codec.verify(state, ctx) },
-      // A backstop only: the seam's own, lower limit answers with a typed, audited error first.
-      maxToolInputElements: MAX_ARGUMENT_ELEMENTS * 10,
+      // No limit in the SDK: its refusal would be untyped and unaudited. The seam counts the
+      // arguments itself (without recursion) and refuses past MAX_ARGUMENT_ELEMENTS, typed and audited.
+      maxToolInputElements: Number.POSITIVE_INFINITY,
     },
   );
   const visible = visibleToolNames(runtime, principal);

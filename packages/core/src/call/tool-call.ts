@@ -10,17 +10,23 @@
 import { randomUUID } from 'node:crypto';
 import type { CallToolResult, McpServer, ServerContext } from '@modelcontextprotocol/server';
 import { type AuditDecision, CallRecord } from '../audit/record.ts';
+import { jsonShape } from '../define/canonical.ts';
 import { GatehouseError, isGatehouseError } from '../define/errors.ts';
 import { describeIssues } from '../define/schema.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { startMcpSpan } from '../telemetry/tracing.ts';
 import { CallContext } from './context.ts';
 import { needsApproval } from './definition.ts';
+import { receivedArguments } from './inbound.ts';
 import { missingScopes, type Principal } from './policy.ts';
 import type { PreparedTool, Runtime } from './runtime.ts';
 
 /** Largest number of array elements and object members one call's arguments may hold. */
 export const MAX_ARGUMENT_ELEMENTS = 5_000;
+/** Deepest nesting of arrays and objects one call's arguments may have (`{}` is 1). */
+export const MAX_ARGUMENT_DEPTH = 32;
+
+const ARTICLE: Record<string, string> = { array: 'an ', null: '' };
 
 /** One tool call as it passes the stages: the audit part is `record`, the rest is what the stages hand on. */
 interface ToolCall {
@@ -73,15 +79,32 @@ const validate: Stage = {
   refusal: () => 'invalid',
   run(call) {
     const { tool } = call.prepared;
-    const elements = countElements(call.raw, MAX_ARGUMENT_ELEMENTS);
-    if (elements > MAX_ARGUMENT_ELEMENTS) {
-      call.record.args = { elements };
+    const { raw } = call;
+    // Counted without recursion, before anything walks them: zod, the digest, the trail.
+    if (raw !== undefined && (raw === null || typeof raw !== 'object' || Array.isArray(raw))) {
+      const type = raw === null ? 'null' : Array.isArray(raw) ? 'array' : typeof raw;
+      call.record.args = { type };
+      throw new GatehouseError(
+        'INVALID_ARGUMENT',
+        `The arguments of ${tool.name} must be an object of named values, not ${ARTICLE[type] ?? 'a '}${type}. Send an object.`,
+      );
+    }
+    const shape = jsonShape(raw, { elements: MAX_ARGUMENT_ELEMENTS, depth: MAX_ARGUMENT_DEPTH });
+    if (shape.elements > MAX_ARGUMENT_ELEMENTS) {
+      call.record.args = { elements: shape.elements };
       throw new GatehouseError(
         'INVALID_ARGUMENT',
         `The arguments of ${tool.name} hold more than ${MAX_ARGUMENT_ELEMENTS} values. Send fewer.`,
       );
     }
-    const parsed = call.prepared.input.safeParse(call.raw ?? {});
+    if (shape.depth > MAX_ARGUMENT_DEPTH) {
+      call.record.args = { depth: shape.depth };
+      throw new GatehouseError(
+        'INVALID_ARGUMENT',
+        `The arguments of ${tool.name} nest more than ${MAX_ARGUMENT_DEPTH} levels deep. Send flatter values.`,
+      );
+    }
+    const parsed = call.prepared.input.safeParse(raw ?? {});
     if (!parsed.success)
       throw new GatehouseError(
         'INVALID_ARGUMENT',
@@ -241,11 +264,13 @@ export async function runTool(
 ): Promise<CallToolResult> {
   const { tool } = prepared;
   const requestId = randomUUID();
+  // Arguments that are not an object arrive carried in one (inbound.ts); validate refuses them.
+  const received = receivedArguments(raw);
   const record = new CallRecord({
     principal,
     kind: 'tool',
     name: tool.name,
-    args: raw,
+    args: received,
     requestId,
     callId: randomUUID(),
     sensitive: tool.sensitive,
@@ -257,7 +282,7 @@ export async function runTool(
     sdk,
     mcp,
     record,
-    raw,
+    raw: received,
     args: {},
     twoStepToken: undefined,
     idempotencyKey: undefined,
@@ -327,19 +352,4 @@ export function toolError(error: GatehouseError): CallToolResult {
     content: [{ type: 'text', text: lines.join('\n') }],
     _meta: { 'dev.gatehouse/error': error.toJSON() },
   };
-}
-
-/** Counts values in a JSON value, stopping as soon as the limit is passed. */
-function countElements(value: unknown, limit: number): number {
-  let count = 0;
-  const stack: unknown[] = [value];
-  while (stack.length > 0 && count <= limit) {
-    const item = stack.pop();
-    if (item && typeof item === 'object') {
-      const children = Array.isArray(item) ? item : Object.values(item);
-      count += children.length;
-      for (const child of children) if (child && typeof child === 'object') stack.push(child);
-    }
-  }
-  return count;
 }

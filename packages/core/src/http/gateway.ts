@@ -13,7 +13,7 @@ import {
   OAuthError,
   OAuthErrorCode,
 } from '@modelcontextprotocol/server';
-import { CallRecord } from '../audit/record.ts';
+import { type AuditDecision, CallRecord } from '../audit/record.ts';
 import { buildMcpServer } from '../call/build.ts';
 import type { Principal } from '../call/policy.ts';
 import type { Runtime } from '../call/runtime.ts';
@@ -22,6 +22,7 @@ import type { Logger } from '../telemetry/logger.ts';
 import { Authenticator, principalOf } from './auth.ts';
 import { ConcurrencyLimiter, RateLimiter } from './limits.ts';
 import { HttpMetrics } from './metrics.ts';
+import { type Refusal, RefusalTally } from './refusals.ts';
 import { KeptServers } from './reuse.ts';
 import { SessionStore } from './sessions.ts';
 import type { HttpSettings } from './settings.ts';
@@ -58,7 +59,13 @@ export interface Gateway {
     errorCode: string,
     args: Record<string, unknown>,
     requestId: string,
+    decision?: AuditDecision,
   ): void;
+  /**
+   * Refusals a flood can repeat at will (before authentication; admission),
+   * folded into records per source, code and interval (./refusals.ts).
+   */
+  readonly refusals: RefusalTally;
   /** Counts a refusal by reason and hands the answer back. */
   refuse(state: RequestState, reason: string, response: Response): Response;
   /** A 401 with the bearer challenge naming the metadata URL. */
@@ -97,7 +104,7 @@ export function createGateway(runtime: Runtime, settings: HttpSettings, localPri
   const metrics = new HttpMetrics(runtime, () => sessions?.size ?? 0);
   runtime.audit.observe((record) => metrics.observeAudit(record));
 
-  const audit: Gateway['audit'] = (principal, kind, name, errorCode, args, requestId) =>
+  const audit: Gateway['audit'] = (principal, kind, name, errorCode, args, requestId, decision) =>
     recordOutcome(
       runtime,
       new CallRecord({
@@ -106,11 +113,28 @@ export function createGateway(runtime: Runtime, settings: HttpSettings, localPri
         name,
         args,
         requestId,
-        decision: 'denied',
+        decision: decision ?? 'denied',
         outcome: 'error',
         errorCode,
       }),
     );
+  const refusals = new RefusalTally((refusal: Refusal, count: number) =>
+    recordOutcome(
+      runtime,
+      new CallRecord({
+        principal: refusal.principal,
+        kind: refusal.kind,
+        name: refusal.name,
+        args: refusal.args,
+        requestId: refusal.requestId,
+        decision: 'denied',
+        outcome: 'error',
+        errorCode: refusal.errorCode,
+        count,
+        source: refusal.source,
+      }),
+    ),
+  );
 
   /** `requestId` names the request whose scope challenges are audited; a kept server only asks (the SDK's path answers and audits). */
   const build = (principal: Principal, requestId?: string) =>
@@ -128,7 +152,7 @@ export function createGateway(runtime: Runtime, settings: HttpSettings, localPri
         );
       },
     });
-  const handler = createMcpHandler(
+  const sdkHandler = createMcpHandler(
     (ctx) => {
       const principal = principalOf(ctx.authInfo) ?? localPrincipal;
       return build(principal, String(ctx.authInfo?.extra?.requestId ?? randomUUID()));
@@ -139,6 +163,14 @@ export function createGateway(runtime: Runtime, settings: HttpSettings, localPri
       onerror: (error) => log.debug({ err: error.message }, 'mcp request rejected'),
     },
   );
+  // Draining closes the handler before the runtime: the counts still open go to the trail then.
+  const handler: McpHttpHandler = {
+    ...sdkHandler,
+    close: async () => {
+      refusals.close();
+      await sdkHandler.close();
+    },
+  };
   if (settings.sessions)
     sessions = new SessionStore({
       ttlMs: settings.sessionTtlMs,
@@ -172,6 +204,7 @@ export function createGateway(runtime: Runtime, settings: HttpSettings, localPri
     sessions,
     flushAudit: runtime.audit.flushBeforeAnswers((error) => log.error({ err: error }, 'audit write failed')),
     audit,
+    refusals,
     refuse(state, reason, response) {
       state.reason = reason;
       metrics.rejected.inc({ reason });

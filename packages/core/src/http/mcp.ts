@@ -13,7 +13,9 @@ import {
   validateOriginHeader,
   verifyBearerToken,
 } from '@modelcontextprotocol/server';
+import { inspectInbound } from '../call/inbound.ts';
 import type { Principal } from '../call/policy.ts';
+import { canonicalJson, jsonShape } from '../define/canonical.ts';
 import { withIncomingTrace } from '../telemetry/tracing.ts';
 import { AuthError, principalOf } from './auth.ts';
 import type { Gateway } from './gateway.ts';
@@ -41,28 +43,15 @@ export async function serveMcp(
   const hostHeader =
     (fromProxy && (req.headers['x-forwarded-host'] as string | undefined)) || req.headers.host;
   const host = validateHostHeader(hostHeader, g.allowed);
+  const source = sourceOf(g, req);
   if (!host.ok) {
-    g.audit(
-      { id: 'anonymous', kind: 'http' },
-      'protocol',
-      'http',
-      'FOREIGN_HOST',
-      { host: String(hostHeader).slice(0, 256) },
-      state.id,
-    );
+    door(g, state, source, 'FOREIGN_HOST', { host: String(hostHeader).slice(0, 256) });
     return g.refuse(state, 'host', jsonRpcError(403, -32000, 'Forbidden: Host header is not allowed'));
   }
   const originHeader = req.headers.origin;
   const origin = validateOriginHeader(originHeader, g.allowed);
   if (!origin.ok) {
-    g.audit(
-      { id: 'anonymous', kind: 'http' },
-      'protocol',
-      'http',
-      'FOREIGN_ORIGIN',
-      { origin: String(originHeader).slice(0, 256) },
-      state.id,
-    );
+    door(g, state, source, 'FOREIGN_ORIGIN', { origin: String(originHeader).slice(0, 256) });
     return g.refuse(state, 'origin', jsonRpcError(403, -32000, 'Forbidden: Origin is not allowed'));
   }
   if (method === 'OPTIONS')
@@ -76,23 +65,28 @@ export async function serveMcp(
     });
   const url = new URL(req.url ?? '/', 'http://localhost');
   for (const key of url.searchParams.keys())
-    if (TOKEN_QUERY.test(key))
+    if (TOKEN_QUERY.test(key)) {
+      door(g, state, source, 'QUERY_TOKEN', { parameter: key.slice(0, 64) });
       return g.challenge(
         state,
         'query_token',
         'Credentials in the query string are not accepted; use the Authorization header.',
       );
+    }
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > g.settings.maxBodyBytes)
+  if (declared > g.settings.maxBodyBytes) {
+    door(g, state, source, 'BODY_TOO_LARGE', { declared });
     return g.refuse(state, 'too_large', jsonRpcError(413, -32000, 'Request body too large'));
+  }
 
-  const auth = await authenticate(g, req, state);
+  const auth = await authenticate(g, req, state, source);
   if (auth instanceof Response) return auth;
   const { authInfo, principal } = auth;
   const key = `${principal.kind}:${principal.id}`;
   state.principal = principal.id;
   const wait = g.rate.take(key);
-  if (wait > 0)
+  if (wait > 0) {
+    door(g, state, source, 'RATE_LIMITED', { retryAfterSeconds: wait }, principal);
     return g.refuse(
       state,
       'rate_limited',
@@ -100,16 +94,19 @@ export async function serveMcp(
         'retry-after': String(wait),
       }),
     );
+  }
   // A GET is a long-lived notification stream of a session (bounded by the session
   // store), not work in progress: it must not use up the caller's concurrency.
   if (!state.stream) {
     const release = g.concurrency.acquire(key);
-    if (!release)
+    if (!release) {
+      door(g, state, source, 'BUSY', { limit: g.settings.maxConcurrent }, principal);
       return g.refuse(
         state,
         'concurrency',
         jsonRpcError(429, -32000, 'Too many concurrent requests for this caller', { 'retry-after': '1' }),
       );
+    }
     state.release = release;
   }
 
@@ -118,24 +115,15 @@ export async function serveMcp(
     try {
       body = await readBody(req, g.settings.maxBodyBytes);
     } catch (error) {
-      if (error instanceof BodyTooLarge)
+      if (error instanceof BodyTooLarge) {
+        g.audit(principal, 'protocol', 'http', 'BODY_TOO_LARGE', {}, state.id);
         return g.refuse(state, 'too_large', jsonRpcError(413, -32000, 'Request body too large'));
+      }
       throw error;
     }
-    // JSON-RPC batches were removed from the protocol in 2025-06-18.
-    const first = body.find((byte) => byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09);
-    if (first === 0x5b && req.headers['mcp-protocol-version'] !== '2025-03-26')
-      return g.refuse(
-        state,
-        'batch',
-        jsonRpcError(400, -32600, 'Invalid Request: JSON-RPC batches are not supported'),
-      );
-    if (jsonTooDeep(body.toString('utf8')))
-      return g.refuse(
-        state,
-        'too_deep',
-        jsonRpcError(400, -32600, 'Invalid Request: JSON nested too deeply'),
-      );
+    const screened = screenBody(g, req, state, principal, body);
+    if (screened instanceof Response) return screened;
+    body = screened;
   }
   const abort = new AbortController();
   res.once('close', () => {
@@ -162,6 +150,8 @@ export async function serveMcp(
     if (value === undefined) continue;
     for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
   }
+  // A body the door rewrote (carried arguments) has a length of its own.
+  if (body && headers.has('content-length')) headers.set('content-length', String(body.length));
   const request = new Request(`http://${host.hostname}${url.pathname}${url.search}`, {
     method,
     headers,
@@ -182,6 +172,7 @@ async function authenticate(
   g: Gateway,
   req: IncomingMessage,
   state: RequestState,
+  source: string,
 ): Promise<{ authInfo: AuthInfo; principal: Principal } | Response> {
   if (!g.authenticator) {
     return {
@@ -209,7 +200,104 @@ async function authenticate(
       error instanceof AuthError ? error.reason : req.headers.authorization ? 'malformed' : 'missing';
     g.metrics.authFailures.inc({ reason });
     state.reason = reason;
+    door(g, state, source, 'UNAUTHENTICATED', { reason }, undefined, reason);
     g.log.info({ reqId: state.id, reason }, 'credential refused');
     return bearerAuthChallengeResponse(error, { resourceMetadataUrl: g.resourceMetadataUrl });
   }
+}
+
+const ANONYMOUS = { id: 'anonymous', kind: 'http' } as const;
+/** How deep a request body may nest at the door (a tool call's arguments excepted). */
+const DOOR_DEPTH = 64;
+
+/** Who sent a request: the peer, or the first X-Forwarded-For hop when the peer is a trusted proxy. */
+function sourceOf(g: Gateway, req: IncomingMessage): string {
+  const remote = normalizeAddress(req.socket?.remoteAddress);
+  if (!g.trusted.has(remote)) return remote;
+  const forwarded = String(req.headers['x-forwarded-for'] ?? '')
+    .split(',')[0]
+    ?.trim()
+    .slice(0, 64);
+  return forwarded || remote;
+}
+
+/** A refusal a flood can repeat, counted per source and interval (./refusals.ts); anonymous before authentication. */
+function door(
+  g: Gateway,
+  state: RequestState,
+  source: string,
+  errorCode: string,
+  args: Record<string, unknown>,
+  principal?: Principal,
+  detail?: string,
+): void {
+  g.refusals.count({
+    source,
+    principal: principal ? { id: principal.id, kind: principal.kind } : ANONYMOUS,
+    kind: 'protocol',
+    name: 'http',
+    errorCode,
+    ...(detail ? { detail } : {}),
+    args,
+    requestId: state.id,
+  });
+}
+
+/**
+ * The body's own checks, once the caller is known: no batches, no nesting past
+ * the door's depth — except inside a tool call's arguments, which the seam
+ * measures and refuses typed — and the requests the SDK would answer alone
+ * audited or carried to the seam (call/inbound.ts), as stdio does. Each refusal
+ * leaves one record. Returns the body to serve (rewritten when arguments were
+ * carried) or the refusal.
+ */
+function screenBody(
+  g: Gateway,
+  req: IncomingMessage,
+  state: RequestState,
+  principal: Principal,
+  body: Buffer,
+): Buffer | Response {
+  // JSON-RPC batches were removed from the protocol in 2025-06-18.
+  const first = body.find((byte) => byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09);
+  if (first === 0x5b && req.headers['mcp-protocol-version'] !== '2025-03-26') {
+    g.audit(principal, 'protocol', 'http', 'BATCH', {}, state.id, 'invalid');
+    return g.refuse(
+      state,
+      'batch',
+      jsonRpcError(400, -32600, 'Invalid Request: JSON-RPC batches are not supported'),
+    );
+  }
+  const text = body.toString('utf8');
+  let message: unknown;
+  let parsed = true;
+  try {
+    // Iterative in V8: no depth overflows it.
+    message = JSON.parse(text);
+  } catch {
+    parsed = false;
+  }
+  if (jsonTooDeep(text, DOOR_DEPTH) && !(parsed && onlyArgumentsTooDeep(message))) {
+    g.audit(principal, 'protocol', 'http', 'TOO_DEEP', {}, state.id, 'invalid');
+    return g.refuse(state, 'too_deep', jsonRpcError(400, -32600, 'Invalid Request: JSON nested too deeply'));
+  }
+  if (!parsed) {
+    // The SDK answers it (a parse error); the record is written here.
+    g.audit(principal, 'protocol', 'jsonrpc', 'PARSE_ERROR', {}, state.id, 'invalid');
+    return body;
+  }
+  let carried = false;
+  for (const one of Array.isArray(message) ? message : [message])
+    if (inspectInbound(g.runtime, principal, one, { scopeChallenges: !g.settings.noAuth })) carried = true;
+  // Written without recursion: what is carried may nest deeply.
+  return carried ? Buffer.from(canonicalJson(message), 'utf8') : body;
+}
+
+/** A tool call whose envelope is shallow: only its arguments nest past the door's depth. */
+function onlyArgumentsTooDeep(message: unknown): boolean {
+  if (!message || typeof message !== 'object' || Array.isArray(message)) return false;
+  const { method, params } = message as { method?: unknown; params?: unknown };
+  if (method !== 'tools/call' || !params || typeof params !== 'object' || Array.isArray(params)) return false;
+  const envelope = { ...message, params: { ...params, arguments: null } };
+  return jsonShape(envelope, { elements: Number.POSITIVE_INFINITY, depth: DOOR_DEPTH }).depth <= DOOR_DEPTH;
 }
