@@ -1,3 +1,4 @@
 import { projectPreset } from '../../tooling/config/vitest.preset.ts';
 
-export default projectPreset('core');
+// In-process tests share loaded modules across files (see the preset); tracing hands its globals back on shutdown.
+export default projectPreset('core', { isolate: false });

@@ -6,6 +6,8 @@ import { defineProject } from 'vitest/config';
  * - `system`: `*.system.test.ts`, tests that start daemons, browsers or containers — `pnpm test:system`;
  * - `all` (unset): everything but the system tier — the fast tier plus the end-to-end tests through the
  *   built binaries (`*.e2e.test.ts`, any other file under a package's `test/`, all of `e2e/`) — `pnpm test`.
+ *   In-process runs that cost seconds of CPU (load, scale) are named `*.e2e.test.ts` too, so the fast tier
+ *   stays fast.
  */
 export type Tier = 'fast' | 'all' | 'system';
 

@@ -110,6 +110,11 @@ export async function startTracing(options: {
     stop = async () => {
       await provider.shutdown();
       contextManager.disable();
+      // Hand the globals back, so a later start in the same process registers its own.
+      otel.trace.disable();
+      otel.context.disable();
+      otel.propagation.disable();
+      otel.diag.disable();
     };
     log.info({ protocol }, 'tracing to OTLP');
   } catch (error) {
