@@ -270,36 +270,47 @@ export function typedErrorProblem(result: FuzzResult): { code: string } | { prob
   return { code };
 }
 
+/** Runs every tool gets before the time budget is consulted. */
+const MIN_RUNS_PER_TOOL = 10;
+
 /**
  * Fuzzes every tool in turn with `argumentsFor(tool.inputSchema)`: each call
  * must end in a valid result (structured content present) or a typed tool
- * error. Bounded by `runsPerTool` and by `budgetMs` of wall time.
+ * error. Bounded by `runsPerTool` and by `budgetMs` of wall time, except that
+ * every tool gets its first `MIN_RUNS_PER_TOOL` runs whatever the time.
  */
 export async function fuzzTools(options: FuzzToolsOptions): Promise<FuzzSummary> {
   const summary: FuzzSummary = { calls: 0, codes: new Map(), perTool: new Map() };
   const deadline = Date.now() + options.budgetMs;
+  const seed = options.seed ?? 424_242;
+  // Every tool gets its first runs whatever the clock says (a loaded machine must not starve the last
+  // tools); the rest of the runs share what is left of the budget.
+  const floor = Math.min(MIN_RUNS_PER_TOOL, options.runsPerTool);
   for (const [index, tool] of options.tools.entries()) {
+    const property = fc.asyncProperty(argumentsFor(tool.inputSchema as JsonSchema), async (args) => {
+      summary.calls += 1;
+      summary.perTool.set(tool.name, (summary.perTool.get(tool.name) ?? 0) + 1);
+      const result = await options.call(tool.name, args);
+      let outcome = 'ok';
+      if (result.isError) {
+        const typed = typedErrorProblem(result);
+        if ('problem' in typed) throw new Error(`${tool.name}: ${typed.problem}`);
+        outcome = typed.code;
+      } else if (typeof result.structuredContent !== 'object' || result.structuredContent === null) {
+        throw new Error(`${tool.name}: a successful result without structured content`);
+      }
+      summary.codes.set(outcome, (summary.codes.get(outcome) ?? 0) + 1);
+      options.inspect?.(tool.name, args, result);
+    });
+    await checkProperty(property, { numRuns: floor, seed });
     const remaining = deadline - Date.now();
-    if (remaining <= 0) break;
+    if (remaining <= 0 || options.runsPerTool <= floor) continue;
     const share = Math.max(500, remaining / (options.tools.length - index));
-    await checkProperty(
-      fc.asyncProperty(argumentsFor(tool.inputSchema as JsonSchema), async (args) => {
-        summary.calls += 1;
-        summary.perTool.set(tool.name, (summary.perTool.get(tool.name) ?? 0) + 1);
-        const result = await options.call(tool.name, args);
-        let outcome = 'ok';
-        if (result.isError) {
-          const typed = typedErrorProblem(result);
-          if ('problem' in typed) throw new Error(`${tool.name}: ${typed.problem}`);
-          outcome = typed.code;
-        } else if (typeof result.structuredContent !== 'object' || result.structuredContent === null) {
-          throw new Error(`${tool.name}: a successful result without structured content`);
-        }
-        summary.codes.set(outcome, (summary.codes.get(outcome) ?? 0) + 1);
-        options.inspect?.(tool.name, args, result);
-      }),
-      { numRuns: options.runsPerTool, interruptAfterTimeLimit: share, seed: options.seed ?? 424_242 },
-    );
+    await checkProperty(property, {
+      numRuns: options.runsPerTool - floor,
+      interruptAfterTimeLimit: share,
+      seed: seed + 1,
+    });
   }
   return summary;
 }
