@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
-import { verifyAuditFile } from './audit/log.ts';
+import { VERIFY_USAGE, verifyAuditCommand } from './audit/verify-command.ts';
 import { buildMcpServer, visibleToolNames } from './call/build.ts';
 import type { AnyServerDefinition, ServerConfig } from './call/definition.ts';
 import { localOperator, type Principal } from './call/policy.ts';
@@ -35,7 +34,8 @@ export function usage(definition: AnyServerDefinition): string {
     `${definition.bin} ${definition.version} — ${definition.description}`,
     '',
     `Usage: ${definition.bin} [--transport stdio|http] [--host H] [--port N] [--read-only] [--no-auth]`,
-    `       ${definition.bin} verify-audit <file>     check an audit file's HMAC chain`,
+    `       ${definition.bin} ${VERIFY_USAGE}`,
+    `           check audit files: each one's HMAC chain and its signed checkpoints (exit 1 when broken)`,
     `       ${definition.bin} --version | --help`,
     '',
     'Environment:',
@@ -56,29 +56,20 @@ function fail(definition: AnyServerDefinition, message: string): never {
   process.exit(2);
 }
 
-function runVerify(definition: AnyServerDefinition, file: string | undefined): never {
-  if (!file) fail(definition, 'verify-audit needs the audit file path');
-  const key = process.env[`${definition.envPrefix}_AUDIT_KEY`] ?? safeRead(`${file}.key`);
-  if (!key)
-    fail(
-      definition,
-      `no audit key: set ${definition.envPrefix}_AUDIT_KEY or keep ${file}.key beside the file`,
-    );
-  const result = verifyAuditFile(file, key.trim());
-  if (result.ok) {
-    process.stdout.write(`ok: ${result.events} events, chain intact\n`);
-    process.exit(0);
-  }
-  process.stdout.write(`broken: event ${result.brokenAt} of ${result.events}: ${result.reason}\n`);
-  process.exit(1);
+function runVerify(definition: AnyServerDefinition, args: string[], env: NodeJS.ProcessEnv): never {
+  const outcome = verifyAuditCommand({ prefix: definition.envPrefix, server: definition.name }, args, env);
+  if (outcome.code === 2) fail(definition, outcome.error);
+  process.stdout.write(outcome.stdout);
+  process.exit(outcome.code);
 }
 
-function safeRead(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
+/** A start-up failure to report as one line: configuration, or the system refusing a path (EACCES, ENOSPC, …). */
+function startupMessage(error: unknown): string | undefined {
+  if (error instanceof ConfigError) return error.message;
+  const { code, syscall } = error as NodeJS.ErrnoException;
+  return typeof code === 'string' && typeof syscall === 'string'
+    ? `cannot start: ${(error as Error).message.split('\n')[0]}`
+    : undefined;
 }
 
 /** stdio: one connection, the local operator as principal, stdout reserved for JSON-RPC. */
@@ -127,6 +118,7 @@ export async function runServer(
   argv = process.argv.slice(2),
   env = process.env,
 ): Promise<void> {
+  if (argv[0] === 'verify-audit') runVerify(definition, argv.slice(1), env);
   let parsed: ReturnType<typeof parseArgs<{ options: typeof CLI_OPTIONS; allowPositionals: true }>>;
   try {
     parsed = parseArgs({ args: argv, options: CLI_OPTIONS, allowPositionals: true, strict: true });
@@ -142,7 +134,8 @@ export async function runServer(
     process.stdout.write(`${usage(definition)}\n`);
     return;
   }
-  if (positionals[0] === 'verify-audit') runVerify(definition, positionals[1]);
+  if (positionals[0] === 'verify-audit')
+    runVerify(definition, argv.slice(argv.indexOf('verify-audit') + 1), env);
   if (positionals.length > 0) fail(definition, `unknown command ${JSON.stringify(positionals[0])}`);
 
   let config: ServerConfig;
@@ -156,8 +149,10 @@ export async function runServer(
   try {
     runtime = await createRuntime(definition, config, { readOnly: values['read-only'] });
   } catch (error) {
-    // A server's own start-up checks (createDeps) report configuration problems the same way.
-    if (error instanceof ConfigError) fail(definition, error.message);
+    // A server's own start-up checks (createDeps) and the audit trail (its folder, keys, lock and
+    // anchors) report problems the same way: one line, exit 2, never a stack trace.
+    const message = startupMessage(error);
+    if (message !== undefined) fail(definition, message);
     throw error;
   }
   process.on('unhandledRejection', (reason) => runtime.log.error({ err: reason }, 'unhandled rejection'));

@@ -1,48 +1,48 @@
-import { createHmac, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fstatSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  readSync,
-  statSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import type { KeyObject } from 'node:crypto';
+import { closeSync, fsyncSync, writeSync } from 'node:fs';
 import { pino } from 'pino';
 import { keyedDigest } from '../define/canonical.ts';
+import type { AnchorWriter, CheckpointReason } from './anchor.ts';
+import { chainMac, GENESIS } from './chain.ts';
+import type { WriterLock } from './lock.ts';
 import { type AuditEntry, auditEntry, type CallRecord } from './record.ts';
+import { openTrail } from './trail.ts';
+
+export { type VerifyResult, verifyAuditFile } from './verify.ts';
+
+/** Where the trail reports what an operator must know (the server's logger). */
+export interface TrailLog {
+  info(details: object, message: string): void;
+  warn(details: object, message: string): void;
+  error(details: object, message: string): void;
+}
 
 export interface AuditOptions {
   server: string;
-  /** Append-only file; stderr when absent (never stdout). */
+  /** Append-only file; stderr when absent (never stdout). `{replica}` in it becomes the replica's name. */
   file?: string;
-  /** HMAC key for the chain and the argument digests. */
+  /** HMAC key for the chain and the argument digests; generated into `keyDir` when absent. */
   key?: string;
   /** Removes known secret values from each line before it is chained and written. */
   scrub?: (line: string) => string;
+  /** The server's variable prefix, so start-up errors name the variable to fix. */
+  envPrefix?: string;
+  /** Names this writer's chain (default: the host name). */
+  replica?: string;
+  /** Generated keys (HMAC key, checkpoint signing key); default under the user's state directory. */
+  keyDir?: string;
+  /** Signed checkpoints and their public key; default under the user's state directory. */
+  anchorDir?: string;
+  /** Ed25519 private key (PKCS#8 PEM) signing checkpoints; generated into `keyDir` when absent. */
+  signingKey?: string;
+  /** A checkpoint after this many records (default 100)… */
+  checkpointRecords?: number;
+  /** …or this many ms after a record (default 5000), and at start and clean shutdown. */
+  checkpointMs?: number;
+  log?: TrailLog;
 }
 
-/** Loads the audit key, or creates one beside the audit file with owner-only permissions. */
-export function resolveAuditKey(options: { key?: string; file?: string }): string {
-  if (options.key) return options.key;
-  if (options.file) {
-    const keyFile = `${options.file}.key`;
-    if (existsSync(keyFile)) return readFileSync(keyFile, 'utf8').trim();
-    const key = randomBytes(32).toString('base64url');
-    writeFileSync(keyFile, `${key}\n`, { mode: 0o600, flag: 'wx' });
-    return key;
-  }
-  return randomBytes(32).toString('base64url');
-}
-
-const GENESIS = 'genesis';
-
-function chainMac(key: KeyObject | string, prevMac: string, line: string): string {
-  return createHmac('sha256', key).update(prevMac).update('\n').update(line).digest('base64url');
-}
+const quiet: TrailLog = { info() {}, warn() {}, error() {} };
 
 /**
  * The audit trail. Built on pino for its serialisation and time stamps; every
@@ -55,9 +55,20 @@ function chainMac(key: KeyObject | string, prevMac: string, line: string): strin
  * answer leaves. Records that must precede a side effect (`durable`) are
  * always flushed at once; a write that fails throws, which the seam turns into
  * AUDIT_UNAVAILABLE before the side effect runs.
+ *
+ * A regular file gets more (audit/anchor.ts, keys.ts, lock.ts): one writer
+ * (`<file>.lock`), keys kept apart from the log, and signed checkpoints in an
+ * anchor directory at start, every `checkpointRecords` records or
+ * `checkpointMs`, and at close — the only work per record is a counter.
  */
 export class AuditLog {
   readonly key: string;
+  /** The file written, `{replica}` filled in and its folder resolved; undefined for stderr. */
+  readonly file: string | undefined;
+  readonly replica: string;
+  /** The anchor file and the checkpoints' public key (base64 SPKI), for a regular file. */
+  readonly anchorFile: string | undefined;
+  readonly publicKey: string | undefined;
   /** The key prepared once: building an HMAC from a string key converts it on every call. */
   private readonly secret: KeyObject;
   private readonly logger: pino.Logger;
@@ -71,14 +82,41 @@ export class AuditLog {
   private pending: string[] = [];
   private grouped = false;
   private flushScheduled = false;
+  private readonly lock: WriterLock | undefined;
+  private anchor: AnchorWriter | undefined;
+  private readonly timer: NodeJS.Timeout | undefined;
+  /** Records on disk, the MAC of the last and the file's size: what a checkpoint vouches for. */
+  private written = 0;
+  private writtenMac = GENESIS;
+  private bytes = 0;
+  private anchored = 0;
+  private anchorFailed = false;
+  private readonly trailLog: TrailLog;
 
   constructor(options: AuditOptions) {
     this.options = options;
-    this.key = resolveAuditKey(options);
-    this.secret = createSecretKey(Buffer.from(this.key, 'utf8'));
-    this.fd = options.file ? openSync(options.file, 'a', 0o600) : 2;
-    this.syncable = options.file !== undefined && fstatSync(this.fd).isFile();
-    this.prevMac = options.file ? lastMac(options.file) : GENESIS;
+    const log = options.log ?? quiet;
+    const trail = openTrail(options, log);
+    this.file = trail.file;
+    this.replica = trail.replica;
+    this.lock = trail.lock;
+    this.key = trail.key;
+    this.secret = trail.secret;
+    this.fd = trail.fd;
+    this.syncable = trail.lock !== undefined;
+    this.anchor = trail.anchor;
+    this.anchorFile = trail.anchor?.file;
+    this.publicKey = trail.publicKey;
+    this.written = this.anchored = trail.state.records;
+    this.prevMac = this.writtenMac = trail.state.mac;
+    this.bytes = trail.state.bytes;
+    if (this.anchor) {
+      this.timer = setInterval(() => {
+        if (this.written > this.anchored) this.checkpoint('interval');
+      }, options.checkpointMs ?? 5_000);
+      this.timer.unref();
+    }
+    this.trailLog = log;
     const sink = {
       write: (line: string) => {
         const body = (this.options.scrub ? this.options.scrub(line) : line).trimEnd();
@@ -110,9 +148,44 @@ export class AuditLog {
   /** Writes every chained line still in memory; throws when the write fails (the lines are then lost, and the chain shows the gap). */
   flush(): void {
     if (this.pending.length === 0) return;
-    const data = Buffer.from(this.pending.length === 1 ? this.pending[0]! : this.pending.join(''));
+    const count = this.pending.length;
+    const data = Buffer.from(count === 1 ? this.pending[0]! : this.pending.join(''));
     this.pending = [];
-    for (let offset = 0; offset < data.length; ) offset += writeSync(this.fd, data, offset);
+    try {
+      for (let offset = 0; offset < data.length; ) offset += writeSync(this.fd, data, offset);
+    } catch (error) {
+      // The file no longer holds what the counters say: no more checkpoints until a restart recounts.
+      if (this.anchor) this.stopAnchoring(error);
+      throw error;
+    }
+    this.written += count;
+    this.writtenMac = this.prevMac;
+    this.bytes += data.length;
+    if (this.anchor && this.written - this.anchored >= (this.options.checkpointRecords ?? 100))
+      this.checkpoint('records');
+  }
+
+  /** Signs and appends a checkpoint of what is on disk; a failure is logged once, never thrown at a caller. */
+  private checkpoint(reason: CheckpointReason): void {
+    if (!this.anchor) return;
+    try {
+      this.anchor.write({ records: this.written, mac: this.writtenMac, bytes: this.bytes }, reason);
+      this.anchored = this.written;
+      this.anchorFailed = false;
+    } catch (error) {
+      if (!this.anchorFailed)
+        this.trailLog.error(
+          { err: error, anchors: this.anchor.file },
+          'audit checkpoint could not be written',
+        );
+      this.anchorFailed = true;
+    }
+  }
+
+  private stopAnchoring(error: unknown): void {
+    this.trailLog.error({ err: error }, 'audit write failed: no more checkpoints until the server restarts');
+    this.anchor?.close();
+    this.anchor = undefined;
   }
 
   private readonly scheduledFlush = (): void => {
@@ -160,73 +233,21 @@ export class AuditLog {
     this.observers.push(observer);
   }
 
+  /** Flushes, syncs, writes the closing checkpoint and lets go of the file and its lock. */
   close(): void {
+    if (this.timer) clearInterval(this.timer);
     try {
       this.flush();
       if (this.syncable) fsyncSync(this.fd);
+      this.checkpoint('close');
     } finally {
-      if (this.options.file) closeSync(this.fd);
+      try {
+        this.anchor?.close();
+      } finally {
+        this.anchor = undefined;
+        if (this.file) closeSync(this.fd);
+        this.lock?.release();
+      }
     }
   }
-}
-
-/**
- * The MAC of the file's last line, read from the end: an audit file grows
- * without bound, and reading it whole would slow every start and fail past
- * V8's largest string (~512 MB).
- */
-function lastMac(file: string): string {
-  // Only a regular file has a chain to continue (a device such as /dev/stderr does not).
-  if (!existsSync(file) || !statSync(file).isFile()) return GENESIS;
-  const fd = openSync(file, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    for (let window = 64 * 1024; ; window *= 4) {
-      const start = Math.max(0, size - window);
-      const buffer = Buffer.alloc(size - start);
-      readSync(fd, buffer, 0, buffer.length, start);
-      const lines = buffer.toString('utf8').trimEnd().split('\n');
-      // The first piece of a window that starts mid-file may be a partial line.
-      if (lines.length > 1 || start === 0) return macOf(lines.at(-1));
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function macOf(line: string | undefined): string {
-  if (!line) return GENESIS;
-  try {
-    return (JSON.parse(line) as { mac?: string }).mac ?? GENESIS;
-  } catch {
-    return GENESIS;
-  }
-}
-
-export type VerifyResult =
-  | { ok: true; events: number }
-  | { ok: false; events: number; brokenAt: number; reason: string };
-
-/** Recomputes the chain; names the first line (1-based) that does not verify. */
-export function verifyAuditFile(file: string, key: string): VerifyResult {
-  const lines = readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.length > 0);
-  let prev = GENESIS;
-  for (const [index, line] of lines.entries()) {
-    const match = /,"mac":"([A-Za-z0-9_-]+)"}$/.exec(line);
-    if (!match?.[1])
-      return { ok: false, events: lines.length, brokenAt: index + 1, reason: 'no MAC on this line' };
-    const body = `${line.slice(0, match.index)}}`;
-    const expected = chainMac(key, prev, body);
-    if (expected !== match[1])
-      return {
-        ok: false,
-        events: lines.length,
-        brokenAt: index + 1,
-        reason: 'MAC mismatch (edited, deleted or reordered)',
-      };
-    prev = match[1];
-  }
-  return { ok: true, events: lines.length };
 }

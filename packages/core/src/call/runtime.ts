@@ -65,7 +65,12 @@ export async function createRuntime(
   assertKnownNames(`${config.prefix}_ALLOW_TOOLS`, 'tool', config.allowTools, toolNames);
   assertKnownNames(`${config.prefix}_DENY_TOOLS`, 'tool', config.denyTools, toolNames);
   assertKnownNames(`${config.prefix}_SCOPES`, 'scope', config.scopes, Object.keys(definition.scopes));
-  const scrub = secretScrubber([config.upstream?.token, config.auditKey, config.stateKey]);
+  const scrub = secretScrubber([
+    config.upstream?.token,
+    config.auditKey,
+    config.stateKey,
+    config.auditTrail.signingKey,
+  ]);
   const log = createLogger({
     name: definition.name,
     level: config.logLevel,
@@ -77,6 +82,9 @@ export async function createRuntime(
     file: config.auditFile,
     key: config.auditKey,
     scrub,
+    envPrefix: config.prefix,
+    ...config.auditTrail,
+    log,
   });
   const upstream = config.upstream
     ? new Upstream({
@@ -137,7 +145,13 @@ export async function createRuntime(
     resourceListChanged: () => changes.emit('listChanged'),
     resourceUpdated: (uri) => changes.emit('updated', uri),
   };
-  const deps = await definition.createDeps({ config, log, upstream, announce });
+  let deps: unknown;
+  try {
+    deps = await definition.createDeps({ config, log, upstream, announce });
+  } catch (error) {
+    audit.close(); // lets go of the audit file's lock
+    throw error;
+  }
   const inFlight = { count: 0 };
   const MB = 1024 * 1024;
   const idle = new IdleCompactor({

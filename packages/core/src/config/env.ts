@@ -44,12 +44,57 @@ export function commonEnvSchema(prefix: string, server: string, upstream: 'requi
       .string()
       .min(1)
       .optional()
-      .describe('Append-only audit log file (stderr when unset)'),
+      .describe(
+        'Append-only audit log file, one writer at a time (stderr when unset; {replica} becomes the replica name)',
+      ),
     [`${prefix}_AUDIT_KEY`]: z
       .string()
       .min(16)
       .optional()
-      .describe('HMAC key for the audit chain (generated beside the audit file when unset)'),
+      .describe(
+        "HMAC key for the audit chain (when unset: generated into the key folder; an older log's key kept beside it as its name plus .key is still read)",
+      ),
+    [`${prefix}_AUDIT_KEY_DIR`]: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        `Folder (0700) for generated audit keys, apart from the log (default $XDG_STATE_HOME or ~/.local/state, then gatehouse/${server}/keys)`,
+      ),
+    [`${prefix}_AUDIT_ANCHOR_DIR`]: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        `Folder for the signed audit checkpoints and their public key, apart from the log (default $XDG_STATE_HOME or ~/.local/state, then gatehouse/${server}/anchors)`,
+      ),
+    [`${prefix}_AUDIT_SIGNING_KEY`]: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Ed25519 private key (PKCS#8 PEM) signing audit checkpoints (generated into the key folder when unset)',
+      ),
+    [`${prefix}_AUDIT_PUBLIC_KEY`]: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "For verify-audit: the checkpoints' public key you kept (PEM or the base64 line printed at start)",
+      ),
+    [`${prefix}_AUDIT_CHECKPOINT_RECORDS`]: positiveInt(100, 1_000_000).describe(
+      'Records between two signed audit checkpoints',
+    ),
+    [`${prefix}_AUDIT_CHECKPOINT_MS`]: envInt(5000, 100, 3_600_000).describe(
+      'Longest time a written audit record waits for a checkpoint',
+    ),
+    [`${prefix}_AUDIT_REPLICA`]: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/)
+      .optional()
+      .describe(
+        "Names this process's audit chain, and fills {replica} in the audit file path (default: host name)",
+      ),
     [`${prefix}_STATE_KEY`]: z
       .string()
       .min(32)
@@ -98,6 +143,15 @@ export interface CommonConfig {
   denyTools: string[];
   auditFile: string | undefined;
   auditKey: string | undefined;
+  /** Where the audit trail keeps its keys and checkpoints, and how often it checkpoints. */
+  auditTrail: {
+    keyDir: string | undefined;
+    anchorDir: string | undefined;
+    signingKey: string | undefined;
+    replica: string | undefined;
+    checkpointRecords: number;
+    checkpointMs: number;
+  };
   stateKey: string | undefined;
   approvalMode: 'elicit' | 'two-step';
   approvalTtlS: number;
@@ -182,6 +236,14 @@ export function loadConfig<Extra extends z.ZodObject>(
     denyTools: data[`${p}_DENY_TOOLS`] as string[],
     auditFile: data[`${p}_AUDIT_FILE`] as string | undefined,
     auditKey: data[`${p}_AUDIT_KEY`] as string | undefined,
+    auditTrail: {
+      keyDir: data[`${p}_AUDIT_KEY_DIR`] as string | undefined,
+      anchorDir: data[`${p}_AUDIT_ANCHOR_DIR`] as string | undefined,
+      signingKey: data[`${p}_AUDIT_SIGNING_KEY`] as string | undefined,
+      replica: data[`${p}_AUDIT_REPLICA`] as string | undefined,
+      checkpointRecords: data[`${p}_AUDIT_CHECKPOINT_RECORDS`] as number,
+      checkpointMs: data[`${p}_AUDIT_CHECKPOINT_MS`] as number,
+    },
     stateKey: data[`${p}_STATE_KEY`] as string | undefined,
     approvalMode: data[`${p}_APPROVAL_MODE`] as 'elicit' | 'two-step',
     approvalTtlS: data[`${p}_APPROVAL_TTL_S`] as number,
