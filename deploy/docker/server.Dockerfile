@@ -25,7 +25,8 @@ RUN pnpm --filter "{servers/${SERVER}}" deploy --legacy --prod /out && cp "serve
 
 # ── runtime: Node only, the deployed package owned by root and read-only to the app user.
 FROM node:24.21.0-bookworm-slim AS runtime
-ENV NODE_ENV=production
+# The audit trail's generated keys and signed checkpoints go under the volume (the root is read-only).
+ENV NODE_ENV=production XDG_STATE_HOME=/var/lib/gatehouse/state
 WORKDIR /app
 COPY --from=build --chown=root:root --chmod=a=rX /out /app
 RUN install -d -o 1000 -g 1000 -m 0750 /var/lib/gatehouse

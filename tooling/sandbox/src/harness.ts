@@ -48,6 +48,9 @@ export async function startServerHarness(options: {
       [`${p}_API_URL`]: sandbox.url,
       [`${p}_API_TOKEN`]: token,
       [`${p}_AUDIT_FILE`]: join(dir, `audit-${++n}.jsonl`),
+      // The trail's keys and signed checkpoints stay in the scratch folder, apart from the log.
+      [`${p}_AUDIT_KEY_DIR`]: join(dir, 'keys'),
+      [`${p}_AUDIT_ANCHOR_DIR`]: join(dir, 'anchors'),
       [`${p}_LOG_LEVEL`]: options.logLevel ?? 'debug',
       ...extra,
     }),
