@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { validateOriginHeader } from '@modelcontextprotocol/server';
 import type { Principal } from '../call/policy.ts';
@@ -7,6 +7,7 @@ import type { Runtime } from '../call/runtime.ts';
 import { createAccessLog } from '../telemetry/logger.ts';
 import { shutdownTracing } from '../telemetry/tracing.ts';
 import type { Authenticator } from './auth.ts';
+import { type ConnectionGuard, createHttpServer, type SocketLimits } from './connections.ts';
 import { createGateway } from './gateway.ts';
 import { serveMcp } from './mcp.ts';
 import type { HttpMetrics } from './metrics.ts';
@@ -189,20 +190,25 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
 /**
  * `--transport http`: Streamable HTTP on /mcp, stateless by default, with the
  * probes and metrics on the same port. Refuses to start unauthenticated
- * beyond loopback.
+ * beyond loopback. The socket limits (./connections.ts) apply before any request
+ * reaches the app; `limits` overrides their defaults (tests).
  */
 export async function serveHttp(
   runtime: Runtime,
-  options: { settings: HttpSettings; principal: Principal },
-): Promise<{ server: Server; url: string; app: HttpApp }> {
+  options: { settings: HttpSettings; principal: Principal; limits?: Partial<SocketLimits> },
+): Promise<{
+  server: Server;
+  url: string;
+  app: HttpApp;
+  guard: ConnectionGuard;
+  /** Drain as SIGTERM would, without exiting; the runtime stays open. */
+  close(): Promise<void>;
+}> {
   const app = createHttpApp(runtime, options.settings, options.principal);
-  const server = createServer(
-    { maxHeaderSize: 16 * 1024, requestTimeout: 60_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 },
+  const { server, guard } = createHttpServer(
+    { maxPendingPerSource: options.settings.maxPendingPerSource, ...options.limits },
     app.listener,
   );
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.settings.port, options.settings.host, resolve);
@@ -221,10 +227,25 @@ export async function serveHttp(
     },
     'serving',
   );
+  // Connections let go before a request: one line per interval, not one per connection.
+  const report = setInterval(() => {
+    const refused = guard.takeRefusals();
+    if (refused.length === 0) return;
+    runtime.log.warn(
+      {
+        refused: refused.reduce((n, r) => n + r.count, 0),
+        sources: new Set(refused.map((r) => r.source)).size,
+        top: refused.sort((a, b) => b.count - a.count).slice(0, 5),
+      },
+      'connections refused before a request',
+    );
+  }, 10_000);
+  report.unref();
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    clearInterval(report);
     runtime.log.info({ signal }, 'shutting down: draining in-flight requests');
     void app
       .drain(server)
@@ -233,7 +254,17 @@ export async function serveHttp(
       .catch((error: unknown) => runtime.log.error({ err: error }, 'shutdown failed'))
       .finally(() => process.exit(0));
   };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  return { server, url, app };
+  const onInt = () => stop('SIGINT');
+  const onTerm = () => stop('SIGTERM');
+  process.once('SIGINT', onInt);
+  process.once('SIGTERM', onTerm);
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    process.removeListener('SIGINT', onInt);
+    process.removeListener('SIGTERM', onTerm);
+    clearInterval(report);
+    closing ??= app.drain(server);
+    return closing;
+  };
+  return { server, url, app, guard, close };
 }

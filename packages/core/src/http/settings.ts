@@ -69,6 +69,9 @@ export function httpEnvSchema(prefix: string) {
     [`${prefix}_SHUTDOWN_TIMEOUT_MS`]: int(10_000, 100, 120_000).describe(
       'How long shutdown waits for in-flight requests',
     ),
+    [`${prefix}_HTTP_MAX_PENDING_PER_SOURCE`]: int(32, 1, 100_000).describe(
+      'Connections one peer address may hold open before sending a complete request head; more are closed on accept (counted by socket peer, a trusted proxy included)',
+    ),
   });
 }
 
@@ -105,6 +108,8 @@ export interface HttpSettings {
   trustedProxies: string[];
   maxBodyBytes: number;
   shutdownTimeoutMs: number;
+  /** Connections per peer address with no request yet (the next is destroyed on accept). */
+  maxPendingPerSource: number;
 }
 
 const ApiKeysFile = z
@@ -175,6 +180,7 @@ export function loadHttpSettings(
     trustedProxies: v<string[]>('TRUSTED_PROXIES'),
     maxBodyBytes: v<number>('MAX_BODY_BYTES'),
     shutdownTimeoutMs: v<number>('SHUTDOWN_TIMEOUT_MS'),
+    maxPendingPerSource: v<number>('HTTP_MAX_PENDING_PER_SOURCE'),
   };
 }
 
