@@ -14,6 +14,7 @@ import { createRuntime, type Runtime } from '../call/runtime.ts';
 import { localOperator } from '../index.ts';
 import { configFor } from '../runner.ts';
 import { fixture, type Harness, STATUS_CALL, startHarness } from '../testing/fixture/harness.ts';
+import { readAudit } from '../testing/index.ts';
 import { createHttpServer, SOCKET_DEFAULTS } from './connections.ts';
 import { serveHttp } from './serve.ts';
 import { loadHttpSettings } from './settings.ts';
@@ -30,6 +31,7 @@ let h: Harness;
 let runtime: Runtime;
 let served: Awaited<ReturnType<typeof serveHttp>>;
 let port: number;
+let auditFile: string;
 /** Server-side accept and close times of every socket, by the client's address:port. */
 const seen = new Map<string, { accepted: number; closed?: number }>();
 
@@ -40,6 +42,7 @@ beforeAll(async () => {
     FIXTURE_HTTP_MAX_PENDING_PER_SOURCE: String(PER_SOURCE),
     FIXTURE_MAX_CONCURRENT: '64',
   });
+  auditFile = env.FIXTURE_AUDIT_FILE;
   const config = configFor(fixture, { FIXTURE_IDLE_COMPACT_MS: '0', ...env });
   const settings = loadHttpSettings(fixture.envPrefix, env, { port: '0', noAuth: true });
   runtime = await createRuntime(fixture, config, { logDestination: { write: () => undefined } });
@@ -250,5 +253,24 @@ describe('socket limits', () => {
       silent.socket.destroy();
       body.socket.destroy();
     }
+  });
+
+  it('leaves every connection it let go in the trail, folded per source, reason and interval', async () => {
+    // Shutdown writes what the intervals still hold (and the trail flushes what it groups).
+    await served.close();
+    runtime.audit.flush();
+    const refused = readAudit(auditFile).filter((r) => r.kind === 'protocol' && r.name === 'http');
+    const counted = (code: string, source: string) =>
+      refused
+        .filter((r) => r.errorCode === code && r.source === source)
+        .reduce((n, r) => n + Number(r.count ?? 1), 0);
+    // The 40 drippers: every source's eight timed out; the ninth of the first source hit the cap.
+    for (const source of SOURCES)
+      expect(counted('REQUEST_TIMEOUT', source), source).toBeGreaterThanOrEqual(PER_SOURCE);
+    expect(counted('TOO_MANY_PENDING_CONNECTIONS', SOURCES[0]!)).toBeGreaterThanOrEqual(1);
+    // Folded: far fewer records than refusals, each anonymous and denied.
+    expect(refused.length).toBeLessThan(20);
+    for (const r of refused)
+      expect(r).toMatchObject({ decision: 'denied', outcome: 'error', principal: { id: 'anonymous' } });
   });
 });

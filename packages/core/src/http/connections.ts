@@ -67,11 +67,14 @@ export function socketLimits(overrides: Partial<SocketLimits> = {}): SocketLimit
 
 /**
  * A node:http server with `limits` applied and the guard attached; `listener` (when given) is added
- * after the guard's own 'request' hook.
+ * after the guard's own 'request' hook. The binary (serveHttp) and the in-process test front both
+ * build their server here, so both let slow clients go alike.
  */
 export function createHttpServer(
   overrides: Partial<SocketLimits> = {},
   listener?: (req: IncomingMessage, res: ServerResponse) => void,
+  /** Told of every refusal as it happens (the app audits them, folded per source and interval). */
+  onRefuse?: (source: string, reason: Refusal) => void,
 ): { server: Server; guard: ConnectionGuard } {
   const limits = socketLimits(overrides);
   const server = createServer({
@@ -88,6 +91,7 @@ export function createHttpServer(
   const inFlight = new WeakMap<Duplex, ServerResponse>();
   const refusals = new Map<string, { source: string; reason: Refusal; count: number }>();
   const refuse = (source: string, reason: Refusal) => {
+    onRefuse?.(source, reason);
     const key = `${reason} ${source}`;
     const entry = refusals.get(key);
     if (entry) entry.count += 1;

@@ -5,6 +5,13 @@ export {
   discoverAuthorizationServer,
   JwksCache,
 } from './auth.ts';
+export {
+  type ConnectionGuard,
+  createHttpServer,
+  type Refusal as ConnectionRefusal,
+  SOCKET_DEFAULTS,
+  type SocketLimits,
+} from './connections.ts';
 export { ConcurrencyLimiter, RateLimiter } from './limits.ts';
 export { HttpMetrics } from './metrics.ts';
 export { createHttpApp, type HttpApp, jsonTooDeep, serveHttp } from './serve.ts';

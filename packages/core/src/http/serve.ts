@@ -7,7 +7,7 @@ import type { Runtime } from '../call/runtime.ts';
 import { createAccessLog } from '../telemetry/logger.ts';
 import { shutdownTracing } from '../telemetry/tracing.ts';
 import type { Authenticator } from './auth.ts';
-import { type ConnectionGuard, createHttpServer, type SocketLimits } from './connections.ts';
+import { type ConnectionGuard, createHttpServer, type Refusal, type SocketLimits } from './connections.ts';
 import { createGateway } from './gateway.ts';
 import { serveMcp } from './mcp.ts';
 import type { HttpMetrics } from './metrics.ts';
@@ -17,12 +17,22 @@ import { CORS_EXPOSE, type JsonReply, normalizeAddress, type RequestState, safeE
 
 export { jsonTooDeep } from './wire.ts';
 
+/** The trail's error code for each way a connection is let go before a request. */
+const CONNECTION_CODES: Record<Exclude<Refusal, 'reset'>, string> = {
+  'pending-cap': 'TOO_MANY_PENDING_CONNECTIONS',
+  timeout: 'REQUEST_TIMEOUT',
+  'header-too-large': 'HEADERS_TOO_LARGE',
+  'bad-request': 'BAD_REQUEST',
+};
+
 export interface HttpApp {
   listener: (req: IncomingMessage, res: ServerResponse) => void;
   metrics: HttpMetrics;
   authenticator: Authenticator | undefined;
   /** Stop taking requests, let in-flight ones finish (bounded), then release everything. */
   drain(server: Server): Promise<void>;
+  /** A connection let go before it delivered a request: audited, folded per source, reason and interval. */
+  refuseConnection(source: string, reason: Refusal): void;
 }
 
 /**
@@ -163,6 +173,20 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
     listener,
     metrics: g.metrics,
     authenticator: g.authenticator,
+    refuseConnection(source, reason) {
+      // A reset is the client hanging up, not a refusal of ours.
+      if (reason === 'reset') return;
+      g.metrics.rejected.inc({ reason: `connection_${reason}` });
+      g.refusals.count({
+        source,
+        principal: { id: 'anonymous', kind: 'http' },
+        kind: 'protocol',
+        name: 'http',
+        errorCode: CONNECTION_CODES[reason],
+        args: { reason },
+        requestId: randomUUID(),
+      });
+    },
     async drain(server: Server) {
       draining = true;
       server.close();
@@ -208,6 +232,7 @@ export async function serveHttp(
   const { server, guard } = createHttpServer(
     { maxPendingPerSource: options.settings.maxPendingPerSource, ...options.limits },
     app.listener,
+    (source, reason) => app.refuseConnection(source, reason),
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -227,25 +252,10 @@ export async function serveHttp(
     },
     'serving',
   );
-  // Connections let go before a request: one line per interval, not one per connection.
-  const report = setInterval(() => {
-    const refused = guard.takeRefusals();
-    if (refused.length === 0) return;
-    runtime.log.warn(
-      {
-        refused: refused.reduce((n, r) => n + r.count, 0),
-        sources: new Set(refused.map((r) => r.source)).size,
-        top: refused.sort((a, b) => b.count - a.count).slice(0, 5),
-      },
-      'connections refused before a request',
-    );
-  }, 10_000);
-  report.unref();
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    clearInterval(report);
     runtime.log.info({ signal }, 'shutting down: draining in-flight requests');
     void app
       .drain(server)
@@ -262,7 +272,6 @@ export async function serveHttp(
   const close = () => {
     process.removeListener('SIGINT', onInt);
     process.removeListener('SIGTERM', onTerm);
-    clearInterval(report);
     closing ??= app.drain(server);
     return closing;
   };
