@@ -18,8 +18,14 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 /** A server env whose state folder (keys, anchors: the defaults) is a scratch folder, not the user's. */
+/** The harness's env with the trail's folders left to their defaults, under a state home of its own. */
 function serverEnv(extra: Record<string, string> = {}) {
-  return h.env({ XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'gatehouse-state-')), ...extra });
+  const {
+    PLATFORM_OPS_AUDIT_KEY_DIR: _keys,
+    PLATFORM_OPS_AUDIT_ANCHOR_DIR: _anchors,
+    ...env
+  } = h.env({ XDG_STATE_HOME: mkdtempSync(join(tmpdir(), 'gatehouse-state-')) });
+  return { ...env, ...extra } as typeof env & { PLATFORM_OPS_AUDIT_FILE: string };
 }
 
 /** A process that exits at once with exit code 2 and one line on stderr. */
@@ -144,7 +150,7 @@ describe('verify-audit', () => {
     const state = mkdtempSync(join(tmpdir(), 'gatehouse-state-'));
     const template = join(h.dir, 'replicated-audit-{replica}.jsonl');
     for (const replica of ['r1', 'r2']) {
-      const env = h.env({
+      const env = serverEnv({
         XDG_STATE_HOME: state,
         PLATFORM_OPS_AUDIT_FILE: template,
         PLATFORM_OPS_AUDIT_REPLICA: replica,

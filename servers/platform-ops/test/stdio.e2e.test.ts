@@ -148,9 +148,14 @@ describe('audit trail', () => {
       await c.close();
     }
     const file = env.PLATFORM_OPS_AUDIT_FILE;
+    // verify-audit finds the key and the checkpoints where the server put them.
+    const trail = {
+      PLATFORM_OPS_AUDIT_KEY_DIR: env.PLATFORM_OPS_AUDIT_KEY_DIR!,
+      PLATFORM_OPS_AUDIT_ANCHOR_DIR: env.PLATFORM_OPS_AUDIT_ANCHOR_DIR!,
+    };
     // The generated key lives in a key folder apart from the log (issue #14), never beside it.
     expect(existsSync(`${file}.key`)).toBe(false);
-    const ok = await runBin(['verify-audit', file], {});
+    const ok = await runBin(['verify-audit', file], trail);
     expect(ok).toMatchObject({ code: 0 });
     expect(ok.stdout).toContain('3 events');
     const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
@@ -158,11 +163,11 @@ describe('audit trail', () => {
       file,
       `${[lines[0], lines[1]!.replace('payments-gateway', 'checkout-apix'), lines[2]].join('\n')}\n`,
     );
-    const edited = await runBin(['verify-audit', file], {});
+    const edited = await runBin(['verify-audit', file], trail);
     expect(edited.code).toBe(1);
     expect(edited.stdout).toContain('event 2');
     writeFileSync(file, `${[lines[0], lines[2]].join('\n')}\n`);
-    expect((await runBin(['verify-audit', file], {})).stdout).toContain('event 2');
+    expect((await runBin(['verify-audit', file], trail)).stdout).toContain('event 2');
   });
 });
 

@@ -155,6 +155,11 @@ describe('audit trail', () => {
     expect(sent).toHaveLength(1);
 
     const file = env.SUPPORT_AUDIT_FILE;
+    // verify-audit finds the key and the checkpoints where the server put them.
+    const trail = {
+      SUPPORT_AUDIT_KEY_DIR: env.SUPPORT_AUDIT_KEY_DIR!,
+      SUPPORT_AUDIT_ANCHOR_DIR: env.SUPPORT_AUDIT_ANCHOR_DIR!,
+    };
     const all = readAudit(file, 'all');
     expect(all.map((r) => [r.event, r.decision, r.outcome, r.errorCode ?? null])).toEqual([
       ['call', 'approval_requested', 'pending', null],
@@ -194,7 +199,7 @@ describe('audit trail', () => {
     for (const value of ['jane.doe@example.org', '555 0100', 'pm_card_visa_4242'])
       expect(raw).not.toContain(value);
 
-    const verified = await runBin(['verify-audit', file], {});
+    const verified = await runBin(['verify-audit', file], trail);
     expect(verified).toMatchObject({ code: 0 });
     expect(verified.stdout).toContain(`${all.length} events`);
     const lines = raw.trimEnd().split('\n');
@@ -202,7 +207,7 @@ describe('audit trail', () => {
       file,
       `${[lines[0], lines[1], lines[2]!.replace('"amount_cents":3000', '"amount_cents":300'), ...lines.slice(3)].join('\n')}\n`,
     );
-    const tampered = await runBin(['verify-audit', file], {});
+    const tampered = await runBin(['verify-audit', file], trail);
     expect(tampered.code).toBe(1);
     expect(tampered.stdout).toContain('event 3');
   });
