@@ -16,7 +16,7 @@ import {
   retryAfterMs,
   TRANSIENT_STATUSES,
 } from './faults.ts';
-import type { Query } from './path.ts';
+import { cleanQuery, type Query } from './path.ts';
 
 /** Per-call options; a ToolContext satisfies this, so handlers pass `ctx` straight through. */
 export interface UpstreamCallOptions {
@@ -393,14 +393,6 @@ export class Upstream {
       cause: error,
     });
   }
-}
-
-function cleanQuery(query: Query | undefined): Record<string, string> | undefined {
-  if (!query) return undefined;
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(query))
-    if (value !== undefined && value !== null) out[key] = String(value);
-  return out;
 }
 
 export const newRequestId = (): string => randomUUID();

@@ -20,3 +20,12 @@ export function apiPath(strings: TemplateStringsArray, ...segments: ReadonlyArra
   rememberRoute(out, strings.join('{}'));
   return out;
 }
+
+/** A query without its unset values, every value as a string. */
+export function cleanQuery(query: Query | undefined): Record<string, string> | undefined {
+  if (!query) return undefined;
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(query))
+    if (value !== undefined && value !== null) out[key] = String(value);
+  return out;
+}
