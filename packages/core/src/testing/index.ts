@@ -54,6 +54,23 @@ export interface Connected<C> {
   close(): Promise<void>;
 }
 
+/**
+ * Connects, runs `body` with the connection, and closes it whatever happens: the
+ * connect/try/finally frame every client test needs, written once.
+ * `await withClient(connectV2({ server, env }), async ({ client }) => { ... })`.
+ */
+export async function withClient<C, T>(
+  connecting: Promise<Connected<C>>,
+  body: (connected: Connected<C>) => Promise<T> | T,
+): Promise<T> {
+  const connected = await connecting;
+  try {
+    return await body(connected);
+  } finally {
+    await connected.close();
+  }
+}
+
 /** The v2 SDK client, pinned to the 2026-07-28 revision (it negotiates 2025-11-25 unless told). */
 export async function connectV2(
   options: SpawnOptions & { era?: '2026-07-28' | 'legacy' },
