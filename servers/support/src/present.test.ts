@@ -1,31 +1,16 @@
 /** How results are presented: personal data masked per caller, list cursors bound to their filters, lists within budget. */
-import { connectV1, connectV2, errorOf, readAudit } from '@gatehouse/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  fullTickets,
-  type Harness,
-  ok,
-  startHarness,
-  strings,
-  type TicketPageJson,
-  textOf,
-  type UpstreamTicket,
-  WRITE_SCOPES,
-} from '../test/harness.ts';
+import { connectV1, connectV2, errorOf, readAudit, withClient } from '@gatehouse/core/testing';
+import { describe, expect, it } from 'vitest';
+import { ok, strings, type TicketPageJson, textOf, useFullTickets, WRITE_SCOPES } from '../test/harness.ts';
 import support from './index.ts';
 
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.example\.com/g;
 const PHONE = /\+1-\d{3}-555-\d{4}/g;
 const PAYMENT = /pm_card_[a-z_]+\d{4}|\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b/g;
 
-let h: Harness;
-let full: UpstreamTicket[];
-let personal: UpstreamTicket;
-beforeAll(async () => {
-  h = await startHarness();
-  full = await fullTickets(h);
+const fx = useFullTickets((full) => {
   // A ticket whose text carries all three kinds of personal data, some of it in comments.
-  personal = full.find((t) => {
+  const personal = full.find((t) => {
     const all = [t.body, ...t.comments.map((c) => c.body)].join('\n');
     return (
       all.match(EMAIL) &&
@@ -35,17 +20,16 @@ beforeAll(async () => {
     );
   })!;
   expect(personal).toBeDefined();
-}, 60_000);
-afterAll(() => h.close());
+  return { full, personal };
+});
 
 function personalData(text: string): string[] {
   return [...(text.match(EMAIL) ?? []), ...(text.match(PHONE) ?? []), ...(text.match(PAYMENT) ?? [])];
 }
 
 describe('pagination', () => {
-  it('refuses a cursor replayed with other filters instead of paging a different result set', async () => {
-    const c = await connectV2({ server: support, env: h.env() });
-    try {
+  it('refuses a cursor replayed with other filters instead of paging a different result set', () =>
+    withClient(connectV2({ server: support, env: fx.h.env() }), async (c) => {
       const first = ok<TicketPageJson>(
         await c.client.callTool({ name: 'search_tickets', arguments: { status: 'closed', limit: 2 } }),
       );
@@ -60,16 +44,13 @@ describe('pagination', () => {
         arguments: { cursor: 'not-a-cursor' },
       });
       expect(errorOf(garbage)?.code).toBe('INVALID_ARGUMENT');
-    } finally {
-      await c.close();
-    }
-  });
+    }));
 });
 
 describe('list budgets', () => {
-  it('keeps default list results under 8 KB', async () => {
-    const c = await connectV2({ server: support, env: h.env() });
-    try {
+  it('keeps default list results under 8 KB', () =>
+    withClient(connectV2({ server: support, env: fx.h.env() }), async (c) => {
+      const { full } = fx;
       for (const call of [
         { name: 'search_tickets', arguments: {} },
         { name: 'search_tickets', arguments: { query: 'refund charged invoice' } },
@@ -79,17 +60,13 @@ describe('list budgets', () => {
         expect(Buffer.byteLength(JSON.stringify(ok(result)), 'utf8')).toBeLessThan(8_192);
         expect(Buffer.byteLength(textOf(result), 'utf8')).toBeLessThan(8_192);
       }
-    } finally {
-      await c.close();
-    }
-  });
+    }));
 });
 
 describe('personal data', () => {
-  it('is masked in every result without support:pii, including ticket text, comments and customer records', async () => {
-    const env = h.env();
-    const c = await connectV2({ server: support, env });
-    try {
+  it('is masked in every result without support:pii, including ticket text, comments and customer records', () =>
+    withClient(connectV2({ server: support, env: fx.h.env() }), async (c) => {
+      const { personal } = fx;
       const results = [
         await c.client.callTool({ name: 'lookup_ticket', arguments: { ticket_id: personal.id } }),
         await c.client.callTool({
@@ -120,15 +97,12 @@ describe('personal data', () => {
       expect(customer.contactPhone).toMatch(/^\*\*\*-\*\*\*-\d\d$/);
       expect(customer.paymentReference).toMatch(/^(pm_\*\*\*\*\w{4}|[A-Z]{2}\*\* \*\*\*\* \w{4})$/);
       expect(c.stderr()).not.toMatch(EMAIL);
-    } finally {
-      await c.close();
-    }
-  });
+    }));
 
   it('is shown with support:pii, and never written to the audit trail or logs either way', async () => {
+    const { h, personal } = fx;
     const env = h.env({ SUPPORT_SCOPES: `${WRITE_SCOPES},support:pii`, SUPPORT_LOG_LEVEL: 'trace' });
-    const c = await connectV1({ server: support, env });
-    try {
+    await withClient(connectV1({ server: support, env }), async (c) => {
       const upstream = await h.api<{ contactEmail: string; contactPhone: string; paymentReference: string }>(
         `/support/v1/customers/${personal.customerId}`,
       );
@@ -169,8 +143,6 @@ describe('personal data', () => {
       expect(personalData(audit)).toEqual([]);
       const noteRecord = readAudit(env.SUPPORT_AUDIT_FILE).find((r) => r.name === 'add_internal_note')!;
       expect((noteRecord.args as { note: string }).note).toMatch(/^Called [a-z]\*\*\*@/);
-    } finally {
-      await c.close();
-    }
+    });
   });
 });

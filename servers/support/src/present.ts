@@ -43,14 +43,33 @@ export function viewFor(principal: Principal): View {
   };
 }
 
-/** One ticket in a list: what to triage by, with the customer's words kept apart. */
-const TicketListItem = z.object({
+/** What every view of a ticket opens with (a list item, a looked-up ticket): the subject kept apart as customer text. */
+export const TicketHead = {
   id: z.string(),
   customerId: z.string(),
   subject: UntrustedText,
   status: z.string(),
   priority: z.string(),
   assignee: z.string().nullable(),
+};
+
+export function ticketHead(
+  t: Pick<TicketSummary, 'id' | 'customerId' | 'subject' | 'status' | 'priority' | 'assignee'>,
+  view: View,
+) {
+  return {
+    id: t.id,
+    customerId: t.customerId,
+    subject: view.untrusted(t.subject, `ticket ${t.id} subject`),
+    status: t.status,
+    priority: t.priority,
+    assignee: t.assignee === null ? null : view.text(t.assignee),
+  };
+}
+
+/** One ticket in a list: what to triage by, with the customer's words kept apart. */
+const TicketListItem = z.object({
+  ...TicketHead,
   createdAt: z.string(),
   slaBreached: z.boolean(),
   escalated: z.boolean(),
@@ -61,12 +80,7 @@ type TicketListItem = z.infer<typeof TicketListItem>;
 
 export function listItem(t: TicketSummary, view: View): TicketListItem {
   return {
-    id: t.id,
-    customerId: t.customerId,
-    subject: view.untrusted(t.subject, `ticket ${t.id} subject`),
-    status: t.status,
-    priority: t.priority,
-    assignee: t.assignee === null ? null : view.text(t.assignee),
+    ...ticketHead(t, view),
     createdAt: t.createdAt,
     slaBreached: t.sla.breached,
     escalated: t.escalated,

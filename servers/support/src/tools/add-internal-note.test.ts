@@ -1,35 +1,27 @@
-import { connectV2, readAudit } from '@gatehouse/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectV2, readAudit, withClient } from '@gatehouse/core/testing';
+import { describe, expect, it } from 'vitest';
 import {
-  type Harness,
   ok,
   spareTickets,
-  startHarness,
-  type TicketSummaryJson,
   uniqueReason,
+  useHarness,
   WRITE_SCOPES,
+  walkPages,
   writes,
 } from '../../test/harness.ts';
 import support from '../index.ts';
 
-let h: Harness;
-let takeTicket: () => TicketSummaryJson;
-beforeAll(async () => {
-  h = await startHarness();
-  takeTicket = await spareTickets(h);
-}, 60_000);
-afterAll(() => h.close());
+const fx = useHarness(async (h) => ({ takeTicket: await spareTickets(h) }));
 
 describe('internal notes (no approval step)', () => {
   it('adds the note at once, with an Idempotency-Key and an intent record before the write', async () => {
-    const ticket = takeTicket();
-    await h.control.clearRequests();
+    const { h } = fx;
+    const ticket = await fx.takeTicket();
     const shown: string[] = [];
     const env = h.env({ SUPPORT_SCOPES: WRITE_SCOPES });
-    const c = await connectV2({ server: support, env, approval: 'accept', shown });
-    try {
+    await withClient(connectV2({ server: support, env, approval: 'accept', shown }), async ({ client }) => {
       const note = `Processor logs show timeouts; waiting on ENG-4821 (${uniqueReason('note')}).`;
-      const result = await c.client.callTool({
+      const result = await client.callTool({
         name: 'add_internal_note',
         arguments: { ticket_id: ticket.id, note },
       });
@@ -60,33 +52,17 @@ describe('internal notes (no approval step)', () => {
       ]);
 
       const thread = ok<{ totalComments: number }>(
-        await c.client.callTool({ name: 'lookup_ticket', arguments: { ticket_id: ticket.id } }),
+        await client.callTool({ name: 'lookup_ticket', arguments: { ticket_id: ticket.id } }),
       );
-      let cursor: string | null = null;
-      let last:
-        | {
-            comments: Array<{ internal: boolean; author: string; content: { text: string } }>;
-            nextCursor: string | null;
-          }
-        | undefined;
-      for (let n = 0; n < 30; n++) {
-        last = ok(
-          await c.client.callTool({
-            name: 'lookup_ticket',
-            arguments: { ticket_id: ticket.id, ...(cursor ? { cursor } : {}) },
-          }),
-        );
-        if (!last!.nextCursor) break;
-        cursor = last!.nextCursor;
-      }
+      const last = ok<{ comments: Array<{ internal: boolean; author: string; content: { text: string } }> }>(
+        (await walkPages(client, 'lookup_ticket', { ticket_id: ticket.id }, 30)).at(-1)!,
+      );
       expect(thread.totalComments).toBeGreaterThan(0);
-      expect(last!.comments.at(-1)).toMatchObject({
+      expect(last.comments.at(-1)).toMatchObject({
         internal: true,
         author: 'Gatehouse (local-operator)',
         content: { untrusted: true, text: note },
       });
-    } finally {
-      await c.close();
-    }
+    });
   });
 });

@@ -1,47 +1,37 @@
 /** escalate_ticket, and what every human-approved tool does when the human declines or cannot be asked. */
-import { connectV1, connectV2, errorOf, readAudit } from '@gatehouse/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorOf, readAudit } from '@gatehouse/core/testing';
+import { describe, expect, it } from 'vitest';
 import {
   ALL_SCOPES,
+  APPROVAL_CLIENTS,
   creditsWith,
-  type Harness,
+  expectRecords,
   ok,
   spareTickets,
-  startHarness,
-  type TicketSummaryJson,
   textOf,
   uniqueReason,
+  useHarness,
   WRITE_SCOPES,
+  withSupport,
   writes,
 } from '../../test/harness.ts';
-import support from '../index.ts';
 
-let h: Harness;
-let takeTicket: () => TicketSummaryJson;
-beforeAll(async () => {
-  h = await startHarness();
-  takeTicket = await spareTickets(h);
-}, 60_000);
-afterAll(() => h.close());
+const fx = useHarness(async (h) => ({ takeTicket: await spareTickets(h) }));
+const escalated = async (ticketId: string) =>
+  (await fx.h.api<{ escalated: boolean }>(`/support/v1/tickets/${ticketId}`)).escalated;
 
-describe.each([
-  ['v2 client, input-required rounds', connectV2],
-  ['v1 client, elicitation shim', connectV1],
-] as const)('human approval (%s)', (_label, connect) => {
+describe.each(APPROVAL_CLIENTS)('human approval (%s)', (_label, connect) => {
   it('escalates once when the human accepts, with the approval id as Idempotency-Key', async () => {
-    const ticket = takeTicket();
-    await h.control.clearRequests();
-    const shown: string[] = [];
-    const env = h.env({ SUPPORT_SCOPES: WRITE_SCOPES });
-    const c = await connect({ server: support, env, approval: 'accept', shown });
-    try {
-      await c.client.listTools();
+    const ticket = await fx.takeTicket();
+    const session = { scopes: WRITE_SCOPES, approval: 'accept' } as const;
+    await withSupport(fx.h, connect, session, async ({ client, env, shown }) => {
+      await client.listTools();
       const args = {
         ticket_id: ticket.id,
         level: 'engineering',
         reason: 'Checkout failures reproduced across regions',
       };
-      const result = await c.client.callTool({ name: 'escalate_ticket', arguments: args });
+      const result = await client.callTool({ name: 'escalate_ticket', arguments: args });
       expect(ok(result)).toMatchObject({
         ticketId: ticket.id,
         level: 'engineering',
@@ -54,14 +44,14 @@ describe.each([
       expect(shown[0]).toContain(`Target: ticket ${ticket.id} → engineering`);
       expect(shown[0]).toContain(JSON.stringify(args.reason));
 
-      const sent = await writes(h);
+      const sent = await writes(fx.h);
       expect(sent).toHaveLength(1);
       expect(sent[0]).toMatchObject({
         method: 'POST',
         path: `/support/v1/tickets/${ticket.id}/escalations`,
         status: 201,
       });
-      expect((await h.api<{ escalated: boolean }>(`/support/v1/tickets/${ticket.id}`)).escalated).toBe(true);
+      expect(await escalated(ticket.id)).toBe(true);
 
       const calls = readAudit(env.SUPPORT_AUDIT_FILE);
       const requested = calls.find((r) => r.decision === 'approval_requested')!;
@@ -86,52 +76,43 @@ describe.each([
         outcome: 'pending',
         approval: approved.approval,
       });
-    } finally {
-      await c.close();
-    }
+    });
   });
 
   it('does nothing when the human declines: APPROVAL_DECLINED, no upstream write, no intent', async () => {
-    const ticket = takeTicket();
-    await h.control.clearRequests();
-    const env = h.env({ SUPPORT_SCOPES: ALL_SCOPES });
-    const c = await connect({ server: support, env, approval: 'decline' });
-    try {
+    const ticket = await fx.takeTicket();
+    const session = { scopes: ALL_SCOPES, approval: 'decline' } as const;
+    await withSupport(fx.h, connect, session, async ({ client, env }) => {
       const reason = uniqueReason('goodwill credit');
-      const credit = await c.client.callTool({
+      const credit = await client.callTool({
         name: 'issue_service_credit',
         arguments: { customer_id: ticket.customerId, amount_cents: 1_000, reason },
       });
       expect(errorOf(credit)).toMatchObject({ code: 'APPROVAL_DECLINED', retryable: false });
-      const escalate = await c.client.callTool({
+      const escalate = await client.callTool({
         name: 'escalate_ticket',
         arguments: { ticket_id: ticket.id, level: 'tier2', reason: 'customer asked for a supervisor' },
       });
       expect(errorOf(escalate)?.code).toBe('APPROVAL_DECLINED');
-      expect(await writes(h)).toEqual([]);
-      expect(await creditsWith(h, ticket.customerId, reason)).toEqual([]);
-      expect((await h.api<{ escalated: boolean }>(`/support/v1/tickets/${ticket.id}`)).escalated).toBe(false);
+      expect(await writes(fx.h)).toEqual([]);
+      expect(await creditsWith(fx.h, ticket.customerId, reason)).toEqual([]);
+      expect(await escalated(ticket.id)).toBe(false);
       const declined = readAudit(env.SUPPORT_AUDIT_FILE).filter((r) => r.decision === 'declined');
       expect(declined.map((r) => r.name)).toEqual(['issue_service_credit', 'escalate_ticket']);
-      for (const record of declined)
-        expect(record).toMatchObject({ outcome: 'error', errorCode: 'APPROVAL_DECLINED', upstreamCalls: 0 });
+      expectRecords(declined, { outcome: 'error', errorCode: 'APPROVAL_DECLINED', upstreamCalls: 0 });
       expect(readAudit(env.SUPPORT_AUDIT_FILE, 'intent')).toEqual([]);
-    } finally {
-      await c.close();
-    }
+    });
   });
 
   it('refuses with APPROVAL_REQUIRED when the client cannot ask a human', async () => {
-    const ticket = takeTicket();
-    await h.control.clearRequests();
-    const env = h.env({ SUPPORT_SCOPES: ALL_SCOPES });
-    const c = await connect({ server: support, env, approval: 'none' });
-    try {
-      const { tools } = await c.client.listTools();
+    const ticket = await fx.takeTicket();
+    const session = { scopes: ALL_SCOPES, approval: 'none' } as const;
+    await withSupport(fx.h, connect, session, async ({ client, env }) => {
+      const { tools } = await client.listTools();
       expect(tools.map((t) => t.name)).toEqual(
         expect.arrayContaining(['escalate_ticket', 'issue_service_credit']),
       );
-      const credit = await c.client.callTool({
+      const credit = await client.callTool({
         name: 'issue_service_credit',
         arguments: {
           customer_id: ticket.customerId,
@@ -142,20 +123,18 @@ describe.each([
       expect(errorOf(credit)?.code).toBe('APPROVAL_REQUIRED');
       expect(errorOf(credit)?.message).toMatch(/elicitation|two-step/);
       // A model cannot approve on the human's behalf by adding an argument.
-      const selfApproved = await c.client.callTool({
+      const selfApproved = await client.callTool({
         name: 'escalate_ticket',
         arguments: { ticket_id: ticket.id, level: 'management', reason: 'approved already', approved: true },
       });
       expect(errorOf(selfApproved)?.code).toBe('INVALID_ARGUMENT');
-      expect(await writes(h)).toEqual([]);
+      expect(await writes(fx.h)).toEqual([]);
       expect(readAudit(env.SUPPORT_AUDIT_FILE).find((r) => r.name === 'issue_service_credit')).toMatchObject({
         decision: 'approval_requested',
         outcome: 'error',
         errorCode: 'APPROVAL_REQUIRED',
         upstreamCalls: 0,
       });
-    } finally {
-      await c.close();
-    }
+    });
   });
 });

@@ -1,32 +1,25 @@
 /** The tool registry as a whole: every read tool end to end, argument validation, and who sees which tool. */
 import { connectV1, connectV2, errorOf, readAudit } from '@gatehouse/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ALL_SCOPES,
-  allTickets,
-  type Harness,
+  expectRecords,
   type LookupJson,
   ok,
-  startHarness,
+  shortTicketIn,
   type TicketPageJson,
+  type ToolCaller,
   textOf,
-  type UpstreamTicket,
+  useFullTickets,
   WRITE_SCOPES,
+  withSupport,
   writes,
 } from '../../test/harness.ts';
-import support from '../index.ts';
 
-let h: Harness;
-let shortTicket: UpstreamTicket;
-beforeAll(async () => {
-  h = await startHarness();
-  const tickets = await allTickets(h);
-  // A ticket that fits one page, found in the data rather than hard-coded.
-  const full = await Promise.all(tickets.map((t) => h.api<UpstreamTicket>(`/support/v1/tickets/${t.id}`)));
-  const size = (t: UpstreamTicket) => t.body.length + t.comments.reduce((n, c) => n + c.body.length, 0);
-  shortTicket = full.find((t) => t.comments.length >= 2 && size(t) < 1_500)!;
-}, 60_000);
-afterAll(() => h.close());
+const fx = useFullTickets((full) => ({ shortTicket: shortTicketIn(full) }));
+
+/** What a caller with only support:read (or in read-only mode) sees, sorted. */
+const READ_TOOLS = ['get_customer_status', 'list_customer_tickets', 'lookup_ticket', 'search_tickets'];
 
 const callIds = (records: Array<{ name: string }>) => records.map((r) => r.name);
 
@@ -34,18 +27,12 @@ describe.each([
   ['v2 client, 2026-07-28', connectV2],
   ['v1 client, 2025-11-25', connectV1],
 ] as const)('every read tool (%s)', (_label, connect) => {
-  it('answers with structured content that matches its schema and a text fallback, and audits each call', async () => {
-    const env = h.env();
-    const c = await connect({ server: support, env });
-    try {
+  it('answers with structured content that matches its schema and a text fallback, and audits each call', () =>
+    withSupport(fx.h, connect, {}, async ({ client, env }) => {
+      const { h, shortTicket } = fx;
       // Listing first lets the v1 client validate structured content against each output schema.
-      const { tools } = await c.client.listTools();
-      expect(tools.map((t) => t.name).sort()).toEqual([
-        'get_customer_status',
-        'list_customer_tickets',
-        'lookup_ticket',
-        'search_tickets',
-      ]);
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name).sort()).toEqual(READ_TOOLS);
       for (const tool of tools) {
         expect(tool.annotations).toMatchObject({
           readOnlyHint: true,
@@ -57,7 +44,7 @@ describe.each([
         expect(tool.description!.length).toBeGreaterThan(60);
       }
 
-      const lookup = await c.client.callTool({
+      const lookup = await client.callTool({
         name: 'lookup_ticket',
         arguments: { ticket_id: shortTicket.id },
       });
@@ -71,7 +58,7 @@ describe.each([
       expect(textOf(lookup)).toContain(`Ticket ${shortTicket.id}`);
       expect(textOf(lookup)).toContain('End of thread.');
 
-      const search = await c.client.callTool({
+      const search = await client.callTool({
         name: 'search_tickets',
         arguments: { query: 'refund', status: 'closed', limit: 5 },
       });
@@ -81,7 +68,7 @@ describe.each([
       expect(textOf(search)).toMatch(/^Search results: \d+ ticket\(s\)/);
 
       const customerId = page.tickets[0]!.customerId;
-      const status = await c.client.callTool({
+      const status = await client.callTool({
         name: 'get_customer_status',
         arguments: { customer_id: customerId },
       });
@@ -100,7 +87,7 @@ describe.each([
       });
       expect(textOf(status)).toContain(`${upstream.plan} plan`);
 
-      const mine = await c.client.callTool({
+      const mine = await client.callTool({
         name: 'list_customer_tickets',
         arguments: { customer_id: customerId, limit: 3 },
       });
@@ -115,8 +102,9 @@ describe.each([
         'get_customer_status',
         'list_customer_tickets',
       ]);
-      for (const record of calls) {
-        expect(record).toMatchObject({
+      expectRecords(
+        calls,
+        {
           event: 'call',
           server: 'support',
           kind: 'tool',
@@ -124,21 +112,18 @@ describe.each([
           outcome: 'ok',
           upstreamStatus: 200,
           upstreamCalls: 1,
-        });
-        expect(record).not.toHaveProperty('errorCode');
-      }
+        },
+        ['errorCode'],
+      );
       expect(calls[0]!.args).toEqual({ ticket_id: shortTicket.id });
       expect(readAudit(env.SUPPORT_AUDIT_FILE, 'intent')).toHaveLength(0);
-    } finally {
-      await c.close();
-    }
-  });
+    }));
 });
 
 describe('bad input never reaches or changes the upstream path', () => {
-  it('rejects unknown arguments, wrong types and out-of-range limits', async () => {
-    const c = await connectV1({ server: support, env: h.env({ SUPPORT_SCOPES: WRITE_SCOPES }) });
-    try {
+  it('rejects unknown arguments, wrong types and out-of-range limits', () =>
+    withSupport(fx.h, connectV1, { scopes: WRITE_SCOPES }, async ({ client }) => {
+      const { h } = fx;
       await h.control.clearRequests();
       const cases: Array<[string, Record<string, unknown>, RegExp]> = [
         ['lookup_ticket', {}, /ticket_id/],
@@ -156,36 +141,23 @@ describe('bad input never reaches or changes the upstream path', () => {
         ],
       ];
       for (const [name, args, field] of cases) {
-        const error = errorOf(await c.client.callTool({ name, arguments: args }));
+        const error = errorOf(await client.callTool({ name, arguments: args }));
         expect(error?.code, `${name} ${JSON.stringify(args)}`).toBe('INVALID_ARGUMENT');
         expect(error?.message).toMatch(field);
       }
       expect(await h.control.requests()).toEqual([]);
-    } finally {
-      await c.close();
-    }
-  });
+    }));
 });
 
 describe('scopes and policy', () => {
-  const callOrError = (
-    c: {
-      client: { callTool: (p: { name: string; arguments: Record<string, unknown> }) => Promise<unknown> };
-    },
-    name: string,
-    args: Record<string, unknown>,
-  ) =>
-    c.client.callTool({ name, arguments: args }).then(
+  const callOrError = (client: ToolCaller, name: string, args: Record<string, unknown>) =>
+    client.callTool({ name, arguments: args }).then(
       (r) => ({ kind: 'result' as const, text: JSON.stringify(r) }),
       (e: Error) => ({ kind: 'error' as const, text: e.message }),
     );
 
   it.each([
-    [
-      'support:read (default)',
-      undefined,
-      ['get_customer_status', 'list_customer_tickets', 'lookup_ticket', 'search_tickets'],
-    ],
+    ['support:read (default)', undefined, READ_TOOLS],
     [
       'support:write without support:credit',
       WRITE_SCOPES,
@@ -214,18 +186,17 @@ describe('scopes and policy', () => {
   ])(
     '%s sees exactly its tools; a hidden tool answers like one that does not exist',
     async (_label, scopes, visible) => {
+      const { h } = fx;
       await h.control.clearRequests();
-      const env = h.env(scopes ? { SUPPORT_SCOPES: scopes } : {});
-      const c = await connectV2({ server: support, env });
-      try {
-        const { tools } = await c.client.listTools();
+      await withSupport(h, connectV2, { scopes }, async ({ client, env }) => {
+        const { tools } = await client.listTools();
         expect(tools.map((t) => t.name).sort()).toEqual(visible);
         const hidden = ['add_internal_note', 'escalate_ticket', 'issue_service_credit'].filter(
           (n) => !visible.includes(n),
         );
-        const unknown = await callOrError(c, 'no_such_tool', {});
+        const unknown = await callOrError(client, 'no_such_tool', {});
         for (const name of hidden) {
-          const answer = await callOrError(c, name, {
+          const answer = await callOrError(client, name, {
             ticket_id: 'T-10001',
             customer_id: 'cus_x',
             amount_cents: 100,
@@ -240,39 +211,24 @@ describe('scopes and policy', () => {
         expect(await writes(h)).toEqual([]);
         const protocol = readAudit(env.SUPPORT_AUDIT_FILE).filter((r) => r.kind === 'protocol');
         expect(protocol.map((r) => r.name)).toEqual(['no_such_tool', ...hidden]);
-        for (const record of protocol)
-          expect(record).toMatchObject({ decision: 'unknown', outcome: 'error', errorCode: 'UNKNOWN_TOOL' });
-      } finally {
-        await c.close();
-      }
+        expectRecords(protocol, { decision: 'unknown', outcome: 'error', errorCode: 'UNKNOWN_TOOL' });
+      });
     },
   );
 
   it.each([
     ['SUPPORT_READ_ONLY=true', { SUPPORT_READ_ONLY: 'true' }, []],
     ['--read-only', {}, ['--read-only']],
-  ])('read-only mode (%s) hides every side effect whatever the scopes', async (_label, extra, args) => {
-    const c = await connectV1({
-      server: support,
-      env: h.env({ SUPPORT_SCOPES: `${ALL_SCOPES},support:pii`, ...extra }),
-      args,
-    });
-    try {
-      const { tools } = await c.client.listTools();
-      expect(tools.map((t) => t.name).sort()).toEqual([
-        'get_customer_status',
-        'list_customer_tickets',
-        'lookup_ticket',
-        'search_tickets',
-      ]);
+  ])('read-only mode (%s) hides every side effect whatever the scopes', (_label, vars, args) =>
+    withSupport(fx.h, connectV1, { scopes: `${ALL_SCOPES},support:pii`, vars, args }, async ({ client }) => {
+      const { tools } = await client.listTools();
+      expect(tools.map((t) => t.name).sort()).toEqual(READ_TOOLS);
       await expect(
-        c.client.callTool({
+        client.callTool({
           name: 'issue_service_credit',
           arguments: { customer_id: 'cus_x', amount_cents: 100, reason: 'read only probe' },
         }),
       ).rejects.toThrow();
-    } finally {
-      await c.close();
-    }
-  });
+    }),
+  );
 });

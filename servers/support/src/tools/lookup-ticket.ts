@@ -1,7 +1,7 @@
 import { fenceUntrusted, TRUNCATION_MARKER, UntrustedText } from '@gatehouse/core';
 import { z } from 'zod';
 import { SCOPES, ticketId, tool } from '../context.ts';
-import { viewFor } from '../present.ts';
+import { TicketHead, ticketHead, viewFor } from '../present.ts';
 import { pageThread, readThreadCursor, type ThreadPart } from '../thread.ts';
 import type { Ticket } from '../upstream.ts';
 
@@ -44,12 +44,7 @@ export default tool({
   }),
   output: z.object({
     ticket: z.object({
-      id: z.string(),
-      customerId: z.string(),
-      subject: UntrustedText,
-      status: z.string(),
-      priority: z.string(),
-      assignee: z.string().nullable(),
+      ...TicketHead,
       tags: z.array(z.string()),
       escalated: z.boolean(),
       createdAt: z.string(),
@@ -88,12 +83,7 @@ export default tool({
     const page = pageThread(t, view, start);
     const result = view.final({
       ticket: {
-        id: t.id,
-        customerId: t.customerId,
-        subject: view.untrusted(t.subject, `ticket ${t.id} subject`),
-        status: t.status,
-        priority: t.priority,
-        assignee: t.assignee === null ? null : view.text(t.assignee),
+        ...ticketHead(t, view),
         tags: t.tags.map((tag) => view.text(tag)),
         escalated: t.escalated,
         createdAt: t.createdAt,
