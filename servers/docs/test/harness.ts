@@ -1,6 +1,6 @@
 import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { connectV1, connectV2 } from '@gatehouse/core/testing';
+import { connectV1, connectV2, errorOf, ok } from '@gatehouse/core/testing';
 import { type ServerHarness, startServerHarness } from '@gatehouse/sandbox';
 import { afterAll, beforeAll } from 'vitest';
 
@@ -79,6 +79,22 @@ export const CLIENTS = [
 ] as const;
 
 export { ok as structured } from '@gatehouse/core/testing';
+
+/** The client of either SDK, as a test over `CLIENTS` holds it: `withClient<AnyClient, void>(connect(...), ...)`. */
+export type AnyClient = Awaited<ReturnType<(typeof CLIENTS)[number][1]>>['client'];
+
+type Tools = { callTool(call: { name: string; arguments: Record<string, unknown> }): Promise<object> };
+
+/** Calls a tool and returns its structured content, failing loudly on a tool error. */
+// biome-ignore lint/suspicious/noExplicitAny: tool outputs are read as the test needs them.
+export async function callOk(client: Tools, name: string, args: Record<string, unknown> = {}): Promise<any> {
+  return ok(await client.callTool({ name, arguments: args }));
+}
+
+/** Calls a tool and returns the code of the Gatehouse error it answered with (undefined on success). */
+export async function errorCode(client: Tools, name: string, args: Record<string, unknown>) {
+  return errorOf((await client.callTool({ name, arguments: args })) as Parameters<typeof errorOf>[0])?.code;
+}
 
 /** Strips core's truncation marker from the end of a part. */
 export const withoutMarker = (text: string, marker: string) =>

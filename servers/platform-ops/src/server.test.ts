@@ -4,8 +4,9 @@
  */
 import { resolve } from 'node:path';
 import { fuzzTools } from '@gatehouse/bench/fuzz';
-import { connectV1, connectV2, defineServerTests, errorOf } from '@gatehouse/core/testing';
+import { connectV1, connectV2, defineServerTests, errorOf, withClient } from '@gatehouse/core/testing';
 import { describe, expect, it } from 'vitest';
+import type { AnyClient } from '../test/harness.ts';
 import platformOps from './index.ts';
 
 const suite = defineServerTests(platformOps, {
@@ -20,170 +21,166 @@ describe.each([
   ['v1 client, 2025-11-25', connectV1],
 ] as const)('capability surface (%s)', (_label, connect) => {
   it('lists every tool with schemas and annotations derived from its effect', async () => {
-    const c = await connect({ server: platformOps, env: suite.env(suite.allScopes) });
-    try {
-      const { tools } = await c.client.listTools();
-      expect(tools.map((t) => t.name).sort()).toEqual([...READ_TOOLS, 'rollback_deploy'].sort());
-      for (const tool of tools) {
-        expect(tool.inputSchema.type).toBe('object');
-        expect(tool.outputSchema?.type).toBe('object');
-        expect(JSON.stringify(tool.inputSchema)).not.toContain('$schema');
-        expect(tool.description!.length).toBeGreaterThan(40);
-        const readOnly = READ_TOOLS.includes(tool.name);
-        expect(tool.annotations).toMatchObject({
-          readOnlyHint: readOnly,
-          destructiveHint: !readOnly,
-          idempotentHint: readOnly,
-          openWorldHint: true,
-        });
-      }
-      const health = tools.find((t) => t.name === 'get_service_health')!;
-      expect(health.inputSchema.required).toEqual(['service']);
-      expect(
-        (health.inputSchema.properties as Record<string, { maxLength?: number }>).service?.maxLength,
-      ).toBe(64);
-    } finally {
-      await c.close();
-    }
+    await withClient<AnyClient, void>(
+      connect({ server: platformOps, env: suite.env(suite.allScopes) }),
+      async ({ client }) => {
+        const { tools } = await client.listTools();
+        expect(tools.map((t) => t.name).sort()).toEqual([...READ_TOOLS, 'rollback_deploy'].sort());
+        for (const tool of tools) {
+          expect(tool.inputSchema.type).toBe('object');
+          expect(tool.outputSchema?.type).toBe('object');
+          expect(JSON.stringify(tool.inputSchema)).not.toContain('$schema');
+          expect(tool.description!.length).toBeGreaterThan(40);
+          const readOnly = READ_TOOLS.includes(tool.name);
+          expect(tool.annotations).toMatchObject({
+            readOnlyHint: readOnly,
+            destructiveHint: !readOnly,
+            idempotentHint: readOnly,
+            openWorldHint: true,
+          });
+        }
+        const health = tools.find((t) => t.name === 'get_service_health')!;
+        expect(health.inputSchema.required).toEqual(['service']);
+        expect(
+          (health.inputSchema.properties as Record<string, { maxLength?: number }>).service?.maxLength,
+        ).toBe(64);
+      },
+    );
   });
 
   it('hides side-effecting tools from a read-only principal and answers them like unknown tools', async () => {
-    const c = await connect({ server: platformOps, env: suite.env() });
-    try {
-      const { tools } = await c.client.listTools();
-      expect(tools.map((t) => t.name).sort()).toEqual(READ_TOOLS);
-      const hidden = await c.client
-        .callTool({
-          name: 'rollback_deploy',
-          arguments: { service: 'checkout-api', environment: 'staging', reason: 'testing hidden tools' },
-        })
-        .then(
+    await withClient<AnyClient, void>(
+      connect({ server: platformOps, env: suite.env() }),
+      async ({ client }) => {
+        const { tools } = await client.listTools();
+        expect(tools.map((t) => t.name).sort()).toEqual(READ_TOOLS);
+        const hidden = await client
+          .callTool({
+            name: 'rollback_deploy',
+            arguments: { service: 'checkout-api', environment: 'staging', reason: 'testing hidden tools' },
+          })
+          .then(
+            (r) => ({ kind: 'result' as const, r }),
+            (e: Error) => ({ kind: 'error' as const, e }),
+          );
+        const unknown = await client.callTool({ name: 'no_such_tool', arguments: {} }).then(
           (r) => ({ kind: 'result' as const, r }),
           (e: Error) => ({ kind: 'error' as const, e }),
         );
-      const unknown = await c.client.callTool({ name: 'no_such_tool', arguments: {} }).then(
-        (r) => ({ kind: 'result' as const, r }),
-        (e: Error) => ({ kind: 'error' as const, e }),
-      );
-      // Same answer shape for a hidden tool and a tool that does not exist.
-      expect(hidden.kind).toBe(unknown.kind);
-      const text = (x: typeof hidden) =>
-        (x.kind === 'error' ? x.e.message : JSON.stringify(x.r.content))
-          .replaceAll('rollback_deploy', 'X')
-          .replaceAll('no_such_tool', 'X');
-      expect(text(hidden)).toBe(text(unknown));
-    } finally {
-      await c.close();
-    }
+        // Same answer shape for a hidden tool and a tool that does not exist.
+        expect(hidden.kind).toBe(unknown.kind);
+        const text = (x: typeof hidden) =>
+          (x.kind === 'error' ? x.e.message : JSON.stringify(x.r.content))
+            .replaceAll('rollback_deploy', 'X')
+            .replaceAll('no_such_tool', 'X');
+        expect(text(hidden)).toBe(text(unknown));
+      },
+    );
   });
 });
 
 describe('policy switches', () => {
   it('--read-only hides side effects whatever the scopes', async () => {
-    const c = await connectV2({
-      server: platformOps,
-      env: suite.env(suite.allScopes),
-      args: ['--read-only'],
-    });
-    try {
-      const { tools } = await c.client.listTools();
-      expect(tools.map((t) => t.name)).not.toContain('rollback_deploy');
-    } finally {
-      await c.close();
-    }
+    await withClient(
+      connectV2({
+        server: platformOps,
+        env: suite.env(suite.allScopes),
+        args: ['--read-only'],
+      }),
+      async ({ client }) => {
+        const { tools } = await client.listTools();
+        expect(tools.map((t) => t.name)).not.toContain('rollback_deploy');
+      },
+    );
   });
 
   it('allow and deny lists act on listing and calling alike', async () => {
-    const c = await connectV2({
-      server: platformOps,
-      env: suite.env({
-        PLATFORM_OPS_ALLOW_TOOLS: 'get_service_health,search_runbooks',
-        PLATFORM_OPS_DENY_TOOLS: 'search_runbooks',
+    await withClient(
+      connectV2({
+        server: platformOps,
+        env: suite.env({
+          PLATFORM_OPS_ALLOW_TOOLS: 'get_service_health,search_runbooks',
+          PLATFORM_OPS_DENY_TOOLS: 'search_runbooks',
+        }),
       }),
-    });
-    try {
-      const { tools } = await c.client.listTools();
-      expect(tools.map((t) => t.name)).toEqual(['get_service_health']);
-      await expect(
-        c.client.callTool({ name: 'search_runbooks', arguments: { query: 'latency' } }),
-      ).rejects.toThrow(/search_runbooks/);
-    } finally {
-      await c.close();
-    }
+      async ({ client }) => {
+        const { tools } = await client.listTools();
+        expect(tools.map((t) => t.name)).toEqual(['get_service_health']);
+        await expect(
+          client.callTool({ name: 'search_runbooks', arguments: { query: 'latency' } }),
+        ).rejects.toThrow(/search_runbooks/);
+      },
+    );
   });
 
   it('production needs its own scope even when the tool is visible', async () => {
     const { control } = suite.harness;
     const before = (await control.requests()).filter((r) => r.method === 'POST').length;
-    const c = await connectV2({
-      server: platformOps,
-      env: suite.env({ PLATFORM_OPS_SCOPES: 'platform-ops:read,platform-ops:write' }),
-    });
-    try {
-      const result = await c.client.callTool({
-        name: 'rollback_deploy',
-        arguments: {
-          service: 'checkout-api',
-          environment: 'production',
-          reason: 'latency regression after deploy',
-        },
-      });
-      expect(errorOf(result)?.code).toBe('DENIED');
-      expect(JSON.stringify(result.content)).toContain('platform-ops:prod');
-      expect((await control.requests()).filter((r) => r.method === 'POST').length).toBe(before);
-    } finally {
-      await c.close();
-    }
+    await withClient(
+      connectV2({
+        server: platformOps,
+        env: suite.env({ PLATFORM_OPS_SCOPES: 'platform-ops:read,platform-ops:write' }),
+      }),
+      async ({ client }) => {
+        const result = await client.callTool({
+          name: 'rollback_deploy',
+          arguments: {
+            service: 'checkout-api',
+            environment: 'production',
+            reason: 'latency regression after deploy',
+          },
+        });
+        expect(errorOf(result)?.code).toBe('DENIED');
+        expect(JSON.stringify(result.content)).toContain('platform-ops:prod');
+        expect((await control.requests()).filter((r) => r.method === 'POST').length).toBe(before);
+      },
+    );
   });
 });
 
 describe('resources, prompts and completion', () => {
   it('reads the service catalog and runbooks, completes service names', async () => {
-    const c = await connectV2({ server: platformOps, env: suite.env() });
-    try {
-      const templates = await c.client.listResourceTemplates();
+    await withClient(connectV2({ server: platformOps, env: suite.env() }), async ({ client }) => {
+      const templates = await client.listResourceTemplates();
       expect(templates.resourceTemplates.map((t) => t.uriTemplate).sort()).toEqual([
         'runbook://{id}',
         'service://catalog/{service}',
       ]);
-      const entry = await c.client.readResource({ uri: 'service://catalog/checkout-api' });
+      const entry = await client.readResource({ uri: 'service://catalog/checkout-api' });
       const record = JSON.parse((entry.contents[0] as { text: string }).text);
       expect(record).toMatchObject({ name: 'checkout-api', owner: { team: expect.any(String) } });
 
-      const all = await c.client.complete({
+      const all = await client.complete({
         ref: { type: 'ref/resource', uri: 'service://catalog/{service}' },
         argument: { name: 'service', value: '' },
       });
       expect(all.completion.values.length).toBeGreaterThanOrEqual(20);
-      const some = await c.client.complete({
+      const some = await client.complete({
         ref: { type: 'ref/resource', uri: 'service://catalog/{service}' },
         argument: { name: 'service', value: 'pay' },
       });
       expect(some.completion.values.length).toBeGreaterThan(0);
       for (const name of some.completion.values) expect(name.startsWith('pay')).toBe(true);
 
-      const hits = await c.client.callTool({ name: 'search_runbooks', arguments: { query: 'latency' } });
+      const hits = await client.callTool({ name: 'search_runbooks', arguments: { query: 'latency' } });
       const first = (hits.structuredContent as { results: Array<{ uri: string }> }).results[0]!;
-      const runbook = await c.client.readResource({ uri: first.uri });
+      const runbook = await client.readResource({ uri: first.uri });
       const text = (runbook.contents[0] as { text: string }).text;
       expect(text).toContain('<untrusted-content source="runbook:');
       expect(text).toContain('</untrusted-content>');
 
-      await expect(c.client.readResource({ uri: 'service://catalog/no-such-service' })).rejects.toThrow(
+      await expect(client.readResource({ uri: 'service://catalog/no-such-service' })).rejects.toThrow(
         /NOT_FOUND/,
       );
-      await expect(c.client.readResource({ uri: `service://catalog/${'a'.repeat(5000)}` })).rejects.toThrow();
-    } finally {
-      await c.close();
-    }
+      await expect(client.readResource({ uri: `service://catalog/${'a'.repeat(5000)}` })).rejects.toThrow();
+    });
   });
 
   it('renders both prompts with the catalog or deploys embedded', async () => {
-    const c = await connectV1({ server: platformOps, env: suite.env() });
-    try {
-      const { prompts } = await c.client.listPrompts();
+    await withClient(connectV1({ server: platformOps, env: suite.env() }), async ({ client }) => {
+      const { prompts } = await client.listPrompts();
       expect(prompts.map((p) => p.name).sort()).toEqual(['deploy_review', 'incident_triage']);
-      const triage = await c.client.getPrompt({
+      const triage = await client.getPrompt({
         name: 'incident_triage',
         arguments: { service: 'checkout-api', environment: 'staging', symptom: 'errors spiking' },
       });
@@ -192,7 +189,7 @@ describe('resources, prompts and completion', () => {
         type: 'resource',
         resource: { uri: 'service://catalog/checkout-api' },
       });
-      const review = await c.client.getPrompt({
+      const review = await client.getPrompt({
         name: 'deploy_review',
         arguments: { service: 'checkout-api' },
       });
@@ -200,13 +197,11 @@ describe('resources, prompts and completion', () => {
         (review.messages[1]!.content as { resource: { text: string } }).resource.text,
       );
       expect(deploys.length).toBeGreaterThan(0);
-      const completion = await c.client.complete({
+      const completion = await client.complete({
         ref: { type: 'ref/prompt', name: 'incident_triage' },
         argument: { name: 'environment', value: 'st' },
       });
       expect(completion.completion.values).toEqual(['staging']);
-    } finally {
-      await c.close();
-    }
+    });
   });
 });

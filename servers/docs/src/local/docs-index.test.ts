@@ -1,12 +1,12 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectV1, connectV2, errorOf, eventually } from '@gatehouse/core/testing';
+import { connectV1, connectV2, eventually, withClient } from '@gatehouse/core/testing';
 import {
   ResourceListChangedNotificationSchema,
   ResourceUpdatedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
-import { fileHarness, structured } from '../../test/harness.ts';
+import { callOk, errorCode, fileHarness } from '../../test/harness.ts';
 import docs from '../index.ts';
 
 const h = fileHarness();
@@ -27,13 +27,7 @@ describe('the index follows the folder', () => {
       updated.push(n.params.uri);
     });
     try {
-      const search = async () =>
-        structured(
-          await c.client.callTool({
-            name: 'search_docs',
-            arguments: { query: 'zeppelin airship', limit: 10 },
-          }),
-        );
+      const search = () => callOk(c.client, 'search_docs', { query: 'zeppelin airship', limit: 10 });
       expect(localIds(await search())).toEqual([]);
       // resources/updated is sent only for what the client subscribed to.
       await c.client.subscribeResource({ uri: 'docs://adr/0009-use-zeppelins.md' });
@@ -55,9 +49,7 @@ describe('the index follows the folder', () => {
       expect(
         updated.every((uri) => ['docs://adr/0009-use-zeppelins.md', 'docs://adr-index'].includes(uri)),
       ).toBe(true);
-      const adrs = structured(
-        await c.client.callTool({ name: 'list_adrs', arguments: { status: 'proposed', limit: 50 } }),
-      );
+      const adrs = await callOk(c.client, 'list_adrs', { status: 'proposed', limit: 50 });
       expect(adrs.adrs.map((a: { id: string }) => a.id)).toContain('local:adr/0009-use-zeppelins');
 
       // A modification is picked up and announced as an update.
@@ -85,11 +77,9 @@ describe('the index follows the folder', () => {
       }
       expect(gone).toBe(true);
       await eventually(() => listChanged.length > listsBefore);
-      const read = await c.client.callTool({
-        name: 'get_document',
-        arguments: { id: 'local:adr/0009-use-zeppelins' },
-      });
-      expect(errorOf(read)?.code).toBe('NOT_FOUND');
+      expect(await errorCode(c.client, 'get_document', { id: 'local:adr/0009-use-zeppelins' })).toBe(
+        'NOT_FOUND',
+      );
     } finally {
       await c.close();
     }
@@ -105,7 +95,7 @@ describe('the index follows the folder', () => {
     const subscription = await c.client.listen({ resourcesListChanged: true });
     try {
       expect(subscription.honoredFilter.resourcesListChanged).toBe(true);
-      structured(await c.client.callTool({ name: 'search_docs', arguments: { query: 'kafka' } }));
+      await callOk(c.client, 'search_docs', { query: 'kafka' });
       mkdirSync(join(root, 'guides', 'teams', 'search'), { recursive: true });
       writeFileSync(
         join(root, 'guides', 'teams', 'search', 'reindexing.md'),
@@ -113,9 +103,7 @@ describe('the index follows the folder', () => {
       );
       let ids: string[] = [];
       for (let i = 0; i < 100 && !ids.includes('local:guides/teams/search/reindexing'); i++) {
-        ids = localIds(
-          structured(await c.client.callTool({ name: 'search_docs', arguments: { query: 'quokka' } })),
-        );
+        ids = localIds(await callOk(c.client, 'search_docs', { query: 'quokka' }));
         if (!ids.includes('local:guides/teams/search/reindexing'))
           await new Promise((r) => setTimeout(r, 100));
       }
@@ -132,36 +120,25 @@ describe('a persistent index (DOCS_INDEX_PATH)', () => {
   it('survives a restart and catches up with changes made while the server was down', async () => {
     const root = h.handbook('persistent');
     const dbPath = join(h.dir, 'persistent-index.sqlite');
-    const first = await connectV2({
-      server: docs,
-      env: h.env({ DOCS_ROOT: root, DOCS_INDEX_PATH: dbPath, DOCS_API_URL: '', DOCS_API_TOKEN: '' }),
-    });
-    try {
-      const out = structured(
-        await first.client.callTool({ name: 'search_docs', arguments: { query: 'linkerd mesh' } }),
-      );
+    const start = () =>
+      connectV2({
+        server: docs,
+        env: h.env({ DOCS_ROOT: root, DOCS_INDEX_PATH: dbPath, DOCS_API_URL: '', DOCS_API_TOKEN: '' }),
+      });
+    await withClient(start(), async ({ client }) => {
+      const out = await callOk(client, 'search_docs', { query: 'linkerd mesh' });
       expect(localIds(out)).toContain('local:adr/0006-service-mesh-with-linkerd');
-    } finally {
-      await first.close();
-    }
+    });
     rmSync(join(root, 'adr', '0006-service-mesh-with-linkerd.md'));
     writeFileSync(
       join(root, 'guides', 'mesh-later.md'),
       '# Mesh, later\n\nWe may revisit linkerd in 2027.\n',
     );
-    const second = await connectV2({
-      server: docs,
-      env: h.env({ DOCS_ROOT: root, DOCS_INDEX_PATH: dbPath, DOCS_API_URL: '', DOCS_API_TOKEN: '' }),
-    });
-    try {
-      const out = structured(
-        await second.client.callTool({ name: 'search_docs', arguments: { query: 'linkerd mesh' } }),
-      );
+    await withClient(start(), async ({ client }) => {
+      const out = await callOk(client, 'search_docs', { query: 'linkerd mesh' });
       expect(localIds(out)).toEqual(['local:guides/mesh-later']);
-      const adrs = structured(await second.client.callTool({ name: 'list_adrs', arguments: { limit: 50 } }));
+      const adrs = await callOk(client, 'list_adrs', { limit: 50 });
       expect(adrs.total).toBe(7);
-    } finally {
-      await second.close();
-    }
+    });
   });
 });

@@ -1,6 +1,6 @@
-import { connectV2, errorOf } from '@gatehouse/core/testing';
+import { connectV2, errorOf, withClient } from '@gatehouse/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileHarness, OUTSIDE_SECRET, plantLinks, structured } from '../../test/harness.ts';
+import { callOk, fileHarness, OUTSIDE_SECRET, plantLinks } from '../../test/harness.ts';
 import docs from '../index.ts';
 import { cleanClientPath } from './paths.ts';
 
@@ -46,8 +46,7 @@ describe('paths never escape DOCS_ROOT', () => {
   });
 
   it('resources refuse the same tricks, and links inside the root still work', async () => {
-    const c = await connectV2({ server: docs, env: h.env({ DOCS_ROOT: root }) });
-    try {
+    await withClient(connectV2({ server: docs, env: h.env({ DOCS_ROOT: root }) }), async ({ client }) => {
       const uris: Array<[string, RegExp]> = [
         ['docs://../hostile-outside/secret.md', /INVALID_ARGUMENT/],
         ['docs:///etc/passwd', /INVALID_ARGUMENT/],
@@ -61,7 +60,7 @@ describe('paths never escape DOCS_ROOT', () => {
         ['docs://adr/9999-nothing.md', /NOT_FOUND/],
       ];
       for (const [uri, expected] of uris) {
-        const outcome = await c.client.readResource({ uri }).then(
+        const outcome = await client.readResource({ uri }).then(
           (r) => `read: ${JSON.stringify(r)}`,
           (e: Error) => e.message,
         );
@@ -69,53 +68,39 @@ describe('paths never escape DOCS_ROOT', () => {
         expect(outcome).not.toContain(OUTSIDE_SECRET);
       }
       // URL parsing already folds "a/../b" to "a/b", so this one is a plain miss inside the root.
-      await expect(c.client.readResource({ uri: 'docs://adr/../../etc/passwd.md' })).rejects.toThrow(
+      await expect(client.readResource({ uri: 'docs://adr/../../etc/passwd.md' })).rejects.toThrow(
         /NOT_FOUND/,
       );
 
-      const inside = await c.client.readResource({ uri: 'docs://guides/postgres-decision.md' });
+      const inside = await client.readResource({ uri: 'docs://guides/postgres-decision.md' });
       expect((inside.contents[0] as { text: string }).text).toContain(
         'Use PostgreSQL as the default relational database',
       );
-      const viaTool = structured(
-        await c.client.callTool({
-          name: 'get_document',
-          arguments: { id: 'local:guides/postgres-decision' },
-        }),
-      );
+      const viaTool = await callOk(client, 'get_document', { id: 'local:guides/postgres-decision' });
       expect(viaTool.document.status).toBe('accepted');
-    } finally {
-      await c.close();
-    }
+    });
   });
 
   it('the index never follows links out of the root', async () => {
-    const c = await connectV2({ server: docs, env: h.env({ DOCS_ROOT: root }) });
-    try {
+    await withClient(connectV2({ server: docs, env: h.env({ DOCS_ROOT: root }) }), async ({ client }) => {
       // The secret file's own words ("9c41f" is unique to it) are not in the index.
-      const out = structured(
-        await c.client.callTool({ name: 'search_docs', arguments: { query: '9c41f', limit: 25 } }),
-      );
+      const out = await callOk(client, 'search_docs', { query: '9c41f', limit: 25 });
       expect(out.total.local).toBe(0);
-      const broad = structured(
-        await c.client.callTool({ name: 'search_docs', arguments: { query: 'outside secret', limit: 25 } }),
-      );
+      const broad = await callOk(client, 'search_docs', { query: 'outside secret', limit: 25 });
       expect(broad.results.some((r: { id: string }) => /escape|outside|etc-link/.test(r.id))).toBe(false);
       expect(JSON.stringify(out)).not.toContain(OUTSIDE_SECRET);
-      const all = await c.client.listResources();
+      const all = await client.listResources();
       const uris = all.resources.map((r) => r.uri);
       expect(uris).toContain('docs://guides/postgres-decision.md');
       expect(
         uris.some((u) => u.includes('etc-link') || u.includes('escape') || u.includes('outside-dir')),
       ).toBe(false);
-      const completion = await c.client.complete({
+      const completion = await client.complete({
         ref: { type: 'ref/resource', uri: 'docs://{+path}' },
         argument: { name: 'path', value: 'e' },
       });
       expect(completion.completion.values).toEqual([]);
-    } finally {
-      await c.close();
-    }
+    });
   });
 });
 

@@ -1,8 +1,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectV2 } from '@gatehouse/core/testing';
+import { connectV2, withClient } from '@gatehouse/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fileHarness, structured } from '../../test/harness.ts';
+import { callOk, fileHarness } from '../../test/harness.ts';
 import docs from '../index.ts';
 
 const h = fileHarness();
@@ -48,9 +48,7 @@ async function pages(
   let total = -1;
   let cursor: string | undefined;
   for (let page = 0; page < 200; page++) {
-    const out = structured(
-      await client.callTool({ name: 'search_docs', arguments: { ...args, ...(cursor ? { cursor } : {}) } }),
-    );
+    const out = await callOk(client, 'search_docs', { ...args, ...(cursor ? { cursor } : {}) });
     if (page === 0) total = out.total.local;
     else expect(out.total.local).toBe(total);
     hits.push(...out.results);
@@ -71,76 +69,73 @@ describe('search ranking across pages, repeats and changes', () => {
   });
 
   it('pages to the end in one consistent order, past the ranking it keeps, and repeats it exactly', async () => {
-    const c = await connectV2({
-      server: docs,
-      env: h.env({ DOCS_ROOT: root, DOCS_API_URL: '', DOCS_API_TOKEN: '' }),
-    });
-    try {
-      const first = await pages(c.client, { query: 'walrus', limit: 25 });
-      expect(first.total).toBe(COUNT);
-      expect(first.hits).toHaveLength(COUNT);
-      expect(new Set(ids(first.hits)).size).toBe(COUNT);
-      expect(first.hits.map((r) => r.rank)).toEqual(first.hits.map((_r, i) => i + 1));
-      for (let i = 1; i < first.hits.length; i++)
-        expect(first.hits[i]!.score).toBeLessThanOrEqual(first.hits[i - 1]!.score);
-      // Title hits (weighted) come first.
-      expect(first.hits.slice(0, 5).every((r) => /Walrus handling/.test(JSON.stringify(r)))).toBe(true);
+    await withClient(
+      connectV2({
+        server: docs,
+        env: h.env({ DOCS_ROOT: root, DOCS_API_URL: '', DOCS_API_TOKEN: '' }),
+      }),
+      async ({ client }) => {
+        const first = await pages(client, { query: 'walrus', limit: 25 });
+        expect(first.total).toBe(COUNT);
+        expect(first.hits).toHaveLength(COUNT);
+        expect(new Set(ids(first.hits)).size).toBe(COUNT);
+        expect(first.hits.map((r) => r.rank)).toEqual(first.hits.map((_r, i) => i + 1));
+        for (let i = 1; i < first.hits.length; i++)
+          expect(first.hits[i]!.score).toBeLessThanOrEqual(first.hits[i - 1]!.score);
+        // Title hits (weighted) come first.
+        expect(first.hits.slice(0, 5).every((r) => /Walrus handling/.test(JSON.stringify(r)))).toBe(true);
 
-      // The same search again, with other page sizes, gives the same order and scores.
-      const again = await pages(c.client, { query: 'walrus', limit: 11 });
-      expect(again.total).toBe(COUNT);
-      expect(again.hits.map((r) => [r.id, r.score])).toEqual(first.hits.map((r) => [r.id, r.score]));
+        // The same search again, with other page sizes, gives the same order and scores.
+        const again = await pages(client, { query: 'walrus', limit: 11 });
+        expect(again.total).toBe(COUNT);
+        expect(again.hits.map((r) => [r.id, r.score])).toEqual(first.hits.map((r) => [r.id, r.score]));
 
-      // A filter ranks the same way (scores do not depend on it): the filtered list is the full one, filtered.
-      const adrs = await pages(c.client, { query: 'walrus', kind: 'adr', limit: 25 });
-      const expected = first.hits.filter((r) => r.kind === 'adr');
-      expect(adrs.total).toBe(expected.length);
-      expect(adrs.hits.map((r) => [r.id, r.score])).toEqual(expected.map((r) => [r.id, r.score]));
-    } finally {
-      await c.close();
-    }
+        // A filter ranks the same way (scores do not depend on it): the filtered list is the full one, filtered.
+        const adrs = await pages(client, { query: 'walrus', kind: 'adr', limit: 25 });
+        const expected = first.hits.filter((r) => r.kind === 'adr');
+        expect(adrs.total).toBe(expected.length);
+        expect(adrs.hits.map((r) => [r.id, r.score])).toEqual(expected.map((r) => [r.id, r.score]));
+      },
+    );
   });
 
   it('ranks again after the folder changes: a new best match comes first, a deleted one goes', async () => {
     const live = join(h.dir, 'walruses-live');
     corpus(live);
-    const c = await connectV2({
-      server: docs,
-      env: h.env({ DOCS_ROOT: live, DOCS_API_URL: '', DOCS_API_TOKEN: '' }),
-    });
-    try {
-      const search = async () =>
-        structured(
-          await c.client.callTool({ name: 'search_docs', arguments: { query: 'walrus', limit: 5 } }),
+    await withClient(
+      connectV2({
+        server: docs,
+        env: h.env({ DOCS_ROOT: live, DOCS_API_URL: '', DOCS_API_TOKEN: '' }),
+      }),
+      async ({ client }) => {
+        const search = async () => await callOk(client, 'search_docs', { query: 'walrus', limit: 5 });
+        const before = await search();
+        expect(before.total.local).toBe(COUNT);
+        // Asked twice so the ranking is certainly kept before the change.
+        expect(ids((await search()).results)).toEqual(ids(before.results));
+
+        writeFileSync(
+          join(live, 'guides', 'walrus-walrus.md'),
+          `---\ntitle: Walrus walrus walrus\ntags: [walrus]\n---\n# Walrus walrus\n\n${'walrus '.repeat(30)}\n`,
         );
-      const before = await search();
-      expect(before.total.local).toBe(COUNT);
-      // Asked twice so the ranking is certainly kept before the change.
-      expect(ids((await search()).results)).toEqual(ids(before.results));
+        let after = before;
+        for (let i = 0; i < 100 && after.results[0]?.id !== 'local:guides/walrus-walrus'; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          after = await search();
+        }
+        expect(after.results[0]?.id).toBe('local:guides/walrus-walrus');
+        expect(after.total.local).toBe(COUNT + 1);
 
-      writeFileSync(
-        join(live, 'guides', 'walrus-walrus.md'),
-        `---\ntitle: Walrus walrus walrus\ntags: [walrus]\n---\n# Walrus walrus\n\n${'walrus '.repeat(30)}\n`,
-      );
-      let after = before;
-      for (let i = 0; i < 100 && after.results[0]?.id !== 'local:guides/walrus-walrus'; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        after = await search();
-      }
-      expect(after.results[0]?.id).toBe('local:guides/walrus-walrus');
-      expect(after.total.local).toBe(COUNT + 1);
-
-      const gone = before.results[0]!.id;
-      rmSync(join(live, `${gone.slice('local:'.length)}.md`));
-      let last = after;
-      for (let i = 0; i < 100 && ids(last.results).includes(gone); i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        last = await search();
-      }
-      expect(ids(last.results)).not.toContain(gone);
-      expect(last.total.local).toBe(COUNT);
-    } finally {
-      await c.close();
-    }
+        const gone = before.results[0]!.id;
+        rmSync(join(live, `${gone.slice('local:'.length)}.md`));
+        let last = after;
+        for (let i = 0; i < 100 && ids(last.results).includes(gone); i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          last = await search();
+        }
+        expect(ids(last.results)).not.toContain(gone);
+        expect(last.total.local).toBe(COUNT);
+      },
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { connectV2 } from '@gatehouse/core/testing';
+import { connectV2, withClient } from '@gatehouse/core/testing';
 import { describe, expect, it } from 'vitest';
 import { fileHarness } from '../../test/harness.ts';
 import docs from '../index.ts';
@@ -7,9 +7,8 @@ const h = fileHarness();
 
 describe('prompts', () => {
   it('draft_adr embeds the house format and the most related ADRs as resources', async () => {
-    const c = await connectV2({ server: docs, env: h.env() });
-    try {
-      const { prompts } = await c.client.listPrompts();
+    await withClient(connectV2({ server: docs, env: h.env() }), async ({ client }) => {
+      const { prompts } = await client.listPrompts();
       expect(prompts.map((p) => p.name).sort()).toEqual(['draft_adr', 'review_design']);
       const draft = prompts.find((p) => p.name === 'draft_adr')!;
       expect(draft.arguments?.map((a) => [a.name, a.required])).toEqual([
@@ -17,7 +16,7 @@ describe('prompts', () => {
         ['context', true],
         ['drivers', false],
       ]);
-      const result = await c.client.getPrompt({
+      const result = await client.getPrompt({
         name: 'draft_adr',
         arguments: {
           title: 'Move order storage to a PostgreSQL cluster',
@@ -46,8 +45,6 @@ describe('prompts', () => {
       ).toBe(true);
       // Documents stay data: their text is never part of the instructions.
       expect(instructions).not.toContain('untrusted-content');
-    } finally {
-      await c.close();
-    }
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { connectV1 } from '@gatehouse/core/testing';
+import { connectV1, withClient } from '@gatehouse/core/testing';
 import { describe, expect, it } from 'vitest';
 import { fileHarness } from '../../test/harness.ts';
 import docs from '../index.ts';
@@ -7,9 +7,8 @@ const h = fileHarness();
 
 describe('prompts', () => {
   it('review_design embeds the relevant standards', async () => {
-    const c = await connectV1({ server: docs, env: h.env() });
-    try {
-      const result = await c.client.getPrompt({
+    await withClient(connectV1({ server: docs, env: h.env() }), async ({ client }) => {
+      const result = await client.getPrompt({
         name: 'review_design',
         arguments: {
           design:
@@ -26,8 +25,6 @@ describe('prompts', () => {
         /standards\/(api-design|secrets-management|logging-and-observability)\.md|wiki\.example\.internal\/standards\//,
       );
       expect(embedded.every((r) => /Standard/.test(r.text))).toBe(true);
-    } finally {
-      await c.close();
-    }
+    });
   });
 });

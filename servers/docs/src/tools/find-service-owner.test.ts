@@ -1,17 +1,14 @@
-import { errorOf } from '@gatehouse/core/testing';
+import { errorOf, withClient } from '@gatehouse/core/testing';
 import { describe, expect, it } from 'vitest';
-import { CLIENTS, fileHarness, structured } from '../../test/harness.ts';
+import { type AnyClient, CLIENTS, callOk, fileHarness } from '../../test/harness.ts';
 import docs from '../index.ts';
 
 const h = fileHarness();
 
 describe.each(CLIENTS)('tools (%s)', (_label, connect) => {
   it('find_service_owner answers from the local catalog first and from the wiki second', async () => {
-    const c = await connect({ server: docs, env: h.env() });
-    try {
-      const local = structured(
-        await c.client.callTool({ name: 'find_service_owner', arguments: { service: 'docs-portal' } }),
-      );
+    await withClient<AnyClient, void>(connect({ server: docs, env: h.env() }), async ({ client }) => {
+      const local = await callOk(client, 'find_service_owner', { service: 'docs-portal' });
       expect(local).toMatchObject({
         service: 'docs-portal',
         source: 'local',
@@ -23,9 +20,7 @@ describe.each(CLIENTS)('tools (%s)', (_label, connect) => {
         filledFromWiki: [],
       });
 
-      const both = structured(
-        await c.client.callTool({ name: 'find_service_owner', arguments: { service: 'checkout-api' } }),
-      );
+      const both = await callOk(client, 'find_service_owner', { service: 'checkout-api' });
       expect(both).toMatchObject({
         source: 'local',
         team: 'checkout',
@@ -45,9 +40,7 @@ describe.each(CLIENTS)('tools (%s)', (_label, connect) => {
         ]),
       );
 
-      const wiki = structured(
-        await c.client.callTool({ name: 'find_service_owner', arguments: { service: 'payments-gateway' } }),
-      );
+      const wiki = await callOk(client, 'find_service_owner', { service: 'payments-gateway' });
       expect(wiki).toMatchObject({
         service: 'payments-gateway',
         source: 'wiki',
@@ -65,14 +58,12 @@ describe.each(CLIENTS)('tools (%s)', (_label, connect) => {
         ),
       ).toBe(true);
 
-      const none = await c.client.callTool({
+      const none = await client.callTool({
         name: 'find_service_owner',
         arguments: { service: 'no-such-service' },
       });
       expect(errorOf(none)?.code).toBe('NOT_FOUND');
       expect(JSON.stringify(none.content)).toContain('docs-portal');
-    } finally {
-      await c.close();
-    }
+    });
   });
 });

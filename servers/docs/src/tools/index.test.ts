@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { connectV2, errorOf, eventually, readAudit } from '@gatehouse/core/testing';
+import { connectV2, errorOf, eventually, readAudit, withClient } from '@gatehouse/core/testing';
 import { describe, expect, it } from 'vitest';
-import { CANARY_TOKEN, CLIENTS, fileHarness, structured } from '../../test/harness.ts';
+import { type AnyClient, CANARY_TOKEN, CLIENTS, callOk, fileHarness } from '../../test/harness.ts';
 import docs from '../index.ts';
 
 const h = fileHarness();
@@ -10,18 +10,15 @@ const TOOLS = ['find_service_owner', 'get_document', 'list_adrs', 'search_docs']
 
 describe.each(CLIENTS)('tools (%s)', (_label, connect) => {
   it('lists four read-only tools with bounded schemas', async () => {
-    const c = await connect({ server: docs, env: h.env() });
-    try {
-      const { tools } = await c.client.listTools();
+    await withClient<AnyClient, void>(connect({ server: docs, env: h.env() }), async ({ client }) => {
+      const { tools } = await client.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual(TOOLS);
       for (const tool of tools) {
-        expect(tool.annotations).toMatchObject({
-          readOnlyHint: true,
-          destructiveHint: false,
-          idempotentHint: true,
+        expect(tool).toMatchObject({
+          annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
+          inputSchema: { type: 'object' },
+          outputSchema: { type: 'object' },
         });
-        expect(tool.inputSchema.type).toBe('object');
-        expect(tool.outputSchema?.type).toBe('object');
         expect(tool.description!.length).toBeGreaterThan(60);
       }
       const search = tools.find((t) => t.name === 'search_docs')!;
@@ -32,17 +29,14 @@ describe.each(CLIENTS)('tools (%s)', (_label, connect) => {
       expect(props.query?.maxLength).toBe(200);
       expect(props.limit?.maximum).toBe(25);
       expect(props.kind?.enum).toEqual(['adr', 'standard', 'guide']);
-    } finally {
-      await c.close();
-    }
+    });
   });
 });
 
 describe('validation and audit', () => {
   it('rejects bad arguments with typed errors and audits every call', async () => {
     const env = h.env();
-    const c = await connectV2({ server: docs, env });
-    try {
+    await withClient(connectV2({ server: docs, env }), async (c) => {
       const cases: Array<[string, Record<string, unknown>]> = [
         ['search_docs', {}],
         ['search_docs', { query: 'x' }],
@@ -59,7 +53,7 @@ describe('validation and audit', () => {
         const result = await c.client.callTool({ name, arguments: args });
         expect(errorOf(result)?.code, `${name} ${JSON.stringify(args)}`).toBe('INVALID_ARGUMENT');
       }
-      structured(await c.client.callTool({ name: 'search_docs', arguments: { query: 'kafka events' } }));
+      await callOk(c.client, 'search_docs', { query: 'kafka events' });
       await c.client.callTool({ name: 'get_document', arguments: { id: 'local:../outside/secret' } });
 
       const audit = env.DOCS_AUDIT_FILE;
@@ -92,8 +86,6 @@ describe('validation and audit', () => {
       const text = readFileSync(audit, 'utf8');
       expect(text).not.toContain(CANARY_TOKEN);
       expect(c.stderr()).not.toContain(CANARY_TOKEN);
-    } finally {
-      await c.close();
-    }
+    });
   });
 });

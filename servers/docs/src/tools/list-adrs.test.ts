@@ -1,24 +1,18 @@
-import { errorOf } from '@gatehouse/core/testing';
+import { withClient } from '@gatehouse/core/testing';
 import { describe, expect, it } from 'vitest';
-import { CLIENTS, fileHarness, structured } from '../../test/harness.ts';
+import { type AnyClient, CLIENTS, callOk, errorCode, fileHarness } from '../../test/harness.ts';
 import docs from '../index.ts';
 
 const h = fileHarness();
 
 describe.each(CLIENTS)('tools (%s)', (_label, connect) => {
   it('list_adrs orders both sources by number, filters by status, and pages to the end', async () => {
-    const c = await connect({ server: docs, env: h.env() });
-    try {
+    await withClient<AnyClient, void>(connect({ server: docs, env: h.env() }), async ({ client }) => {
       const seen: Array<{ id: string; number: number; source: string; status: string }> = [];
       let cursor: string | undefined;
       let total = 0;
       for (let page = 0; page < 20; page++) {
-        const out = structured(
-          await c.client.callTool({
-            name: 'list_adrs',
-            arguments: { limit: 5, ...(cursor ? { cursor } : {}) },
-          }),
-        );
+        const out = await callOk(client, 'list_adrs', { limit: 5, ...(cursor ? { cursor } : {}) });
         expect(out.adrs.length).toBeLessThanOrEqual(5);
         seen.push(...out.adrs);
         total = out.total;
@@ -48,9 +42,7 @@ describe.each(CLIENTS)('tools (%s)', (_label, connect) => {
         title: 'Feature flags via LaunchDarkly',
       });
 
-      const proposed = structured(
-        await c.client.callTool({ name: 'list_adrs', arguments: { status: 'proposed', limit: 50 } }),
-      );
+      const proposed = await callOk(client, 'list_adrs', { status: 'proposed', limit: 50 });
       expect(proposed.adrs.length).toBeGreaterThanOrEqual(2);
       for (const a of proposed.adrs) expect(a.status).toBe('proposed');
       expect(proposed.adrs.map((a: { id: string }) => a.id)).toContain(
@@ -58,14 +50,10 @@ describe.each(CLIENTS)('tools (%s)', (_label, connect) => {
       );
 
       // A cursor from one listing is refused by another.
-      const first = structured(await c.client.callTool({ name: 'list_adrs', arguments: { limit: 2 } }));
-      const mixed = await c.client.callTool({
-        name: 'list_adrs',
-        arguments: { status: 'accepted', cursor: first.nextCursor },
-      });
-      expect(errorOf(mixed)?.code).toBe('INVALID_ARGUMENT');
-    } finally {
-      await c.close();
-    }
+      const first = await callOk(client, 'list_adrs', { limit: 2 });
+      expect(await errorCode(client, 'list_adrs', { status: 'accepted', cursor: first.nextCursor })).toBe(
+        'INVALID_ARGUMENT',
+      );
+    });
   });
 });

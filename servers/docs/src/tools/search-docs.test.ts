@@ -1,26 +1,19 @@
-import { connectV2, errorOf } from '@gatehouse/core/testing';
+import { connectV2, withClient } from '@gatehouse/core/testing';
 import { describe, expect, it } from 'vitest';
-import { CLIENTS, fileHarness, structured } from '../../test/harness.ts';
+import { type AnyClient, CLIENTS, callOk, errorCode, fileHarness } from '../../test/harness.ts';
 import docs from '../index.ts';
 
 const h = fileHarness();
 
+/** `n` sources taking turns, the folder first: local, wiki, local, … */
+const interleaved = (n: number) => Array.from({ length: n }, (_, i) => (i % 2 === 0 ? 'local' : 'wiki'));
+
 describe.each(CLIENTS)('tools (%s)', (_label, connect) => {
   it('search_docs ranks both sources, interleaved, with attributed, untrusted snippets', async () => {
-    const c = await connect({ server: docs, env: h.env() });
-    try {
-      const out = structured(
-        await c.client.callTool({ name: 'search_docs', arguments: { query: 'postgres database', limit: 6 } }),
-      );
+    await withClient<AnyClient, void>(connect({ server: docs, env: h.env() }), async ({ client }) => {
+      const out = await callOk(client, 'search_docs', { query: 'postgres database', limit: 6 });
       expect(out.results).toHaveLength(6);
-      expect(out.results.map((r: { source: string }) => r.source)).toEqual([
-        'local',
-        'wiki',
-        'local',
-        'wiki',
-        'local',
-        'wiki',
-      ]);
+      expect(out.results.map((r: { source: string }) => r.source)).toEqual(interleaved(6));
       expect(out.results.map((r: { rank: number }) => r.rank)).toEqual([1, 2, 3, 4, 5, 6]);
       const ids = out.results.map((r: { id: string }) => r.id);
       expect(ids).toContain('local:adr/0007-use-postgres');
@@ -40,20 +33,16 @@ describe.each(CLIENTS)('tools (%s)', (_label, connect) => {
       expect(out.total.wiki).toBeGreaterThan(0);
       expect(out.unavailable).toEqual([]);
       expect(JSON.stringify(out).length).toBeLessThan(8192);
-    } finally {
-      await c.close();
-    }
+    });
   });
 
   it('search_docs filters by kind and normalised status', async () => {
-    const c = await connect({ server: docs, env: h.env() });
-    try {
-      const superseded = structured(
-        await c.client.callTool({
-          name: 'search_docs',
-          arguments: { query: 'mysql orders monorepo checkout', kind: 'adr', status: 'superseded' },
-        }),
-      );
+    await withClient<AnyClient, void>(connect({ server: docs, env: h.env() }), async ({ client }) => {
+      const superseded = await callOk(client, 'search_docs', {
+        query: 'mysql orders monorepo checkout',
+        kind: 'adr',
+        status: 'superseded',
+      });
       expect(superseded.results.length).toBeGreaterThanOrEqual(2);
       for (const r of superseded.results) expect(r).toMatchObject({ kind: 'adr', status: 'superseded' });
       // Front matter said `status: SUPERSEDED`.
@@ -61,38 +50,33 @@ describe.each(CLIENTS)('tools (%s)', (_label, connect) => {
         'local:adr/0003-use-mysql-for-order-storage',
       );
 
-      const standards = structured(
-        await c.client.callTool({
-          name: 'search_docs',
-          arguments: { query: 'secrets vault rotation', kind: 'standard', limit: 4 },
-        }),
-      );
+      const standards = await callOk(client, 'search_docs', {
+        query: 'secrets vault rotation',
+        kind: 'standard',
+        limit: 4,
+      });
       expect(standards.results[0]).toMatchObject({
         id: 'local:standards/secrets-management',
         kind: 'standard',
         source: 'local',
       });
       for (const r of standards.results) expect(r.kind).toBe('standard');
-    } finally {
-      await c.close();
-    }
+    });
   });
 });
 
 describe('pagination and truncation', () => {
   it('search_docs pages to the end across both sources without repeats', async () => {
-    const c = await connectV2({ server: docs, env: h.env() });
-    try {
+    await withClient(connectV2({ server: docs, env: h.env() }), async ({ client }) => {
       const all: Array<{ id: string; source: string; rank: number }> = [];
       let cursor: string | undefined;
       let totals = { local: 0, wiki: 0 };
       for (let page = 0; page < 40; page++) {
-        const out = structured(
-          await c.client.callTool({
-            name: 'search_docs',
-            arguments: { query: 'service team', limit: 7, ...(cursor ? { cursor } : {}) },
-          }),
-        );
+        const out = await callOk(client, 'search_docs', {
+          query: 'service team',
+          limit: 7,
+          ...(cursor ? { cursor } : {}),
+        });
         all.push(...out.results);
         if (page === 0) totals = out.total;
         cursor = out.nextCursor ?? undefined;
@@ -106,24 +90,11 @@ describe('pagination and truncation', () => {
       expect(new Set(all.map((r) => r.id)).size).toBe(all.length);
       expect(all.map((r) => r.rank)).toEqual(all.map((_r, i) => i + 1));
       // Interleaved while both sources last.
-      expect(all.slice(0, 8).map((r) => r.source)).toEqual([
-        'local',
-        'wiki',
-        'local',
-        'wiki',
-        'local',
-        'wiki',
-        'local',
-        'wiki',
-      ]);
+      expect(all.slice(0, 8).map((r) => r.source)).toEqual(interleaved(8));
 
-      const other = await c.client.callTool({
-        name: 'search_docs',
-        arguments: { query: 'kafka', cursor: 'eyJ4IjoxfQ' },
-      });
-      expect(errorOf(other)?.code).toBe('INVALID_ARGUMENT');
-    } finally {
-      await c.close();
-    }
+      expect(await errorCode(client, 'search_docs', { query: 'kafka', cursor: 'eyJ4IjoxfQ' })).toBe(
+        'INVALID_ARGUMENT',
+      );
+    });
   });
 });

@@ -1,6 +1,13 @@
-import { connectV1, connectV2, errorOf, readAudit } from '@gatehouse/core/testing';
+import {
+  type ApprovalAnswer,
+  connectV1,
+  connectV2,
+  errorOf,
+  readAudit,
+  withClient,
+} from '@gatehouse/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALL_SCOPES, type Harness, startHarness } from '../../test/harness.ts';
+import { ALL_SCOPES, type AnyClient, type Harness, startHarness } from '../../test/harness.ts';
 import { platformOps } from '../index.ts';
 
 let h: Harness;
@@ -15,6 +22,19 @@ const ROLLBACK = {
   reason: 'error rate doubled after 2.3 deploy',
 } as const;
 
+/** Clears the upstream's request log, then runs `body` over a fresh session that holds every scope. */
+async function withAllScopes(
+  connect: typeof connectV2 | typeof connectV1,
+  options: { approval: ApprovalAnswer; shown?: string[] },
+  body: (client: AnyClient, env: ReturnType<Harness['env']>) => Promise<void>,
+) {
+  await h.control.clearRequests();
+  const env = h.env({ PLATFORM_OPS_SCOPES: ALL_SCOPES });
+  await withClient<AnyClient, void>(connect({ server: platformOps, env, ...options }), ({ client }) =>
+    body(client, env),
+  );
+}
+
 async function posts() {
   return (await h.control.requests()).filter((r) => r.method === 'POST');
 }
@@ -24,12 +44,9 @@ describe.each([
   ['v1 client, elicitation shim', connectV1],
 ] as const)('human approval (%s)', (_label, connect) => {
   it('runs an approved rollback exactly once, with the approval id as idempotency key', async () => {
-    await h.control.clearRequests();
     const shown: string[] = [];
-    const env = h.env({ PLATFORM_OPS_SCOPES: ALL_SCOPES });
-    const c = await connect({ server: platformOps, env, approval: 'accept', shown });
-    try {
-      const result = await c.client.callTool({ name: 'rollback_deploy', arguments: ROLLBACK });
+    await withAllScopes(connect, { approval: 'accept', shown }, async (client, env) => {
+      const result = await client.callTool({ name: 'rollback_deploy', arguments: ROLLBACK });
       expect(result.isError).toBeFalsy();
       expect(result.structuredContent).toMatchObject({
         service: 'payments-gateway',
@@ -60,17 +77,12 @@ describe.each([
       const intents = readAudit(env.PLATFORM_OPS_AUDIT_FILE, 'intent');
       expect(intents).toHaveLength(1);
       expect(intents[0]!.callId).toBe(approved.callId);
-    } finally {
-      await c.close();
-    }
+    });
   });
 
   it('does nothing when the human declines', async () => {
-    await h.control.clearRequests();
-    const env = h.env({ PLATFORM_OPS_SCOPES: ALL_SCOPES });
-    const c = await connect({ server: platformOps, env, approval: 'decline' });
-    try {
-      const result = await c.client.callTool({ name: 'rollback_deploy', arguments: ROLLBACK });
+    await withAllScopes(connect, { approval: 'decline' }, async (client, env) => {
+      const result = await client.callTool({ name: 'rollback_deploy', arguments: ROLLBACK });
       expect(errorOf(result)?.code).toBe('APPROVAL_DECLINED');
       expect(await posts()).toHaveLength(0);
       expect(readAudit(env.PLATFORM_OPS_AUDIT_FILE).at(-1)).toMatchObject({
@@ -83,31 +95,24 @@ describe.each([
       const [requested, declined] = readAudit(env.PLATFORM_OPS_AUDIT_FILE);
       expect(requested).toMatchObject({ decision: 'approval_requested' });
       expect(declined!.callId).toBe(requested!.callId);
-    } finally {
-      await c.close();
-    }
+    });
   });
 
   it('refuses with APPROVAL_REQUIRED when the client offers no way to ask a human', async () => {
-    await h.control.clearRequests();
-    const env = h.env({ PLATFORM_OPS_SCOPES: ALL_SCOPES });
-    const c = await connect({ server: platformOps, env, approval: 'none' });
-    try {
-      const { tools } = await c.client.listTools();
+    await withAllScopes(connect, { approval: 'none' }, async (client) => {
+      const { tools } = await client.listTools();
       expect(tools.map((t) => t.name)).toContain('rollback_deploy');
-      const result = await c.client.callTool({
+      const result = await client.callTool({
         name: 'rollback_deploy',
         arguments: { ...ROLLBACK, confirm: true },
       });
       // `confirm: true` from a model is not consent: it is simply an unknown argument.
       expect(errorOf(result)?.code).toBe('INVALID_ARGUMENT');
-      const plain = await c.client.callTool({ name: 'rollback_deploy', arguments: ROLLBACK });
+      const plain = await client.callTool({ name: 'rollback_deploy', arguments: ROLLBACK });
       expect(errorOf(plain)?.code).toBe('APPROVAL_REQUIRED');
       expect(errorOf(plain)?.message).toMatch(/elicitation|two-step/);
       expect(await posts()).toHaveLength(0);
-    } finally {
-      await c.close();
-    }
+    });
   });
 });
 
@@ -120,32 +125,31 @@ describe('two-step approval (operator opt-in)', () => {
       PLATFORM_OPS_APPROVAL_MODE: 'two-step',
       PLATFORM_OPS_STATE_KEY: stateKey,
     });
-    const c = await connectV2({ server: platformOps, env, approval: 'none' });
-    try {
-      const plan = await c.client.callTool({ name: 'rollback_deploy', arguments: ROLLBACK });
+    await withClient(connectV2({ server: platformOps, env, approval: 'none' }), async ({ client }) => {
+      const plan = await client.callTool({ name: 'rollback_deploy', arguments: ROLLBACK });
       const planned = errorOf(plan)!;
       expect(planned.code).toBe('APPROVAL_REQUIRED');
       const token = planned.details?.approvalToken as string;
       expect(token).toBeTypeOf('string');
       expect(await posts()).toHaveLength(0);
 
-      const other = await c.client.callTool({
+      const other = await client.callTool({
         name: 'rollback_deploy',
         arguments: { ...ROLLBACK, environment: 'development', approval_token: token },
       });
       expect(errorOf(other)?.code).toBe('DENIED');
-      const forged = await c.client.callTool({
+      const forged = await client.callTool({
         name: 'rollback_deploy',
         arguments: { ...ROLLBACK, approval_token: `${token.slice(0, -4)}AAAA` },
       });
       expect(errorOf(forged)?.code).toBe('DENIED');
 
-      const run = await c.client.callTool({
+      const run = await client.callTool({
         name: 'rollback_deploy',
         arguments: { ...ROLLBACK, approval_token: token },
       });
       expect(run.isError).toBeFalsy();
-      const replay = await c.client.callTool({
+      const replay = await client.callTool({
         name: 'rollback_deploy',
         arguments: { ...ROLLBACK, approval_token: token },
       });
@@ -154,13 +158,10 @@ describe('two-step approval (operator opt-in)', () => {
 
       // Another replica (same state key) does not know the token was spent, but the upstream
       // idempotency key makes the replay a no-op there: same rollback, no second effect.
-      const replica = await connectV2({
-        server: platformOps,
-        env: { ...env, PLATFORM_OPS_AUDIT_FILE: `${env.PLATFORM_OPS_AUDIT_FILE}.replica` },
-        approval: 'none',
-      });
-      try {
-        const again = await replica.client.callTool({
+      const replicaEnv = { ...env, PLATFORM_OPS_AUDIT_FILE: `${env.PLATFORM_OPS_AUDIT_FILE}.replica` };
+      const connecting = connectV2({ server: platformOps, env: replicaEnv, approval: 'none' });
+      await withClient(connecting, async ({ client: replica }) => {
+        const again = await replica.callTool({
           name: 'rollback_deploy',
           arguments: { ...ROLLBACK, approval_token: token },
         });
@@ -168,26 +169,21 @@ describe('two-step approval (operator opt-in)', () => {
         expect((again.structuredContent as { rollbackId: string }).rollbackId).toBe(
           (run.structuredContent as { rollbackId: string }).rollbackId,
         );
-      } finally {
-        await replica.close();
-      }
+      });
       const sent = await posts();
       expect(new Set(sent.map((r) => r.idempotencyKey)).size).toBe(1);
       // The token itself never lands in the audit trail.
       expect(JSON.stringify(readAudit(env.PLATFORM_OPS_AUDIT_FILE, 'all'))).not.toContain(token);
-    } finally {
-      await c.close();
-    }
+    });
   });
 });
 
 describe('without the write scope', () => {
   it('audits calls to unknown or hidden tools', async () => {
     const env = h.env();
-    const c = await connectV2({ server: platformOps, env });
-    try {
+    await withClient(connectV2({ server: platformOps, env }), async ({ client }) => {
       await expect(
-        c.client.callTool({ name: 'rollback_deploy', arguments: { service: 'x' } }),
+        client.callTool({ name: 'rollback_deploy', arguments: { service: 'x' } }),
       ).rejects.toThrow();
       expect(readAudit(env.PLATFORM_OPS_AUDIT_FILE).at(-1)).toMatchObject({
         kind: 'protocol',
@@ -195,22 +191,19 @@ describe('without the write scope', () => {
         decision: 'unknown',
         errorCode: 'UNKNOWN_TOOL',
       });
-    } finally {
-      await c.close();
-    }
+    });
   });
 });
 
 describe('audit trail', () => {
   it('records the fields a reviewer needs, with secrets redacted', async () => {
     const env = h.env({ PLATFORM_OPS_SCOPES: ALL_SCOPES });
-    const c = await connectV2({ server: platformOps, env, approval: 'decline' });
-    try {
-      await c.client.callTool({
+    await withClient(connectV2({ server: platformOps, env, approval: 'decline' }), async ({ client }) => {
+      await client.callTool({
         name: 'list_recent_deploys',
         arguments: { service: 'checkout-api', limit: 2 },
       });
-      await c.client.callTool({
+      await client.callTool({
         name: 'rollback_deploy',
         arguments: {
           service: 'checkout-api',
@@ -218,9 +211,7 @@ describe('audit trail', () => {
           reason: 'contact ops@example.com or +1 415 555 0100',
         },
       });
-    } finally {
-      await c.close();
-    }
+    });
     const [list, rollback] = readAudit(env.PLATFORM_OPS_AUDIT_FILE).filter(
       (r) => r.decision !== 'approval_requested',
     );
@@ -255,16 +246,13 @@ describe('audit trail', () => {
       PLATFORM_OPS_AUDIT_FILE: '/dev/full',
       PLATFORM_OPS_AUDIT_KEY: 'a-test-audit-key-0123456789',
     });
-    const c = await connectV2({ server: platformOps, env, approval: 'accept' });
-    try {
-      const result = await c.client.callTool({
+    await withClient(connectV2({ server: platformOps, env, approval: 'accept' }), async ({ client }) => {
+      const result = await client.callTool({
         name: 'rollback_deploy',
         arguments: { service: 'checkout-api', environment: 'staging', reason: 'audit must block this' },
       });
       expect(errorOf(result)?.code).toBe('AUDIT_UNAVAILABLE');
       expect(await posts()).toHaveLength(0);
-    } finally {
-      await c.close();
-    }
+    });
   });
 });
