@@ -4,41 +4,23 @@
  * verify-audit against the signed checkpoints, with what is missing named.
  */
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../config/env.ts';
+import { okCall, scratchTrail } from '../testing/trail.ts';
 import { parseCheckpoint, publicKeyFileFor, readCheckpoints, signatureValid } from './anchor.ts';
 import { chainMac, GENESIS, splitMac } from './chain.ts';
 import { parsePublicKey } from './keys.ts';
 import { AuditLog, type AuditOptions } from './log.ts';
-import { CallRecord } from './record.ts';
 import { verifyAuditCommand } from './verify-command.ts';
 
-const record = (name: string) =>
-  new CallRecord({
-    principal: { id: 'p', kind: 'local' },
-    kind: 'tool',
-    name,
-    args: { name },
-    callId: 'c',
-    requestId: 'r',
-    decision: 'allowed',
-    outcome: 'ok',
-  });
+const record = (name: string) => okCall(name, { name });
 
 type Placed = AuditOptions & { file: string; keyDir: string; anchorDir: string };
 
 function place(extra: Partial<AuditOptions> = {}): Placed {
-  const dir = mkdtempSync(join(tmpdir(), 'anchor-'));
-  return {
-    server: 's',
-    file: join(dir, 'audit.jsonl'),
-    keyDir: join(dir, 'keys'),
-    anchorDir: join(dir, 'anchors'),
-    ...extra,
-  };
+  return { ...scratchTrail('anchor'), ...extra };
 }
 
 /** A log of `n` records, closed cleanly (its last checkpoint vouches for all of them). */
@@ -56,6 +38,9 @@ const verify = (o: Placed, ...args: string[]) =>
     ['--key-dir', o.keyDir, '--anchor-dir', o.anchorDir, ...args, o.file],
     {},
   );
+
+/** What verify-audit answers: its exit code, and `text` somewhere in what it printed. */
+const exits = (code: number, text: string) => ({ code, stdout: expect.stringContaining(text) });
 
 const lines = (file: string) => readFileSync(file, 'utf8').trimEnd().split('\n');
 const rewrite = (file: string, content: string[]) =>
@@ -117,10 +102,7 @@ describe('checkpoints', () => {
       [3, 2],
       [4, 3],
     ]);
-    expect(verify(o)).toMatchObject({
-      code: 0,
-      stdout: expect.stringContaining('ok: 3 events, chain intact'),
-    });
+    expect(verify(o)).toMatchObject(exits(0, 'ok: 3 events, chain intact'));
   });
 });
 
@@ -149,38 +131,32 @@ describe('verify-audit against the checkpoints', () => {
   it('fails a truncated log, naming what is missing', () => {
     const o = written(5);
     rewrite(o.file, lines(o.file).slice(0, 3));
-    expect(verify(o)).toEqual({
-      code: 1,
-      stdout: expect.stringContaining(
+    expect(verify(o)).toEqual(
+      exits(
+        1,
         'broken: log ends at record 3, checkpoint 2 vouches for 5 records (2 missing: cut or emptied)',
       ),
-    });
+    );
   });
 
   it('fails an emptied log and a deleted one', () => {
     const o = written(4);
     rewrite(o.file, []);
-    expect(verify(o)).toMatchObject({
-      code: 1,
-      stdout: expect.stringContaining('log ends at record 0, checkpoint 2 vouches for 4'),
-    });
+    expect(verify(o)).toMatchObject(exits(1, 'log ends at record 0, checkpoint 2 vouches for 4'));
     rmSync(o.file);
-    expect(verify(o)).toMatchObject({ code: 1, stdout: expect.stringContaining('log ends at record 0') });
+    expect(verify(o)).toMatchObject(exits(1, 'log ends at record 0'));
   });
 
   it('fails reordered records, re-chained or not', () => {
     const o = written(4);
     const [a, b, c, d] = lines(o.file);
     rewrite(o.file, [a!, c!, b!, d!]);
-    expect(verify(o)).toMatchObject({ code: 1, stdout: expect.stringContaining('broken: event 2 of 4') });
+    expect(verify(o)).toMatchObject(exits(1, 'broken: event 2 of 4'));
     // Re-chained with the real key: the chain holds, the checkpoint does not.
     rewrite(o.file, rechain([a!, c!, b!, d!], o.audit.key));
-    expect(verify(o)).toMatchObject({
-      code: 1,
-      stdout: expect.stringContaining(
-        'broken: record 4 is not the one checkpoint 2 vouches for (edited, reordered or re-chained)',
-      ),
-    });
+    expect(verify(o)).toMatchObject(
+      exits(1, 'broken: record 4 is not the one checkpoint 2 vouches for (edited, reordered or re-chained)'),
+    );
   });
 
   it('fails a log edited and re-chained under a new key written to the key file', () => {
@@ -201,12 +177,12 @@ describe('verify-audit against the checkpoints', () => {
   it('fails when only the key file was replaced, saying so', () => {
     const o = written(3);
     writeFileSync(join(o.keyDir, 'audit.key'), `${createHmac('sha256', 'other').digest('base64url')}\n`);
-    expect(verify(o)).toMatchObject({
-      code: 1,
-      stdout: expect.stringContaining(
+    expect(verify(o)).toMatchObject(
+      exits(
+        1,
         'broken: event 1 of 3: MAC mismatch (edited, deleted or reordered); the audit key is not the one the checkpoints name (key file replaced?)',
       ),
-    });
+    );
     expect(() => new AuditLog(o)).toThrow(/the audit key is not the one checkpoint 2 was made with/);
   });
 
@@ -214,24 +190,17 @@ describe('verify-audit against the checkpoints', () => {
     const o = written(4, { checkpointRecords: 2 });
     const anchors = lines(o.audit.anchorFile!);
     rewrite(o.audit.anchorFile!, [anchors[0]!, anchors[2]!, anchors[3]!]);
-    expect(verify(o)).toMatchObject({
-      code: 1,
-      stdout: expect.stringContaining('checkpoint 3 does not follow checkpoint 1'),
-    });
+    expect(verify(o)).toMatchObject(exits(1, 'checkpoint 3 does not follow checkpoint 1'));
     rewrite(
       o.audit.anchorFile!,
       anchors.map((line) => line.replace('"records":4', '"records":3')),
     );
-    expect(verify(o)).toMatchObject({
-      code: 1,
-      stdout: expect.stringContaining('is not signed by the public key'),
-    });
+    expect(verify(o)).toMatchObject(exits(1, 'is not signed by the public key'));
     rewrite(o.audit.anchorFile!, anchors);
     const other = written(1);
-    expect(verify(o, '--public-key', other.audit.publicKey!)).toMatchObject({
-      code: 1,
-      stdout: expect.stringContaining('checkpoint 1 is not signed by the public key (the key you gave)'),
-    });
+    expect(verify(o, '--public-key', other.audit.publicKey!)).toMatchObject(
+      exits(1, 'checkpoint 1 is not signed by the public key (the key you gave)'),
+    );
     const pinned = verify(o, '--public-key', o.audit.publicKey!);
     expect(pinned).toMatchObject({ code: 0 });
     expect(pinned.code === 0 && pinned.stdout).not.toContain('pin your own copy');
@@ -240,24 +209,13 @@ describe('verify-audit against the checkpoints', () => {
   it('fails a log whose anchors are missing, unless asked to check the chain alone', () => {
     const o = written(2);
     rmSync(o.audit.anchorFile!);
-    expect(verify(o)).toMatchObject({
-      code: 1,
-      stdout: expect.stringContaining('no checkpoints for this log'),
-    });
-    expect(verify(o, '--chain-only')).toMatchObject({
-      code: 0,
-      stdout: expect.stringContaining('ok: 2 events, chain intact (chain only'),
-    });
+    expect(verify(o)).toMatchObject(exits(1, 'no checkpoints for this log'));
+    expect(verify(o, '--chain-only')).toMatchObject(exits(0, 'ok: 2 events, chain intact (chain only'));
   });
 
   it('checks the replicas’ chains at once, naming the broken one', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'replicas-'));
-    const shared = {
-      server: 's',
-      file: join(dir, 'audit-{replica}.jsonl'),
-      keyDir: join(dir, 'keys'),
-      anchorDir: join(dir, 'anchors'),
-    };
+    const shared = scratchTrail('replicas', 'audit-{replica}.jsonl');
+    const { dir } = shared;
     for (const replica of ['a', 'b']) {
       const log = new AuditLog({ ...shared, replica });
       log.record(record(replica));
@@ -280,10 +238,7 @@ describe('verify-audit against the checkpoints', () => {
     ]);
     rewrite(files[1]!, []);
     const result = both();
-    expect(result).toMatchObject({
-      code: 1,
-      stdout: expect.stringContaining(`${files[1]}: broken: log ends at record 0`),
-    });
+    expect(result).toMatchObject(exits(1, `${files[1]}: broken: log ends at record 0`));
   });
 
   it('refuses to start on a log cut since its last checkpoint, naming both files', () => {

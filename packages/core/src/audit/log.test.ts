@@ -1,32 +1,14 @@
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { okCall, scratchTrail } from '../testing/trail.ts';
 import { AuditLog, type AuditOptions, verifyAuditFile } from './log.ts';
-import { CallRecord } from './record.ts';
 
-const record = (name: string) =>
-  new CallRecord({
-    principal: { id: 'p', kind: 'local' },
-    kind: 'tool',
-    name,
-    args: {},
-    callId: 'c',
-    requestId: 'r',
-    decision: 'allowed',
-    outcome: 'ok',
-  });
+const record = (name: string) => okCall(name);
 
 /** A log in a folder of its own, its keys and anchors in folders apart from it (never the user's state). */
 function place(extra: Partial<AuditOptions> = {}): AuditOptions & { file: string; keyDir: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'audit-'));
-  return {
-    server: 's',
-    file: join(dir, 'log', 'audit.jsonl'),
-    keyDir: join(dir, 'keys'),
-    anchorDir: join(dir, 'anchors'),
-    ...extra,
-  };
+  return { ...scratchTrail('audit', join('log', 'audit.jsonl')), ...extra };
 }
 
 describe('audit log', () => {

@@ -9,19 +9,11 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../config/env.ts';
+import { scratchTrail } from '../testing/trail.ts';
 import { AuditLog, type AuditOptions } from './log.ts';
 
 function place(extra: Partial<AuditOptions> = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'trail-'));
-  return {
-    dir,
-    server: 's',
-    envPrefix: 'T',
-    file: join(dir, 'audit.jsonl'),
-    keyDir: join(dir, 'keys'),
-    anchorDir: join(dir, 'anchors'),
-    ...extra,
-  };
+  return { ...scratchTrail('trail'), envPrefix: 'T', ...extra };
 }
 
 /** The one line a start-up mistake becomes. */

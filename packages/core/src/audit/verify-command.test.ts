@@ -1,36 +1,17 @@
 /** verify-audit's own arguments: the keys and anchors it is pointed at by flags or variables, and usage errors (exit 2). */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { okCall, scratchTrail } from '../testing/trail.ts';
 import { AuditLog } from './log.ts';
-import { CallRecord } from './record.ts';
 import { verifyAuditCommand } from './verify-command.ts';
 
 function trail() {
-  const dir = mkdtempSync(join(tmpdir(), 'verify-'));
-  const options = {
-    server: 's',
-    file: join(dir, 'audit.jsonl'),
-    keyDir: join(dir, 'keys'),
-    anchorDir: join(dir, 'anchors'),
-    key: 'a-given-audit-key-0123456789',
-  };
+  const options = { ...scratchTrail('verify'), key: 'a-given-audit-key-0123456789' };
   const log = new AuditLog(options);
-  log.record(
-    new CallRecord({
-      principal: { id: 'p', kind: 'local' },
-      kind: 'tool',
-      name: 't',
-      args: {},
-      callId: 'c',
-      requestId: 'r',
-      decision: 'allowed',
-      outcome: 'ok',
-    }),
-  );
+  log.record(okCall('t'));
   log.close();
-  return { dir, ...options, publicKey: log.publicKey!, anchorFile: log.anchorFile! };
+  return { ...options, publicKey: log.publicKey!, anchorFile: log.anchorFile! };
 }
 
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>

@@ -8,7 +8,13 @@
  */
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, type Harness, STATUS_CALL, startHarness } from '../testing/fixture/harness.ts';
+import {
+  expectInvalidOnce,
+  fixture,
+  type Harness,
+  STATUS_CALL,
+  startHarness,
+} from '../testing/fixture/harness.ts';
 import { type Connected, connectV2, errorOf, readAudit } from '../testing/index.ts';
 import { MAX_ARGUMENT_DEPTH, MAX_ARGUMENT_ELEMENTS } from './tool-call.ts';
 
@@ -95,14 +101,7 @@ describe('arguments that are not an object, typed and audited once', () => {
     const { result, records } = await callWith(args);
     expect(errorOf(result)?.code).toBe('INVALID_ARGUMENT');
     expect(errorOf(result)?.message).toContain('must be an object');
-    expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({
-      kind: 'tool',
-      name: STATUS_CALL.name,
-      decision: 'invalid',
-      errorCode: 'INVALID_ARGUMENT',
-      args: { type },
-    });
+    expectInvalidOnce(records, { type });
   });
 
   it('answers a carrier a client wrapped itself no differently from what it carries', async () => {

@@ -20,6 +20,8 @@ export const envBool = z
 export const envInt = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 const positiveInt = (fallback: number, max: number) => envInt(fallback, 1, max);
+/** Optional text of at least `min` characters (a path, a key, a token). */
+export const envText = (min: number) => z.string().min(min).optional();
 
 /**
  * The environment every Gatehouse server understands, under its own prefix
@@ -40,48 +42,24 @@ export function commonEnvSchema(prefix: string, server: string, upstream: 'requi
     [`${prefix}_READ_ONLY`]: envBool.default(false).describe('Hide every side-effecting tool'),
     [`${prefix}_ALLOW_TOOLS`]: envList.default([]).describe('Only these tools exist (comma-separated)'),
     [`${prefix}_DENY_TOOLS`]: envList.default([]).describe('These tools never exist (comma-separated)'),
-    [`${prefix}_AUDIT_FILE`]: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(
-        'Append-only audit log file, one writer at a time (stderr when unset; {replica} becomes the replica name)',
-      ),
-    [`${prefix}_AUDIT_KEY`]: z
-      .string()
-      .min(16)
-      .optional()
-      .describe(
-        "HMAC key for the audit chain (when unset: generated into the key folder; an older log's key kept beside it as its name plus .key is still read)",
-      ),
-    [`${prefix}_AUDIT_KEY_DIR`]: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(
-        `Folder (0700) for generated audit keys, apart from the log (default $XDG_STATE_HOME or ~/.local/state, then gatehouse/${server}/keys)`,
-      ),
-    [`${prefix}_AUDIT_ANCHOR_DIR`]: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(
-        `Folder for the signed audit checkpoints and their public key, apart from the log (default $XDG_STATE_HOME or ~/.local/state, then gatehouse/${server}/anchors)`,
-      ),
-    [`${prefix}_AUDIT_SIGNING_KEY`]: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(
-        'Ed25519 private key (PKCS#8 PEM) signing audit checkpoints (generated into the key folder when unset)',
-      ),
-    [`${prefix}_AUDIT_PUBLIC_KEY`]: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(
-        "For verify-audit: the checkpoints' public key you kept (PEM or the base64 line printed at start)",
-      ),
+    [`${prefix}_AUDIT_FILE`]: envText(1).describe(
+      'Append-only audit log file, one writer at a time (stderr when unset; {replica} becomes the replica name)',
+    ),
+    [`${prefix}_AUDIT_KEY`]: envText(16).describe(
+      "HMAC key for the audit chain (when unset: generated into the key folder; an older log's key kept beside it as its name plus .key is still read)",
+    ),
+    [`${prefix}_AUDIT_KEY_DIR`]: envText(1).describe(
+      `Folder (0700) for generated audit keys, apart from the log (default $XDG_STATE_HOME or ~/.local/state, then gatehouse/${server}/keys)`,
+    ),
+    [`${prefix}_AUDIT_ANCHOR_DIR`]: envText(1).describe(
+      `Folder for the signed audit checkpoints and their public key, apart from the log (default $XDG_STATE_HOME or ~/.local/state, then gatehouse/${server}/anchors)`,
+    ),
+    [`${prefix}_AUDIT_SIGNING_KEY`]: envText(1).describe(
+      'Ed25519 private key (PKCS#8 PEM) signing audit checkpoints (generated into the key folder when unset)',
+    ),
+    [`${prefix}_AUDIT_PUBLIC_KEY`]: envText(1).describe(
+      "For verify-audit: the checkpoints' public key you kept (PEM or the base64 line printed at start)",
+    ),
     [`${prefix}_AUDIT_CHECKPOINT_RECORDS`]: positiveInt(100, 1_000_000).describe(
       'Records between two signed audit checkpoints',
     ),
@@ -95,11 +73,9 @@ export function commonEnvSchema(prefix: string, server: string, upstream: 'requi
       .describe(
         "Names this process's audit chain, and fills {replica} in the audit file path (default: host name)",
       ),
-    [`${prefix}_STATE_KEY`]: z
-      .string()
-      .min(32)
-      .optional()
-      .describe('Key (32+ bytes) sealing approval state; share it across replicas'),
+    [`${prefix}_STATE_KEY`]: envText(32).describe(
+      'Key (32+ bytes) sealing approval state; share it across replicas',
+    ),
     [`${prefix}_APPROVAL_MODE`]: z
       .enum(['elicit', 'two-step'])
       .default('elicit')

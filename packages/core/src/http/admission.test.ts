@@ -3,23 +3,14 @@
  * alice and bob) and the drain that SIGTERM starts. The signal itself and the exit code stay
  * end-to-end (servers/platform-ops/test/http-ops.e2e.test.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KEYS, postWithKey, writeKeys } from '../testing/fixture/auth.ts';
-import { fixture, type Harness, STATUS_PATH, startHarness } from '../testing/fixture/harness.ts';
-import { legacyCall, PUBLIC_URL, rpcBody, startHttp } from '../testing/fixture/http.ts';
+import { describe, expect, it } from 'vitest';
+import { KEYS, postWithKey } from '../testing/fixture/auth.ts';
+import { fixture, STATUS_PATH } from '../testing/fixture/harness.ts';
+import { legacyCall, rpcBody, startHttp } from '../testing/fixture/http.ts';
+import { useKeyedHarness } from '../testing/fixture/per-file.ts';
 import { readAudit } from '../testing/index.ts';
 
-let h: Harness;
-let keysFile: string;
-
-beforeAll(async () => {
-  h = await startHarness();
-  keysFile = writeKeys(h.dir, KEYS);
-});
-afterAll(() => h?.close());
-
-const authEnv = (extra: Record<string, string> = {}) =>
-  h.env({ FIXTURE_PUBLIC_URL: PUBLIC_URL, FIXTURE_API_KEYS_FILE: keysFile, ...extra });
+const { h, env: authEnv } = useKeyedHarness();
 
 const post = postWithKey;
 

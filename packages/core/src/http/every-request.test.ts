@@ -7,12 +7,12 @@
  * the door. Refusals a flood can repeat — before authentication, or past the
  * rate — are folded per source and interval: one record with a `count`.
  */
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_ARGUMENT_DEPTH } from '../call/tool-call.ts';
 import { startAuthFront, V } from '../testing/fixture/auth.ts';
-import { fixture, type Harness, STATUS_CALL, startHarness } from '../testing/fixture/harness.ts';
-import { type HttpServer, MCP_HEADERS, rpcBody, startHttp } from '../testing/fixture/http.ts';
+import { expectInvalidOnce, STATUS_CALL } from '../testing/fixture/harness.ts';
+import { MCP_HEADERS, rpcBody } from '../testing/fixture/http.ts';
+import { useOpenFront } from '../testing/fixture/per-file.ts';
 import { errorOf, readAudit } from '../testing/index.ts';
 
 const nestedObjects = (levels: number): unknown => {
@@ -22,34 +22,18 @@ const nestedObjects = (levels: number): unknown => {
 };
 const nestedArrays = (levels: number): unknown => JSON.parse(`${'['.repeat(levels)}${']'.repeat(levels)}`);
 
-let h: Harness;
-let server: HttpServer;
-let auditFile: string;
-let client: Client;
-
-beforeAll(async () => {
-  h = await startHarness();
-  const env = h.env({ FIXTURE_LOG_LEVEL: 'warn', FIXTURE_RATE_LIMIT_PER_MINUTE: '100000' });
-  auditFile = env.FIXTURE_AUDIT_FILE;
-  server = await startHttp(fixture, { env, noAuth: true });
-  client = new Client(
-    { name: 'every-request', version: '1.0.0' },
-    { versionNegotiation: { mode: { pin: '2026-07-28' } } },
-  );
-  await client.connect(new StreamableHTTPClientTransport(new URL(server.url)));
-}, 30_000);
-afterAll(async () => {
-  await client?.close();
-  await server?.close();
-  await h?.close();
-});
+const { h, server, client, auditFile } = useOpenFront(
+  { FIXTURE_LOG_LEVEL: 'warn', FIXTURE_RATE_LIMIT_PER_MINUTE: '100000' },
+  { name: 'every-request', version: '1.0.0' },
+  { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+);
 
 /** What `run` left in the trail (records are on disk before the answer leaves; a late one would show). */
 async function recordsOf<T>(run: () => Promise<T>) {
-  const before = readAudit(auditFile, 'all').length;
+  const before = readAudit(auditFile(), 'all').length;
   const answer = await run();
   await new Promise((resolve) => setTimeout(resolve, 50));
-  return { answer, records: readAudit(auditFile, 'all').slice(before) };
+  return { answer, records: readAudit(auditFile(), 'all').slice(before) };
 }
 
 /** A stateless 2025-11-25 POST (answered by a kept server) with `body` as is. */
@@ -70,33 +54,22 @@ const modernPost = (args: string) =>
 const legacyCallText = (args: string, name = STATUS_CALL.name) =>
   `{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"${name}","arguments":${args}}}`;
 
-const invalidOnce = (records: Array<Record<string, unknown>>, args: Record<string, unknown>) => {
-  expect(records).toHaveLength(1);
-  expect(records[0]).toMatchObject({
-    kind: 'tool',
-    name: STATUS_CALL.name,
-    decision: 'invalid',
-    errorCode: 'INVALID_ARGUMENT',
-    args,
-  });
-};
-
 describe('tool calls refused by the seam over HTTP, typed and audited once', () => {
   it('arguments nested 3,000 deep: the SDK handler (2026) and a kept server (2025)', async () => {
     const modern = await recordsOf(() =>
       client.callTool({ name: STATUS_CALL.name, arguments: { item: nestedObjects(3_000) as string } }),
     );
     expect(errorOf(modern.answer)?.code).toBe('INVALID_ARGUMENT');
-    invalidOnce(modern.records, { depth: MAX_ARGUMENT_DEPTH + 1 });
+    expectInvalidOnce(modern.records, { depth: MAX_ARGUMENT_DEPTH + 1 });
     for (const levels of [3_000, 200_000]) {
       const text = `{"item":${'['.repeat(levels)}${']'.repeat(levels)}}`;
       const legacy = await recordsOf(async () => rpcBody(await legacyPost(legacyCallText(text))));
       expect(errorOf(legacy.answer.result as object)?.code).toBe('INVALID_ARGUMENT');
-      invalidOnce(legacy.records, { depth: MAX_ARGUMENT_DEPTH + 1 });
+      expectInvalidOnce(legacy.records, { depth: MAX_ARGUMENT_DEPTH + 1 });
       // Deeper than any client serialises: a raw stateless 2026-07-28 request to the SDK handler.
       const modernRaw = await recordsOf(async () => rpcBody(await modernPost(text)));
       expect(errorOf(modernRaw.answer.result as object)?.code).toBe('INVALID_ARGUMENT');
-      invalidOnce(modernRaw.records, { depth: MAX_ARGUMENT_DEPTH + 1 });
+      expectInvalidOnce(modernRaw.records, { depth: MAX_ARGUMENT_DEPTH + 1 });
     }
   });
 
@@ -126,19 +99,19 @@ describe('tool calls refused by the seam over HTTP, typed and audited once', () 
         client.callTool({ name: STATUS_CALL.name, arguments: args as unknown as Record<string, unknown> }),
       );
       expect(errorOf(modern.answer)?.code, type).toBe('INVALID_ARGUMENT');
-      invalidOnce(modern.records, { type });
+      expectInvalidOnce(modern.records, { type });
       const legacy = await recordsOf(async () =>
         rpcBody(await legacyPost(legacyCallText(JSON.stringify(args)))),
       );
       expect(errorOf(legacy.answer.result as object)?.code, type).toBe('INVALID_ARGUMENT');
-      invalidOnce(legacy.records, { type });
+      expectInvalidOnce(legacy.records, { type });
     }
     // A deeply nested array as the arguments: carried, refused, one record.
     const deep = await recordsOf(async () =>
       rpcBody(await legacyPost(legacyCallText(JSON.stringify(nestedArrays(3_000))))),
     );
     expect(errorOf(deep.answer.result as object)?.code).toBe('INVALID_ARGUMENT');
-    invalidOnce(deep.records, { type: 'array' });
+    expectInvalidOnce(deep.records, { type: 'array' });
   });
 });
 

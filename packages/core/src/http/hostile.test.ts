@@ -6,10 +6,10 @@
  * client connected to the same server keeps being served throughout.
  */
 import { request } from 'node:http';
-import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixture, type Harness, STATUS_CALL, startHarness } from '../testing/fixture/harness.ts';
-import { type HttpServer, MCP_HEADERS, startHttp } from '../testing/fixture/http.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fixture, STATUS_CALL } from '../testing/fixture/harness.ts';
+import { MCP_HEADERS, startHttp } from '../testing/fixture/http.ts';
+import { useOpenFront } from '../testing/fixture/per-file.ts';
 import { readAudit } from '../testing/index.ts';
 
 const V = { 'mcp-protocol-version': '2025-11-25' };
@@ -17,10 +17,20 @@ const PING = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' });
 const HEALTH = STATUS_CALL;
 const MB = 1024 * 1024;
 
-let h: Harness;
-let server: HttpServer;
-let auditFile: string;
-let bystander: Client;
+// Attacker and bystander are the one local principal under --no-auth; its concurrency cap
+// (16 by default; tested in load.test.ts) must not decide the 20 interleaved requests below.
+const {
+  h,
+  server,
+  client: bystander,
+  auditFile,
+} = useOpenFront(
+  { FIXTURE_LOG_LEVEL: 'warn', FIXTURE_MAX_CONCURRENT: '64' },
+  { name: 'bystander', version: '1.0.0' },
+);
+beforeAll(() => {
+  expect(new URL(server.url).hostname).toBe('127.0.0.1');
+});
 
 interface Answer {
   status: number;
@@ -90,23 +100,6 @@ function send(
 }
 
 const rpcError = (body: string) => (JSON.parse(body) as { error: { code: number }; id: unknown }).error;
-
-beforeAll(async () => {
-  h = await startHarness();
-  // Attacker and bystander are the one local principal under --no-auth; its concurrency cap
-  // (16 by default; tested in load.test.ts) must not decide the 20 interleaved requests below.
-  const env = h.env({ FIXTURE_LOG_LEVEL: 'warn', FIXTURE_MAX_CONCURRENT: '64' });
-  auditFile = env.FIXTURE_AUDIT_FILE;
-  server = await startHttp(fixture, { env, noAuth: true });
-  expect(new URL(server.url).hostname).toBe('127.0.0.1');
-  bystander = new Client({ name: 'bystander', version: '1.0.0' });
-  await bystander.connect(new StreamableHTTPClientTransport(new URL(server.url)));
-}, 30_000);
-afterAll(async () => {
-  await bystander?.close();
-  await server?.close();
-  await h?.close();
-});
 
 describe('HTTP framing attacks', () => {
   it.each([
@@ -232,7 +225,7 @@ describe('HTTP framing attacks', () => {
     expect(server.server.listening).toBe(true);
     // Tool events: exactly the bystander's ten calls plus the one unknown-method probe's none.
     await expect
-      .poll(() => readAudit(auditFile).filter((e) => e.kind === 'tool' && e.name === HEALTH.name).length)
+      .poll(() => readAudit(auditFile()).filter((e) => e.kind === 'tool' && e.name === HEALTH.name).length)
       .toBe(10);
     expect(server.stderr()).not.toContain('unhandled rejection');
   });

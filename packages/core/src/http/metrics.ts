@@ -3,6 +3,8 @@ import type { AuditEntry } from '../audit/record.ts';
 import type { Runtime } from '../call/runtime.ts';
 
 const CIRCUIT = { closed: 0, 'half-open': 1, open: 2, isolated: 3 } as const;
+/** Latency buckets (seconds) of both duration histograms: 5 ms to 30 s. */
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /** Prometheus metrics for one process, on its own registry (no global state). */
 export class HttpMetrics {
@@ -19,44 +21,30 @@ export class HttpMetrics {
   constructor(runtime: Runtime, sessionCount: () => number) {
     const registers = [this.registry];
     this.registry.setDefaultLabels({ server: runtime.definition.name });
-    this.requests = new Counter({
-      name: 'gatehouse_http_requests_total',
-      help: 'HTTP requests by route, method and status',
-      labelNames: ['route', 'method', 'status'],
-      registers,
-    });
-    this.requestSeconds = new Histogram({
-      name: 'gatehouse_http_request_duration_seconds',
-      help: 'HTTP request latency',
-      labelNames: ['route'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers,
-    });
-    this.toolCalls = new Counter({
-      name: 'gatehouse_tool_calls_total',
-      help: 'Tool calls by tool, outcome and error code',
-      labelNames: ['tool', 'outcome', 'code'],
-      registers,
-    });
-    this.toolSeconds = new Histogram({
-      name: 'gatehouse_tool_call_duration_seconds',
-      help: 'Tool call latency',
-      labelNames: ['tool'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers,
-    });
-    this.authFailures = new Counter({
-      name: 'gatehouse_auth_failures_total',
-      help: 'Refused credentials by reason',
-      labelNames: ['reason'],
-      registers,
-    });
-    this.rejected = new Counter({
-      name: 'gatehouse_http_rejected_total',
-      help: 'Requests refused before reaching MCP (origin, host, rate_limited, concurrency, too_large, …)',
-      labelNames: ['reason'],
-      registers,
-    });
+    const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
+      new Counter<L>({ name, help, labelNames, registers });
+    const latency = <L extends string>(name: string, help: string, labelNames: L[]) =>
+      new Histogram<L>({ name, help, labelNames, buckets: LATENCY_BUCKETS, registers });
+    this.requests = counter('gatehouse_http_requests_total', 'HTTP requests by route, method and status', [
+      'route',
+      'method',
+      'status',
+    ]);
+    this.requestSeconds = latency('gatehouse_http_request_duration_seconds', 'HTTP request latency', [
+      'route',
+    ]);
+    this.toolCalls = counter('gatehouse_tool_calls_total', 'Tool calls by tool, outcome and error code', [
+      'tool',
+      'outcome',
+      'code',
+    ]);
+    this.toolSeconds = latency('gatehouse_tool_call_duration_seconds', 'Tool call latency', ['tool']);
+    this.authFailures = counter('gatehouse_auth_failures_total', 'Refused credentials by reason', ['reason']);
+    this.rejected = counter(
+      'gatehouse_http_rejected_total',
+      'Requests refused before reaching MCP (origin, host, rate_limited, concurrency, too_large, …)',
+      ['reason'],
+    );
     this.inflight = new Gauge({ name: 'gatehouse_http_inflight', help: 'Requests in flight', registers });
     this.sessions = new Gauge({
       name: 'gatehouse_http_sessions',

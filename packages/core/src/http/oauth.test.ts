@@ -8,24 +8,15 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as V1Transport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_KEY, type AuthFront, READ, startAuthFront, V } from '../testing/fixture/auth.ts';
-import { type Harness, startHarness } from '../testing/fixture/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { API_KEY, READ, startAuthFront, V } from '../testing/fixture/auth.ts';
 import { legacyCall, MCP_HEADERS, PUBLIC_URL, rpcBody, tokenFor } from '../testing/fixture/http.ts';
+import { perFile, useHarness } from '../testing/fixture/per-file.ts';
 import { eventually, readAudit } from '../testing/index.ts';
 
-let h: Harness;
-let front: AuthFront;
+const h = useHarness();
+const front = perFile(() => startAuthFront(h));
 const status = (item = 'orders-api') => legacyCall(1, 'get_item_status', { item });
-
-beforeAll(async () => {
-  h = await startHarness();
-  front = await startAuthFront(h);
-});
-afterAll(async () => {
-  await front?.close();
-  await h?.close();
-});
 
 describe('OAuth resource server', () => {
   it('answers an unauthenticated request 401 with the RFC 9728 metadata URL, and serves the metadata', async () => {

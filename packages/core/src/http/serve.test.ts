@@ -3,23 +3,15 @@
  * (Host, Origin, CORS, body and depth caps) and the operational endpoints. The fixture server's
  * `createHttpApp` runs in this process on a real loopback socket; the upstream is the sandbox.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AuthFront, METRICS_TOKEN, READ, startAuthFront, V } from '../testing/fixture/auth.ts';
-import { type Harness, STATUS_PATH, startHarness, statusRequests } from '../testing/fixture/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { METRICS_TOKEN, READ, startAuthFront, V } from '../testing/fixture/auth.ts';
+import { STATUS_PATH, statusRequests } from '../testing/fixture/harness.ts';
 import { legacyCall, MCP_HEADERS, rawRequest, rpcBody, tokenFor } from '../testing/fixture/http.ts';
+import { perFile, useHarness } from '../testing/fixture/per-file.ts';
 import { eventually, readAudit } from '../testing/index.ts';
 
-let h: Harness;
-let front: AuthFront;
-
-beforeAll(async () => {
-  h = await startHarness();
-  front = await startAuthFront(h);
-});
-afterAll(async () => {
-  await front?.close();
-  await h?.close();
-});
+const h = useHarness();
+const front = perFile(() => startAuthFront(h));
 
 describe('stateless 2025 calls on a kept server', () => {
   it("answers one principal's concurrent calls that share an id apart, as JSON, one audit event each", async () => {

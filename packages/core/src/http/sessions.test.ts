@@ -4,30 +4,20 @@
  */
 import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as V1Transport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KEYS, postWithKey, writeKeys } from '../testing/fixture/auth.ts';
-import { fixture, type Harness, startHarness } from '../testing/fixture/harness.ts';
-import { PUBLIC_URL, startHttp } from '../testing/fixture/http.ts';
+import { describe, expect, it } from 'vitest';
+import { KEYS, postWithKey } from '../testing/fixture/auth.ts';
+import { fixture } from '../testing/fixture/harness.ts';
+import { startHttp } from '../testing/fixture/http.ts';
+import { useKeyedHarness } from '../testing/fixture/per-file.ts';
 import { readAudit } from '../testing/index.ts';
 
-let h: Harness;
-let keysFile: string;
-
-beforeAll(async () => {
-  h = await startHarness();
-  keysFile = writeKeys(h.dir, KEYS);
-});
-afterAll(() => h?.close());
+const { env: keyedEnv } = useKeyedHarness();
 
 const post = postWithKey;
 
 describe('2025 sessions (FIXTURE_HTTP_SESSIONS=true)', () => {
   it('binds a session to its principal: 404 for unknown ids and for another principal, 400 without one', async () => {
-    const env = h.env({
-      FIXTURE_PUBLIC_URL: PUBLIC_URL,
-      FIXTURE_API_KEYS_FILE: keysFile,
-      FIXTURE_HTTP_SESSIONS: 'true',
-    });
+    const env = keyedEnv({ FIXTURE_HTTP_SESSIONS: 'true' });
     const server = await startHttp(fixture, { env });
     const transport = new V1Transport(new URL(server.url), {
       requestInit: { headers: { authorization: `Bearer ${KEYS.alice}` } },

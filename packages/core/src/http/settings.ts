@@ -1,19 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, envBool, envList, envInt as int, resolveFileVariables } from '../config/env.ts';
+import {
+  ConfigError,
+  envBool,
+  envList,
+  envText,
+  envInt as int,
+  resolveFileVariables,
+} from '../config/env.ts';
 
 export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', '::1', 'localhost', '[::1]']);
 
 /** The HTTP-only environment, under the server's prefix (documented in --help). */
 export function httpEnvSchema(prefix: string) {
   return z.object({
-    [`${prefix}_HTTP_HOST`]: z
-      .string()
-      .min(1)
-      .optional()
-      .describe(
-        'HTTP bind address (default 127.0.0.1; --host wins); beyond loopback authentication is required',
-      ),
+    [`${prefix}_HTTP_HOST`]: envText(1).describe(
+      'HTTP bind address (default 127.0.0.1; --host wins); beyond loopback authentication is required',
+    ),
     [`${prefix}_HTTP_PORT`]: z.coerce
       .number()
       .int()
@@ -33,11 +36,9 @@ export function httpEnvSchema(prefix: string) {
       .describe(
         'OAuth 2.1 authorization server (issuer URL) whose JWT access tokens are accepted; keys from its JWKS',
       ),
-    [`${prefix}_API_KEYS_FILE`]: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('JSON file of static API keys [{name, sha256, scopes}] (SHA-256 hashes only, never keys)'),
+    [`${prefix}_API_KEYS_FILE`]: envText(1).describe(
+      'JSON file of static API keys [{name, sha256, scopes}] (SHA-256 hashes only, never keys)',
+    ),
     [`${prefix}_ALLOWED_ORIGINS`]: envList
       .default([])
       .describe(
@@ -55,11 +56,9 @@ export function httpEnvSchema(prefix: string) {
     [`${prefix}_MAX_CONCURRENT`]: int(16, 1, 10_000).describe(
       'Concurrent requests per principal (429 beyond)',
     ),
-    [`${prefix}_METRICS_TOKEN`]: z
-      .string()
-      .min(16)
-      .optional()
-      .describe('Bearer token required by /metrics (16+ characters; /metrics is open when unset)'),
+    [`${prefix}_METRICS_TOKEN`]: envText(16).describe(
+      'Bearer token required by /metrics (16+ characters; /metrics is open when unset)',
+    ),
     [`${prefix}_TRUSTED_PROXIES`]: envList
       .default([])
       .describe('Reverse-proxy addresses whose X-Forwarded-Host/-For headers are believed (comma-separated)'),

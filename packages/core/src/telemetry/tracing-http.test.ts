@@ -4,47 +4,20 @@
  * that registers OpenTelemetry globals once (see tracing.test.ts for stdio). That SIGTERM flushes
  * the spans of a real process is end-to-end (servers/platform-ops/test/tracing.e2e.test.ts).
  */
-import { randomBytes } from 'node:crypto';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { fixture, type Harness, startHarness } from '../testing/fixture/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { fixture } from '../testing/fixture/harness.ts';
 import { legacyCall, MCP_HEADERS, rpcBody, startHttp } from '../testing/fixture/http.ts';
-import { CLIENT, SERVER, startCollector, startRecordingProxy } from '../testing/fixture/otlp.ts';
+import { CLIENT, SERVER } from '../testing/fixture/otlp.ts';
+import { callerTrace, useTracing } from '../testing/fixture/tracing.ts';
 import { eventually } from '../testing/index.ts';
-import { shutdownTracing, startTracing } from './tracing.ts';
+import { shutdownTracing } from './tracing.ts';
 
-const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-
-let h: Harness;
-let collector: Awaited<ReturnType<typeof startCollector>>;
-let proxy: Awaited<ReturnType<typeof startRecordingProxy>>;
-
-beforeAll(async () => {
-  h = await startHarness();
-  collector = await startCollector();
-  proxy = await startRecordingProxy(h.sandbox.url);
-});
-afterAll(async () => {
-  vi.unstubAllEnvs();
-  await shutdownTracing();
-  await proxy?.close();
-  await collector?.close();
-  await h?.close();
-});
+const { collector, proxy, tracedToCollector } = useTracing();
 
 describe('tracing over HTTP', () => {
   it('continues the traceparent header of the HTTP request and flushes on shutdown', async () => {
-    const traceId = hex(16);
-    const callerSpan = hex(8);
-    const env = h.env({
-      FIXTURE_API_URL: proxy.url,
-      FIXTURE_LOG_LEVEL: 'warn',
-      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-    });
-    // The OTLP exporter reads its endpoint from the process environment, as in the binary.
-    for (const [name, value] of Object.entries(env)) if (name.startsWith('OTEL_')) vi.stubEnv(name, value);
-    await startTracing({ name: fixture.name, version: fixture.version, env, log: pino({ level: 'silent' }) });
+    const { traceId, callerSpan, traceparent } = callerTrace();
+    const env = await tracedToCollector();
     const server = await startHttp(fixture, { env, noAuth: true });
     try {
       const response = await fetch(server.url, {
@@ -52,7 +25,7 @@ describe('tracing over HTTP', () => {
         headers: {
           ...MCP_HEADERS,
           'mcp-protocol-version': '2025-11-25',
-          traceparent: `00-${traceId}-${callerSpan}-01`,
+          traceparent,
         },
         body: legacyCall(1, 'get_item_status', { item: 'orders-api', environment: 'staging' }),
       });

@@ -4,74 +4,31 @@
  * loopback OTLP/JSON collector, the upstream behind a proxy that records trace headers. Tracing is
  * process-wide state, so the HTTP case has its own file (tracing-http.test.ts).
  */
-import { randomBytes } from 'node:crypto';
-import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CANARY, fixture, type Harness, startHarness } from '../testing/fixture/harness.ts';
-import {
-  CLIENT,
-  SERVER,
-  STATUS_ERROR,
-  startCollector,
-  startRecordingProxy,
-} from '../testing/fixture/otlp.ts';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CANARY, fixture } from '../testing/fixture/harness.ts';
+import { CLIENT, SERVER, STATUS_ERROR } from '../testing/fixture/otlp.ts';
+import { callerTrace, useTracing } from '../testing/fixture/tracing.ts';
 import { connectV2, eventually, ok } from '../testing/index.ts';
-import { shutdownTracing, startTracing } from './tracing.ts';
+import { shutdownTracing } from './tracing.ts';
 
-const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-
-let h: Harness;
-let collector: Awaited<ReturnType<typeof startCollector>>;
-let proxy: Awaited<ReturnType<typeof startRecordingProxy>>;
-
-beforeAll(async () => {
-  h = await startHarness();
-  collector = await startCollector();
-  proxy = await startRecordingProxy(h.sandbox.url);
-});
-afterAll(async () => {
-  await shutdownTracing();
-  await proxy?.close();
-  await collector?.close();
-  await h?.close();
-});
+const { collector, proxy, envFor, otlpJson, traced, tracedToCollector } = useTracing();
 beforeEach(() => {
   collector.reset();
   proxy.seen.length = 0;
 });
 afterEach(() => vi.unstubAllEnvs());
 
-/** Server environment pointing the upstream at the recording proxy, with or without OTEL. */
-const envFor = (otel: Record<string, string>) =>
-  h.env({ FIXTURE_API_URL: proxy.url, FIXTURE_LOG_LEVEL: 'warn', ...otel });
-
-const otlpJson = () => ({
-  OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
-  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-});
-
-/**
- * What the runner does before serving: tracing when (and only when) the environment asks for it.
- * The OTLP exporter reads its endpoint from the process environment, as in the binary.
- */
-const traced = (env: Record<string, string>) => {
-  for (const [name, value] of Object.entries(env)) if (name.startsWith('OTEL_')) vi.stubEnv(name, value);
-  return startTracing({ name: fixture.name, version: fixture.version, env, log: pino({ level: 'silent' }) });
-};
-
 describe('tracing over stdio', () => {
   it('exports a tool span continuing _meta.traceparent, with an upstream child that propagates it', async () => {
-    const traceId = hex(16);
-    const callerSpan = hex(8);
-    const env = envFor(otlpJson());
-    await traced(env);
+    const { traceId, callerSpan, traceparent } = callerTrace();
+    const env = await tracedToCollector();
     const c = await connectV2({ server: fixture, env });
     try {
       ok(
         await c.client.callTool({
           name: 'get_item_status',
           arguments: { item: 'orders-api', environment: 'staging' },
-          _meta: { traceparent: `00-${traceId}-${callerSpan}-01`, tracestate: 'caller=1' },
+          _meta: { traceparent, tracestate: 'caller=1' },
         }),
       );
       const missing = await c.client.callTool({
@@ -157,7 +114,7 @@ describe('tracing over stdio', () => {
           await c.client.callTool({
             name: 'get_item_status',
             arguments: { item: 'orders-api' },
-            _meta: { traceparent: `00-${hex(16)}-${hex(8)}-01` },
+            _meta: { traceparent: callerTrace().traceparent },
           }),
         );
         expect(status.item).toBe('orders-api');

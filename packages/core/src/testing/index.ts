@@ -12,7 +12,7 @@ import { Client as V1Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport as V1StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ElicitRequestSchema as V1ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { AnyServerDefinition } from '../call/definition.ts';
-import { startInProcess } from './inprocess.ts';
+import { type InProcessServer, startInProcess } from './inprocess.ts';
 
 export type ApprovalAnswer = 'accept' | 'decline' | 'cancel' | 'none';
 
@@ -90,19 +90,41 @@ export async function connectV2(
       return answer(approval);
     });
   }
+  return attach(client, options, StdioClientTransport, (transport) => client.connect(transport));
+}
+
+/** The spawn parameters both SDKs' stdio client transports take. */
+interface StdioParameters {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  stderr: 'pipe';
+}
+
+/**
+ * Connects `client` (either SDK's) to the server `options` name: in this process over the in-memory
+ * pair when given a definition, else to its binary spawned over stdio. `connect` hands the SDK its
+ * transport (the SDKs' transport interfaces differ only in types: the messages are the same JSON).
+ */
+async function attach<C extends { close(): Promise<void> }, T extends { readonly stderr: unknown }>(
+  client: C,
+  options: SpawnOptions,
+  Stdio: new (parameters: StdioParameters) => T,
+  connect: (transport: T | InProcessServer['clientTransport']) => Promise<void>,
+): Promise<Connected<C>> {
   if (options.server) {
     const server = await startInProcess(options.server, options);
-    await client.connect(server.clientTransport);
+    await connect(server.clientTransport);
     return { client, stderr: server.logs, close: () => closeBoth(client, server) };
   }
-  const transport = new StdioClientTransport({
+  const transport = new Stdio({
     command: process.execPath,
     args: [binOf(options), ...(options.args ?? [])],
     env: childEnv(options.env),
     stderr: 'pipe',
   });
   const stderr = stderrCollector(transport.stderr as NodeJS.ReadableStream | null);
-  await client.connect(transport);
+  await connect(transport);
   return { client, stderr, close: () => client.close() };
 }
 
@@ -129,21 +151,9 @@ export async function connectV1(options: SpawnOptions): Promise<Connected<V1Clie
       return answer(approval);
     });
   }
-  if (options.server) {
-    const server = await startInProcess(options.server, options);
-    // The SDKs' transport interfaces differ only in types: the messages are the same JSON.
-    await client.connect(server.clientTransport as unknown as Parameters<V1Client['connect']>[0]);
-    return { client, stderr: server.logs, close: () => closeBoth(client, server) };
-  }
-  const transport = new V1StdioClientTransport({
-    command: process.execPath,
-    args: [binOf(options), ...(options.args ?? [])],
-    env: childEnv(options.env),
-    stderr: 'pipe',
-  });
-  const stderr = stderrCollector(transport.stderr as NodeJS.ReadableStream | null);
-  await client.connect(transport);
-  return { client, stderr, close: () => client.close() };
+  return attach(client, options, V1StdioClientTransport, (transport) =>
+    client.connect(transport as unknown as Parameters<V1Client['connect']>[0]),
+  );
 }
 
 /** A raw JSON-RPC peer over the child's stdio, for protocol-level tests. */

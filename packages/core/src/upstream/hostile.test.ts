@@ -5,25 +5,14 @@
  * sandbox on loopback with its fault switches.
  */
 import { GZIP_BOMB_INFLATED_BYTES } from '@gatehouse/sandbox';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  fixture,
-  type Harness,
-  STATUS_CALL,
-  STATUS_PATH,
-  startHarness,
-  statusRequests,
-} from '../testing/fixture/harness.ts';
-import { connectV2, errorOf, readAudit } from '../testing/index.ts';
+import { describe, expect, it } from 'vitest';
+import { fixture, STATUS_CALL, STATUS_PATH, statusRequests } from '../testing/fixture/harness.ts';
+import { useHarness } from '../testing/fixture/per-file.ts';
+import { connectV2, errorOf, readAudit, withClient } from '../testing/index.ts';
 
 const MIB = 1024 * 1024;
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterEach(() => h.control.clearFaults());
-afterAll(() => h.close());
+const h = useHarness({ clearFaults: true });
 
 /** The v2 client (no pinned revision, no elicitation), as a plain host connects. */
 const connect = (env: Record<string, string>) =>
@@ -41,8 +30,7 @@ describe('Retry-After as an HTTP-date', () => {
   const SLOW = { FIXTURE_TIMEOUT_MS: '2000', FIXTURE_DEADLINE_MS: '10000', FIXTURE_RETRIES: '2' };
 
   it('honours an HTTP-date within the deadline: one retry, after the date', async () => {
-    const c = await connect(h.env(SLOW));
-    try {
+    await withClient(connect(h.env(SLOW)), async (c) => {
       const date = httpDateIn(2);
       expect(date).toMatch(/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
       await h.control.setFaults([{ path: STATUS_PATH, status: 503, retryAfter: date, times: 1 }]);
@@ -54,15 +42,12 @@ describe('Retry-After as an HTTP-date', () => {
       // The date was 2-3 s away when set: far beyond ky's own first back-off (at most 300 ms).
       expect(Date.parse(calls[1]!.at) - Date.parse(calls[0]!.at)).toBeGreaterThanOrEqual(1_500);
       expect(Date.parse(calls[1]!.at)).toBeGreaterThanOrEqual(Date.parse(date) - 1_000);
-    } finally {
-      await c.close();
-    }
+    });
   });
 
   it('fails fast on an HTTP-date beyond the deadline: no second attempt, the wait reported', async () => {
     const env = h.env(SLOW);
-    const c = await connect(env);
-    try {
+    await withClient(connect(env), async (c) => {
       await h.control.setFaults([{ path: STATUS_PATH, status: 503, retryAfter: httpDateIn(120) }]);
       await h.control.clearRequests();
       const started = Date.now();
@@ -79,14 +64,11 @@ describe('Retry-After as an HTTP-date', () => {
         outcome: 'error',
         errorCode: 'UPSTREAM_UNAVAILABLE',
       });
-    } finally {
-      await c.close();
-    }
+    });
   });
 
   it('retries at once on an HTTP-date in the past, and treats an unparseable one as absent', async () => {
-    const c = await connect(h.env(SLOW));
-    try {
+    await withClient(connect(h.env(SLOW)), async (c) => {
       for (const retryAfter of ['Wed, 21 Oct 2015 07:28:00 GMT', 'soon, probably']) {
         await h.control.setFaults([{ path: STATUS_PATH, status: 503, retryAfter, times: 1 }]);
         await h.control.clearRequests();
@@ -94,9 +76,7 @@ describe('Retry-After as an HTTP-date', () => {
         expect(result.isError, retryAfter).toBeFalsy();
         expect((await statusRequests(h)).map((r) => r.status)).toEqual([503, 200]);
       }
-    } finally {
-      await c.close();
-    }
+    });
   });
 });
 
@@ -106,8 +86,7 @@ describe('compression bomb', () => {
   }, async () => {
     // The default cap (5 MiB) and no retries: the bomb is about 1 MiB on the wire, over 1 GiB inflated.
     const env = h.env({ FIXTURE_RETRIES: '0', FIXTURE_TIMEOUT_MS: '15000', FIXTURE_DEADLINE_MS: '20000' });
-    const c = await connect(env);
-    try {
+    await withClient(connect(env), async (c) => {
       expect(GZIP_BOMB_INFLATED_BYTES).toBeGreaterThan(1024 * MIB);
       const before = peakRss();
       for (let i = 0; i < 3; i++) {
@@ -131,8 +110,6 @@ describe('compression bomb', () => {
         'UPSTREAM_BAD_RESPONSE',
         'ok',
       ]);
-    } finally {
-      await c.close();
-    }
+    });
   });
 });
