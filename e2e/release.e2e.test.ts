@@ -63,7 +63,10 @@ async function packument(name: string): Promise<{
   'dist-tags': Record<string, string>;
   versions: Record<string, PackageJson & { dist: { tarball: string } }>;
 }> {
-  const response = await fetch(`${registry.url}${name.replace('/', '%2f')}`);
+  const url = `${registry.url}${name.replace('/', '%2f')}`;
+  // A GET, so safe to repeat once: a loaded machine can hit the race where the registry closes an idle
+  // keep-alive socket just as fetch reuses it ("other side closed").
+  const response = await fetch(url).catch(() => fetch(url));
   expect(response.status, name).toBe(200);
   return (await response.json()) as never;
 }
