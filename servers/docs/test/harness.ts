@@ -1,8 +1,7 @@
 import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { connectV1, connectV2, errorOf, ok } from '@gatehouse/core/testing';
+import { connectV1, connectV2, errorOf, ok, perFile } from '@gatehouse/core/testing';
 import { type ServerHarness, startServerHarness } from '@gatehouse/sandbox';
-import { afterAll, beforeAll } from 'vitest';
 
 export const BIN = resolve(import.meta.dirname, '../dist/bin.js');
 export const HANDBOOK = resolve(import.meta.dirname, '../handbook');
@@ -18,7 +17,7 @@ export type Harness = Omit<ServerHarness, 'env'> & {
   env(extra?: Record<string, string>): Record<string, string> & { DOCS_AUDIT_FILE: string };
 };
 
-export async function startHarness(): Promise<Harness> {
+async function startHarness(): Promise<Harness> {
   const base = await startServerHarness({
     domain: 'docs',
     prefix: 'DOCS',
@@ -52,14 +51,7 @@ export async function startHarness(): Promise<Harness> {
 }
 
 /** The harness of one test file: started before its tests, closed after them. */
-export function fileHarness(): Harness {
-  const h = {} as Harness;
-  beforeAll(async () => {
-    Object.assign(h, await startHarness());
-  });
-  afterAll(() => h.close());
-  return h;
-}
+export const fileHarness = (): Harness => perFile(startHarness);
 
 /**
  * Plants links in a handbook copy that try to leave it: a folder link to /etc, a file link and a

@@ -1,8 +1,15 @@
 import { resolve } from 'node:path';
-import { type Connected, connectV1, connectV2, readAudit, withClient } from '@gatehouse/core/testing';
+import {
+  type Connected,
+  connectV1,
+  connectV2,
+  perFile,
+  readAudit,
+  withClient,
+} from '@gatehouse/core/testing';
 import { type ServerHarness, startServerHarness } from '@gatehouse/sandbox';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { platformOps } from '../src/index.ts';
+import { describe, expect, it } from 'vitest';
+import platformOps from '../src/index.ts';
 
 export const BIN = resolve(import.meta.dirname, '../dist/bin.js');
 /** A recognisable upstream token: it must never show up anywhere a client or log reader could see it. */
@@ -17,32 +24,13 @@ export const startHarness = async (): Promise<Harness> =>
   (await startServerHarness({ domain: 'platform-ops', prefix: 'PLATFORM_OPS', token: CANARY })) as Harness;
 
 /** The harness of one test file: started before its tests, closed after them. */
-export function fileHarness(): Harness {
-  const h = {} as Harness;
-  beforeAll(async () => {
-    Object.assign(h, await startHarness());
-  });
-  afterAll(() => h.close());
-  return h;
-}
+export const fileHarness = (): Harness => perFile(startHarness);
 
 /** The fault-injection fixture: one read tool and the upstream path it hits. */
 export const HEALTH_PATH = '/platform/v1/services/checkout-api/health';
 export const HEALTH_CALL = { name: 'get_service_health', arguments: { service: 'checkout-api' } };
-/** Short upstream timings so failure tests finish quickly. */
-export const FAST = {
-  PLATFORM_OPS_TIMEOUT_MS: '400',
-  PLATFORM_OPS_DEADLINE_MS: '1500',
-  PLATFORM_OPS_RETRIES: '2',
-};
-
-/** Requests the sandbox saw on the fixture's path. */
-export async function healthRequests(h: Pick<Harness, 'control'>) {
-  return (await h.control.requests()).filter((r) => r.path === HEALTH_PATH);
-}
-
 /** Both SDK clients: the v2 client (2026-07-28) and the v1 client most hosts still embed. */
-export const CLIENTS = [
+const CLIENTS = [
   ['v2', connectV2],
   ['v1', connectV1],
 ] as const;

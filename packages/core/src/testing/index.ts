@@ -277,6 +277,7 @@ export async function eventually<T>(fn: () => T | undefined, timeoutMs = 5_000):
   }
 }
 export { type InProcessOptions, type InProcessServer, startInProcess } from './inprocess.ts';
+export { perFile } from './per-file.ts';
 export { REGISTRY_BUDGETS, registryProblems, templateShapeProblems } from './registry.ts';
 export {
   defineServerTests,
