@@ -31,10 +31,13 @@ export async function startServerHarness(options: {
   logLevel?: string;
   /** Extra fragments (a fixture domain of the caller's own) served beside the workspace's. */
   domains?: readonly SandboxDomain[];
+  /** `false`: serve only `domains`, without loading the workspace's servers' fragments. */
+  discover?: boolean;
 }): Promise<ServerHarness> {
   const sandbox = await startSandbox({
     tokens: { [options.domain]: options.token },
     ...(options.domains ? { domains: options.domains } : {}),
+    ...(options.discover === false ? { discover: false } : {}),
   });
   const dir = mkdtempSync(join(tmpdir(), `gatehouse-${options.domain}-`));
   const p = options.prefix;
