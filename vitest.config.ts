@@ -11,8 +11,8 @@ export default defineConfig({
     projects: ['packages/*', 'servers/*', 'tooling/*', ...(tier === 'fast' ? [] : ['e2e'])],
     reporters,
     // Most tests wait on sockets, child processes and timers rather than the CPU: vitest's default
-    // (one file at a time on 2 cores) leaves the machine idle. GATEHOUSE_TEST_WORKERS overrides.
-    maxWorkers: Number(process.env.GATEHOUSE_TEST_WORKERS) || 4,
+    // (one file at a time on 2 cores) leaves the machine idle. `--maxWorkers N` overrides.
+    maxWorkers: 4,
     outputFile: { json: tier === 'system' ? '.ci/vitest-report-system.json' : '.ci/vitest-report.json' },
   },
 });

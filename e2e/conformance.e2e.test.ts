@@ -25,7 +25,8 @@ type Mode = (typeof MODES)[number];
 
 function cliPath(): string | undefined {
   try {
-    const pkg = createRequire(import.meta.url).resolve('@modelcontextprotocol/conformance/package.json');
+    const require = createRequire(import.meta.url);
+    const pkg = require.resolve('@modelcontextprotocol/conformance/package.json');
     const bin = join(pkg, '..', 'dist/index.js');
     return existsSync(bin) ? bin : undefined;
   } catch {

@@ -10,7 +10,7 @@ import { parse, parseAllDocuments } from 'yaml';
 // biome-ignore lint/suspicious/noExplicitAny: manifests are free-form until validated
 export type Obj = Record<string, any>;
 
-export function hasKubectl(): boolean {
+function hasKubectl(): boolean {
   try {
     execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore', timeout: 10_000 });
     return true;

@@ -84,8 +84,3 @@ export async function startHarness(server: E2eServer, logLevel?: string): Promis
   });
   return { ...base, env: (extra = {}) => base.env({ ...server.inputs.env, ...extra }) };
 }
-
-/** `<PREFIX>_SCOPES` with every scope the server defines. */
-export const allScopes = (server: E2eServer): Record<string, string> => ({
-  [`${server.prefix}_SCOPES`]: Object.keys(server.definition.scopes).join(','),
-});

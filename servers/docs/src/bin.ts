@@ -1,4 +1,4 @@
 import { runServer } from '@gatehouse/core';
-import { docs } from './index.ts';
+import docs from './index.ts';
 
 await runServer(docs);

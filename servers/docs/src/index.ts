@@ -21,7 +21,7 @@ import { WikiApi } from './upstream.ts';
 const INDEX_START_DELAY_MS = 250;
 
 /** The docs server: config → capabilities → dependencies. The runner does the rest. */
-export const docs = defineServer<Docs, typeof env>({
+const docs = defineServer<Docs, typeof env>({
   name: 'docs',
   title: 'Engineering docs',
   version: pkg.version,

@@ -1,4 +1,4 @@
 import { runServer } from '@gatehouse/core';
-import { platformOps } from './index.ts';
+import platformOps from './index.ts';
 
 await runServer(platformOps);

@@ -6,7 +6,7 @@ export interface PlatformOps {
   api: PlatformOpsApi;
 }
 
-export const { tool, resource, resourceTemplate, prompt } = definitionsFor<PlatformOps>();
+export const { tool, resourceTemplate, prompt } = definitionsFor<PlatformOps>();
 
 export const SCOPES = {
   read: 'platform-ops:read',

@@ -8,7 +8,7 @@ import { tools } from './tools/index.ts';
 import { PlatformOpsApi } from './upstream.ts';
 
 /** The platform-ops server: config → capabilities → dependencies. The runner does the rest. */
-export const platformOps = defineServer<PlatformOps, typeof env>({
+const platformOps = defineServer<PlatformOps, typeof env>({
   name: 'platform-ops',
   title: 'Platform operations',
   version: pkg.version,

@@ -12,13 +12,13 @@ export type Environment = z.infer<typeof Environment>;
 const page = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable(), total: z.number().int().optional() });
 
-export const ServiceSummary = z.object({
+const ServiceSummary = z.object({
   name: z.string(),
   displayName: z.string(),
   tier: z.string(),
   team: z.string(),
 });
-export const ServiceRecord = z.object({
+const ServiceRecord = z.object({
   name: z.string(),
   displayName: z.string(),
   description: z.string(),
@@ -34,7 +34,6 @@ export const ServiceRecord = z.object({
   dependencies: z.array(z.string()),
   environments: z.array(z.string()),
 });
-export type ServiceRecord = z.infer<typeof ServiceRecord>;
 
 export const Health = z.object({
   service: z.string(),
@@ -72,7 +71,7 @@ export const Deploy = z.object({
 });
 export type Deploy = z.infer<typeof Deploy>;
 
-export const RunbookHit = z.object({
+const RunbookHit = z.object({
   id: z.string(),
   title: z.string(),
   service: z.string().nullable(),
@@ -80,7 +79,7 @@ export const RunbookHit = z.object({
   summary: z.string(),
   score: z.number(),
 });
-export const Runbook = z.object({
+const Runbook = z.object({
   id: z.string(),
   title: z.string(),
   service: z.string().nullable(),
@@ -88,9 +87,8 @@ export const Runbook = z.object({
   body: z.string(),
   updatedAt: z.string(),
 });
-export type Runbook = z.infer<typeof Runbook>;
 
-export const Rollback = z.object({
+const Rollback = z.object({
   id: z.string(),
   service: z.string(),
   environment: z.string(),

@@ -5,8 +5,8 @@ const DAY = 24 * HOUR;
 
 export const TICKET_STATUSES = ['open', 'pending', 'on_hold', 'solved', 'closed'] as const;
 export const TICKET_PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
-export type TicketStatus = (typeof TICKET_STATUSES)[number];
-export type TicketPriority = (typeof TICKET_PRIORITIES)[number];
+type TicketStatus = (typeof TICKET_STATUSES)[number];
+type TicketPriority = (typeof TICKET_PRIORITIES)[number];
 
 const COMPANIES = [
   'Acme Robotics',

@@ -1,4 +1,4 @@
 import { runServer } from '@gatehouse/core';
-import { support } from './index.ts';
+import support from './index.ts';
 
 await runServer(support);

@@ -10,7 +10,7 @@ import { SupportApi } from './upstream.ts';
  * The credit cap comes from the one parsed configuration: it shapes the credit
  * tool's input schema (`tools`) and the handler's own check (`createDeps`).
  */
-export const support = defineServer<Support, typeof env>({
+const support = defineServer<Support, typeof env>({
   name: 'support',
   title: 'Customer support',
   version: pkg.version,

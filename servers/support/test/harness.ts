@@ -206,12 +206,12 @@ export const creditsWith = async (h: Harness, customerId: string, reason: string
   (await creditsOf(h, customerId)).filter((c) => c.reason === reason);
 
 /** Customer-written text as the tools return it. */
-export interface UntrustedJson {
+interface UntrustedJson {
   untrusted: true;
   source: string;
   text: string;
 }
-export interface ListItemJson {
+interface ListItemJson {
   id: string;
   customerId: string;
   status: string;

@@ -2,10 +2,10 @@ import { resolve } from 'node:path';
 import { build } from 'tsup';
 import { binaryPreset } from '../../config/tsup.preset.ts';
 
-export const BENCH_DIR = resolve(import.meta.dirname, '..');
-export const DIST = resolve(BENCH_DIR, 'dist');
+const BENCH_DIR = resolve(import.meta.dirname, '..');
+const DIST = resolve(BENCH_DIR, 'dist');
 
-export const TARGETS = {
+const TARGETS = {
   'bare-v2': 'src/targets/bare-v2.ts',
   'bare-v1': 'src/targets/bare-v1.ts',
   'core-server': 'src/targets/core-server.ts',

@@ -2,11 +2,6 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
-export interface RpcError {
-  code: number;
-  message: string;
-}
-
 /**
  * A minimal JSON-RPC-over-stdio client: no SDK on the client side, so the
  * measured cost is the server's (plus one JSON.parse per answer, equal for

@@ -7,7 +7,7 @@ export function quantile(values: readonly number[], q: number): number {
   return sorted[index]!;
 }
 
-export const median = (values: readonly number[]): number => {
+const median = (values: readonly number[]): number => {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;

@@ -8,13 +8,13 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const verdaccioBin = join(here, '..', 'node_modules', 'verdaccio', 'bin', 'verdaccio');
+const require = createRequire(import.meta.url);
+const verdaccioBin = join(dirname(require.resolve('verdaccio/package.json')), 'bin', 'verdaccio');
 
 export interface LocalRegistry {
   /** e.g. http://127.0.0.1:4873/ (trailing slash, as npm writes it). */

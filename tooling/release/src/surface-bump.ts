@@ -23,7 +23,7 @@ import { publishableServers, repoRoot } from '@gatehouse/workspace';
 
 export type Bump = 'none' | 'patch' | 'minor' | 'major';
 const ORDER: Bump[] = ['none', 'patch', 'minor', 'major'];
-export const maxBump = (a: Bump, b: Bump): Bump => (ORDER.indexOf(a) >= ORDER.indexOf(b) ? a : b);
+const maxBump = (a: Bump, b: Bump): Bump => (ORDER.indexOf(a) >= ORDER.indexOf(b) ? a : b);
 
 type Json = Record<string, unknown>;
 interface Named {

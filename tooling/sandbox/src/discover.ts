@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { checkDomain, type SandboxDomain } from './domain.ts';
 
 /** The file a server contributes, relative to its folder. */
-export const FRAGMENT = join('sandbox', 'index.ts');
+const FRAGMENT = join('sandbox', 'index.ts');
 
 /** The repository root: the nearest folder above `from` holding pnpm-workspace.yaml. */
 export function workspaceRoot(from: string = fileURLToPath(import.meta.url)): string {

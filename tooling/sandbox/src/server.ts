@@ -11,7 +11,7 @@ import { requestHandler } from './handle.ts';
 import { Pacer } from './respond.ts';
 import type { RequestRecord, Sandbox, SandboxOptions } from './types.ts';
 
-export type { Domain, RequestRecord, Sandbox, SandboxOptions, SandboxTokens } from './types.ts';
+export type { RequestRecord, Sandbox, SandboxOptions } from './types.ts';
 
 /** The workspace's fragments (unless `discover: false`), then the caller's, checked as one set. */
 export async function resolveDomains(options: Pick<SandboxOptions, 'domains' | 'discover'> = {}) {

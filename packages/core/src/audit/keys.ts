@@ -51,7 +51,7 @@ export function trailNames(prefix?: string): TrailNames {
 }
 
 /** `$XDG_STATE_HOME/gatehouse/<server>`, or `~/.local/state/gatehouse/<server>`. */
-export function stateDir(server: string, env: NodeJS.ProcessEnv = process.env): string {
+function stateDir(server: string, env: NodeJS.ProcessEnv = process.env): string {
   const xdg = env.XDG_STATE_HOME;
   return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.local', 'state'), 'gatehouse', server);
 }
@@ -59,8 +59,8 @@ export const defaultKeyDir = (server: string, env?: NodeJS.ProcessEnv) => join(s
 export const defaultAnchorDir = (server: string, env?: NodeJS.ProcessEnv) =>
   join(stateDir(server, env), 'anchors');
 
-export const HMAC_KEY_FILE = 'audit.key';
-export const SIGNING_KEY_FILE = 'anchor-signing.pem';
+const HMAC_KEY_FILE = 'audit.key';
+const SIGNING_KEY_FILE = 'anchor-signing.pem';
 
 export const errorCode = (error: unknown): string =>
   (error as NodeJS.ErrnoException).code ?? (error as Error).message ?? String(error);
@@ -204,7 +204,7 @@ function asSigningKey(pem: string, what: string): Omit<SigningKey, 'file' | 'cre
   return { privateKey, publicKey, ...describePublicKey(publicKey) };
 }
 
-export function describePublicKey(publicKey: KeyObject): { publicText: string; keyId: string } {
+function describePublicKey(publicKey: KeyObject): { publicText: string; keyId: string } {
   const der = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
   return { publicText: der, keyId: sha256(der).slice(0, 16) };
 }

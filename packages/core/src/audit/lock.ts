@@ -13,7 +13,7 @@ import { threadId } from 'node:worker_threads';
 import { ConfigError } from '../config/env.ts';
 import { errorCode } from './keys.ts';
 
-export interface LockOwner {
+interface LockOwner {
   pid: number;
   host: string;
   started: string;

@@ -8,7 +8,7 @@ import type { WriterLock } from './lock.ts';
 import { type AuditEntry, auditEntry, type CallRecord } from './record.ts';
 import { openTrail } from './trail.ts';
 
-export { type VerifyResult, verifyAuditFile } from './verify.ts';
+export { verifyAuditFile } from './verify.ts';
 
 /** Where the trail reports what an operator must know (the server's logger). */
 export interface TrailLog {

@@ -31,7 +31,7 @@ import {
 import { acquireWriterLock, type WriterLock } from './lock.ts';
 import type { AuditOptions, TrailLog } from './log.ts';
 
-export interface LogState {
+interface LogState {
   records: number;
   mac: string;
   bytes: number;

@@ -23,7 +23,7 @@ import { runTool } from './tool-call.ts';
  * resources/updated only for URIs they subscribed to (resources/subscribe);
  * 2026-07-28 clients choose on their listen stream, which the SDK filters.
  */
-export function forwardChanges(runtime: Runtime, mcp: McpServer): void {
+function forwardChanges(runtime: Runtime, mcp: McpServer): void {
   const subscribed = new Set<string>();
   if ((runtime.definition.resources ?? []).length > 0) {
     mcp.server.registerCapabilities({ resources: { subscribe: true, listChanged: true } });

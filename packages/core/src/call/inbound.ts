@@ -15,7 +15,7 @@ import { auditProtocolEvent } from './read.ts';
 import type { Runtime } from './runtime.ts';
 
 /** The one member of the object that carries arguments which are not an object. */
-export const ARGUMENTS_CARRIER = 'dev.gatehouse/arguments';
+const ARGUMENTS_CARRIER = 'dev.gatehouse/arguments';
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);

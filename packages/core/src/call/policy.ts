@@ -1,6 +1,6 @@
 import type { AnyTool } from '../define/define.ts';
 
-export type PrincipalKind = 'local' | 'oauth' | 'api-key';
+type PrincipalKind = 'local' | 'oauth' | 'api-key';
 
 /** Who is calling: the local operator on stdio, a verified token or API key over HTTP. */
 export interface Principal {

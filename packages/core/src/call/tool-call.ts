@@ -342,7 +342,7 @@ export function toGatehouseError(error: unknown, signal: AbortSignal, log: Logge
 }
 
 /** Every failure a tool can have, as the model sees it: a stable code first, then what to do. */
-export function toolError(error: GatehouseError): CallToolResult {
+function toolError(error: GatehouseError): CallToolResult {
   const token = error.details?.approvalToken;
   const lines = [`[${error.code}] ${error.message}`];
   if (typeof token === 'string') lines.push(`approval_token: ${token}`);

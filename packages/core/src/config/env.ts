@@ -28,7 +28,7 @@ export const envText = (min: number) => z.string().min(min).optional();
  * (PLATFORM_OPS_, DOCS_, SUPPORT_), so credentials never cross domains. Only
  * the upstream's location and credential are required; the rest is safe by default.
  */
-export function commonEnvSchema(prefix: string, server: string, upstream: 'required' | 'optional') {
+function commonEnvSchema(prefix: string, server: string, upstream: 'required' | 'optional') {
   const url = z.url({ protocol: /^https?$/ }).describe(`Base URL of the ${server} upstream API`);
   const token = z.string().min(1).describe(`Bearer token this server uses for the ${server} upstream API`);
   return z.object({

@@ -10,7 +10,7 @@ export type Effect = 'read' | 'write' | 'destructive';
  * Safety metadata is required: a side-effecting tool must say whether a human
  * approves it, and a destructive one can only say yes.
  */
-export type Safety =
+type Safety =
   | { effect: 'read'; approval?: 'none' }
   | { effect: 'write'; approval: 'human' | 'none' }
   | { effect: 'destructive'; approval: 'human' };

@@ -56,7 +56,7 @@ const REASONS: Record<string, Refusal> = {
   ECONNRESET: 'reset',
 };
 
-export function socketLimits(overrides: Partial<SocketLimits> = {}): SocketLimits {
+function socketLimits(overrides: Partial<SocketLimits> = {}): SocketLimits {
   const limits = { ...SOCKET_DEFAULTS };
   for (const [key, value] of Object.entries(overrides) as [keyof SocketLimits, number | undefined][])
     if (value !== undefined) limits[key] = value;

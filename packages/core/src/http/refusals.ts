@@ -30,7 +30,7 @@ export interface RefusalTallyOptions {
   maxSources?: number;
 }
 
-export const REFUSAL_INTERVAL_MS = 10_000;
+const REFUSAL_INTERVAL_MS = 10_000;
 const MAX_SOURCES = 1_000;
 const OVERFLOW = '*';
 

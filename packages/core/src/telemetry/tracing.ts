@@ -21,15 +21,12 @@ let api: Api | undefined;
 let tracer: Tracer | undefined;
 let stop: (() => Promise<void>) | undefined;
 
-/** Whether spans are being recorded in this process. */
-export const tracingActive = (): boolean => tracer !== undefined;
-
 /**
  * Tracing is wanted when OTLP is asked for explicitly (OTEL_TRACES_EXPORTER
  * lists `otlp`) or an OTLP endpoint is configured, and OTEL_SDK_DISABLED is
  * not true. An exporter list without `otlp` (e.g. `none`) turns it off.
  */
-export function tracingRequested(env: NodeJS.ProcessEnv): boolean {
+function tracingRequested(env: NodeJS.ProcessEnv): boolean {
   if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
   const exporters = (env.OTEL_TRACES_EXPORTER ?? '')
     .split(',')

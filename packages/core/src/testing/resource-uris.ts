@@ -26,7 +26,7 @@ const BOUND_MS = 2_000;
 const CAP = 2_048;
 
 /** The template's literal start followed by hostile variable text, each labelled. */
-export function hostileUris(uriTemplate: string): Array<[string, string]> {
+function hostileUris(uriTemplate: string): Array<[string, string]> {
   const start = uriTemplate.slice(0, uriTemplate.indexOf('{'));
   const to = (length: number) => start + 'a'.repeat(length - start.length);
   return [

@@ -18,7 +18,7 @@ import { describeResourceUris } from './resource-uris.ts';
 import { readmeAgainstDefinition, surfaceAgainstSnapshot } from './surface.ts';
 
 /** What a tools/call answer looks like to the fuzzer. */
-export interface FuzzedResult {
+interface FuzzedResult {
   isError?: boolean;
   structuredContent?: unknown;
   content?: unknown;
@@ -39,7 +39,7 @@ export type FuzzEngine = (options: {
 }) => Promise<{ calls: number; codes: Map<string, number>; perTool: Map<string, number> }>;
 
 /** What the `after` hook of the fuzz check sees once every generated call has been answered. */
-export interface FuzzRun {
+interface FuzzRun {
   harness: ServerHarness;
   calls: number;
   codes: Map<string, number>;

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { CircuitBreakerPolicy } from 'cockatiel';
 import type { KyInstance } from 'ky';
 import type { z } from 'zod';
@@ -394,5 +393,3 @@ export class Upstream {
     });
   }
 }
-
-export const newRequestId = (): string => randomUUID();

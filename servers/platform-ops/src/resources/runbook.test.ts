@@ -1,7 +1,7 @@
 import { connectV2 } from '@gatehouse/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../../test/harness.ts';
-import { platformOps } from '../index.ts';
+import platformOps from '../index.ts';
 
 let h: Harness;
 beforeAll(async () => {

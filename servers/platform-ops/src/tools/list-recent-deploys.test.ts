@@ -1,7 +1,7 @@
 import { connectV2, errorOf, withClient } from '@gatehouse/core/testing';
 import { describe, expect, it } from 'vitest';
 import { describeAllowedCall, fileHarness, invalidCalls } from '../../test/harness.ts';
-import { platformOps } from '../index.ts';
+import platformOps from '../index.ts';
 
 const h = fileHarness();
 

@@ -8,7 +8,7 @@ import {
 } from '@gatehouse/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_SCOPES, type AnyClient, type Harness, startHarness } from '../../test/harness.ts';
-import { platformOps } from '../index.ts';
+import platformOps from '../index.ts';
 
 let h: Harness;
 beforeAll(async () => {

@@ -15,7 +15,7 @@ interface ToolInfo {
 /** Known-good values by argument name, for calling each read tool with its defaults. */
 export type Seeds = Record<string, unknown>;
 
-export function defaultArgs(tool: ToolInfo, seeds: Seeds): Record<string, unknown> {
+function defaultArgs(tool: ToolInfo, seeds: Seeds): Record<string, unknown> {
   const args: Record<string, unknown> = {};
   for (const name of tool.inputSchema.required ?? []) {
     const prop = tool.inputSchema.properties?.[name] ?? {};

@@ -336,7 +336,7 @@ export interface ServiceRecord {
   environments: Environment[];
 }
 
-export function teamById(id: string): Team {
+function teamById(id: string): Team {
   const team = TEAMS.find((t) => t.id === id);
   if (!team) throw new Error(`unknown team ${id}`);
   return team;

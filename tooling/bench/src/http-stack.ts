@@ -2,7 +2,7 @@
  * Which HTTP stack serves the SDK's handler best: node:http + toNodeHandler
  * vs Hono on @hono/node-server. Same stateless createMcpHandler, one trivial
  * tool; N concurrent keep-alive callers for a fixed time on 127.0.0.1.
- * Run: node deploy/bench/http-stack.ts   (bounded: 2 × 3 s)
+ * Run: node tooling/bench/src/http-stack.ts   (bounded: 2 × 3 s)
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
