@@ -12,10 +12,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type HttpChild, spawnHttp } from '@gatehouse/core/testing';
 import { type Sandbox, startSandbox } from '@gatehouse/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { type HttpChild, spawnHttp } from './src/http.ts';
 import { type E2eServer, repoRoot, SERVERS } from './src/servers.ts';
 
 const BASELINE = join(repoRoot, 'deploy/conformance/expected-failures.yaml');

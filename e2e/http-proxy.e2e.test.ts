@@ -14,10 +14,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually, readAudit } from '@gatehouse/core/testing';
+import { eventually, type HttpChild, readAudit, spawnHttp } from '@gatehouse/core/testing';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HttpChild, spawnHttp } from './src/http.ts';
 import { type E2eHarness, SERVERS, startHarness } from './src/servers.ts';
 
 const OPS = SERVERS.find((s) => s.name === 'platform-ops')!;

@@ -6,10 +6,9 @@
  * no edit here; what it needs (a read call, extra variables) comes from its own test/e2e.json.
  */
 import { describeStdioProtocol } from '@gatehouse/bench/protocol';
-import { connectV2 } from '@gatehouse/core/testing';
+import { connectV2, spawnHttp } from '@gatehouse/core/testing';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnHttp } from './src/http.ts';
 import { type E2eHarness, type E2eServer, SERVERS, startHarness } from './src/servers.ts';
 
 it('finds the servers in the workspace', () => {

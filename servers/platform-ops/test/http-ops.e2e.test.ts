@@ -6,10 +6,10 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readAudit } from '@gatehouse/core/testing';
+import { legacyCall, MCP_HEADERS, readAudit, rpcBody, spawnHttp } from '@gatehouse/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, type Harness, HEALTH_PATH, startHarness } from './harness.ts';
-import { legacyCall, MCP_HEADERS, PUBLIC_URL, rpcBody, spawnHttp } from './http-harness.ts';
+import { PUBLIC_URL } from './http-harness.ts';
 
 const KEY = 'key-alice-7f3a9c1e5b2d4086';
 let h: Harness;

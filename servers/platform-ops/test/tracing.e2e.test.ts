@@ -9,10 +9,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import { eventually } from '@gatehouse/core/testing';
+import { eventually, legacyCall, MCP_HEADERS, rpcBody, spawnHttp } from '@gatehouse/core/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BIN, type Harness, startHarness } from './harness.ts';
-import { legacyCall, MCP_HEADERS, rpcBody, spawnHttp } from './http-harness.ts';
 
 /** One span as OTLP/JSON carries it, with its resource's attributes beside it. */
 interface OtlpSpan {

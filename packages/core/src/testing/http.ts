@@ -1,6 +1,10 @@
-/** A built server over Streamable HTTP, as a child process on a free loopback port. */
+/**
+ * Streamable HTTP for tests: a built server spawned over HTTP on a free loopback port (for what needs
+ * a real process: exit codes, signals, a reverse proxy), and the JSON-RPC request and answer shapes
+ * raw HTTP tests send and read.
+ */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { childEnv } from '@gatehouse/core/testing';
+import { childEnv } from './index.ts';
 
 export interface HttpChild {
   /** The MCP endpoint, `http://127.0.0.1:<port>/mcp`. */
@@ -53,4 +57,28 @@ export function spawnHttp(bin: string, env: Record<string, string>, args: string
       reject(new Error(`server exited ${code}: ${err.slice(-2000)}`));
     });
   });
+}
+
+export const MCP_HEADERS = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+};
+
+export function legacyCall(id: number, name: string, args: Record<string, unknown>) {
+  return JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } });
+}
+
+/** The JSON-RPC message of a response that is either JSON or a one-message SSE stream. */
+export async function rpcBody(response: Response): Promise<Record<string, unknown>> {
+  const text = await response.text();
+  if ((response.headers.get('content-type') ?? '').includes('text/event-stream')) {
+    const data = text
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => l.slice(6))
+      .filter((l) => l.trim().startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    return data.find((m) => 'result' in m || 'error' in m) ?? {};
+  }
+  return JSON.parse(text);
 }
