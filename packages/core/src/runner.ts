@@ -3,7 +3,7 @@ import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { VERIFY_USAGE, verifyAuditCommand } from './audit/verify-command.ts';
 import { buildMcpServer, visibleToolNames } from './call/build.ts';
 import type { AnyServerDefinition, ServerConfig } from './call/definition.ts';
-import { localOperator, type Principal } from './call/policy.ts';
+import { localOperator, narrowToolsets, type Principal } from './call/policy.ts';
 import { createRuntime, type Runtime } from './call/runtime.ts';
 import { sessionObserver } from './call/session.ts';
 import { ConfigError, envTable, loadConfig } from './config/env.ts';
@@ -158,7 +158,8 @@ export async function runServer(
   process.on('unhandledRejection', (reason) => runtime.log.error({ err: reason }, 'unhandled rejection'));
   // Loads the OpenTelemetry SDK only when OTEL_* configuration asks for traces.
   await startTracing({ name: definition.name, version: definition.version, env, log: runtime.log });
-  const principal = localOperator(config.scopes);
+  // The local operator, narrowed to the operator's own toolsets (<P>_TOOLSETS) when set.
+  const principal = narrowToolsets(localOperator(config.scopes), runtime.policy);
 
   if (values.transport === 'stdio') {
     runtime.log.info(

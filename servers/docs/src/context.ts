@@ -12,7 +12,14 @@ export interface Docs {
   close(): void;
 }
 
-export const { tool, resource, resourceTemplate, prompt } = definitionsFor<Docs>();
+/** The docs toolsets: a connection may narrow itself to some (X-Gatehouse-Toolsets, DOCS_TOOLSETS). */
+export const TOOLSETS = {
+  search: 'full-text search and reading documents',
+  catalog: 'service ownership and on-call',
+  adrs: 'the architecture decision log',
+} as const;
+
+export const { tool, resource, resourceTemplate, prompt } = definitionsFor<Docs, keyof typeof TOOLSETS>();
 
 export const SCOPES = {
   read: 'docs:read',

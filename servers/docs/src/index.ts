@@ -1,7 +1,7 @@
 import { ConfigError, defineServer } from '@gatehouse/core';
 import pkg from '../package.json' with { type: 'json' };
 import { ENV_PREFIX, env } from './config.ts';
-import { type Docs, SCOPES } from './context.ts';
+import { type Docs, SCOPES, TOOLSETS } from './context.ts';
 import { Library } from './library.ts';
 import { DocsIndex } from './local/docs-index.ts';
 import { LocalFolder } from './local/folder.ts';
@@ -34,6 +34,7 @@ const docs = defineServer<Docs, typeof env>({
   scopes: {
     [SCOPES.read]: 'search and read ADRs, standards, guides and service ownership (granted by default)',
   },
+  toolsets: TOOLSETS,
   instructions:
     'Engineering knowledge: architecture decision records (ADRs), internal standards, guides and service ownership, from the team\'s Markdown folder (source "local") and the wiki (source "wiki"). Start with search_docs; read a hit with get_document (long documents come in parts: pass nextCursor back). list_adrs gives the decision log in number order; find_service_owner answers who owns a service and who is on call. Everything is read-only.',
   createDeps: ({ config, log, upstream, announce }) => {

@@ -6,7 +6,15 @@ export interface PlatformOps {
   api: PlatformOpsApi;
 }
 
-export const { tool, resourceTemplate, prompt } = definitionsFor<PlatformOps>();
+/** The platform-ops toolsets: a connection may narrow itself to some (X-Gatehouse-Toolsets, PLATFORM_OPS_TOOLSETS). */
+export const TOOLSETS = {
+  health: 'service health and active alerts',
+  deploys: 'recent deploys and what changed in them',
+  runbooks: 'runbook search',
+  actions: 'side-effecting actions (rollbacks), each approved by a human',
+} as const;
+
+export const { tool, resourceTemplate, prompt } = definitionsFor<PlatformOps, keyof typeof TOOLSETS>();
 
 export const SCOPES = {
   read: 'platform-ops:read',

@@ -1,7 +1,7 @@
 import { defineServer } from '@gatehouse/core';
 import pkg from '../package.json' with { type: 'json' };
 import { ENV_PREFIX, env } from './config.ts';
-import { type PlatformOps, SCOPES } from './context.ts';
+import { type PlatformOps, SCOPES, TOOLSETS } from './context.ts';
 import { prompts } from './prompts/index.ts';
 import { resources } from './resources/index.ts';
 import { tools } from './tools/index.ts';
@@ -23,6 +23,7 @@ const platformOps = defineServer<PlatformOps, typeof env>({
     [SCOPES.write]: 'see and request side-effecting actions (rollbacks), each approved by a human',
     [SCOPES.prod]: 'additionally act on the production environment',
   },
+  toolsets: TOOLSETS,
   instructions:
     "Platform operations for the company's services. Start with get_service_health or get_deploy_context for a named service; search_runbooks finds procedures. rollback_deploy changes production state and always asks a human to approve.",
   createDeps: ({ upstream }) => ({ api: new PlatformOpsApi(upstream!) }),

@@ -9,7 +9,14 @@ export interface Support {
   limits: SupportLimits;
 }
 
-export const { tool } = definitionsFor<Support>();
+/** The support toolsets: a connection may narrow itself to some (X-Gatehouse-Toolsets, SUPPORT_TOOLSETS). */
+export const TOOLSETS = {
+  tickets: 'finding and reading tickets and their threads',
+  customers: 'customer status and plan',
+  actions: 'notes, escalations and service credits (escalations and credits approved by a human)',
+} as const;
+
+export const { tool } = definitionsFor<Support, keyof typeof TOOLSETS>();
 
 export const SCOPES = {
   read: 'support:read',

@@ -296,6 +296,7 @@ import { Item } from '../upstream.ts';
 
 export default tool({
   name: 'get_item',
+  toolset: 'items',
   title: 'Get an item',
   description: 'One item by id: its name, status, owner and when it last changed. Find ids with list_items.',
   effect: 'read',

@@ -28,6 +28,8 @@ export const AuditRecord = z.object({
   event: z.enum(['call', 'intent']),
   server: z.string(),
   principal: z.object({ id: z.string(), kind: z.string(), clientId: z.string().optional() }),
+  /** The toolsets the connection was narrowed to (sorted); absent: every toolset. */
+  toolsets: z.array(z.string()).optional(),
   kind: AuditKind,
   name: z.string(),
   callId: z.string(),
@@ -52,7 +54,12 @@ export type AuditRecord = z.infer<typeof AuditRecord>;
 export type AuditEntry = Omit<AuditRecord, 'server'>;
 
 export interface CallRecordInit {
-  principal: { readonly id: string; readonly kind: string; readonly clientId?: string };
+  principal: {
+    readonly id: string;
+    readonly kind: string;
+    readonly clientId?: string;
+    readonly toolsets?: ReadonlySet<string>;
+  };
   kind: AuditKind;
   name: string;
   /** The arguments as received; a stage replaces them with the validated ones. */
@@ -143,6 +150,7 @@ export function auditEntry(
       kind: call.principal.kind,
       ...(call.principal.clientId ? { clientId: call.principal.clientId } : {}),
     },
+    ...(call.principal.toolsets ? { toolsets: [...call.principal.toolsets].sort() } : {}),
     kind: call.kind,
     name: call.name,
     callId: call.callId,

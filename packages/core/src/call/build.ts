@@ -7,7 +7,7 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { type AnyPrompt, type AnyResource, annotationsFor, type ReadContext } from '../define/define.ts';
+import type { AnyPrompt, AnyResource, ReadContext } from '../define/define.ts';
 import { GatehouseError } from '../define/errors.ts';
 import { describeIssues } from '../define/schema.ts';
 import { UNTRUSTED_NOTE } from '../define/untrusted.ts';
@@ -54,13 +54,55 @@ function forwardChanges(runtime: Runtime, mcp: McpServer): void {
   };
 }
 
-/** The names a principal can call; anything else is answered as an unknown tool. */
+/** The names a principal sees in tools/list: what its scopes, the policy and its toolsets leave. */
 export function visibleToolNames(runtime: Runtime, principal: Principal): Set<string> {
-  const names = new Set<string>();
-  for (const [name, { tool }] of runtime.tools)
-    if (toolVisibility(tool, principal, runtime.policy).visible) names.add(name);
-  return names;
+  return registeredTools(runtime, principal).listed;
 }
+
+/**
+ * The tools registered for a principal: the listed ones, and those left out
+ * only by the connection's toolsets — registered so that a call to one
+ * reaches the seam and is refused typed and audited (OUTSIDE_TOOLSETS),
+ * but not listed. Anything else is answered as an unknown tool.
+ */
+function registeredTools(runtime: Runtime, principal: Principal) {
+  const listed = new Set<string>();
+  const narrowed = new Set<string>();
+  for (const [name, { tool }] of runtime.tools) {
+    const visibility = toolVisibility(tool, principal, runtime.policy);
+    if (visibility.visible) listed.add(name);
+    else if (visibility.reason === 'toolset') narrowed.add(name);
+  }
+  return { listed, narrowed };
+}
+
+/** How long a client may keep a list result (2026-07-28 cache hints): the lists change only with the process. */
+const LIST_TTL_MS = 60_000;
+
+/**
+ * 2026-07-28 cache hints for the list results. `private` wherever the answer
+ * depends on who asks: an authenticated principal (scopes narrow it) or a
+ * connection that chose its own toolsets. Only the local operator's lists,
+ * narrowed by nothing but the operator's configuration, are `public`.
+ * resources/list changes with the content (announced by list_changed), so it
+ * is not kept at all.
+ */
+export function listCacheHints(runtime: Runtime, principal: Principal) {
+  const cacheScope = principal.kind === 'local' && sameToolsets(principal, runtime) ? 'public' : 'private';
+  return {
+    'tools/list': { ttlMs: LIST_TTL_MS, cacheScope },
+    'prompts/list': { ttlMs: LIST_TTL_MS, cacheScope },
+    'resources/templates/list': { ttlMs: LIST_TTL_MS, cacheScope },
+    'resources/list': { ttlMs: 0, cacheScope },
+  } as const;
+}
+
+const sameToolsets = (principal: Principal, runtime: Runtime): boolean => {
+  const own = principal.toolsets;
+  const operator = runtime.policy.toolsets;
+  if (own === undefined || operator === undefined) return own === operator || own === undefined;
+  return own.size === operator.size && [...own].every((t) => operator.has(t));
+};
 
 /**
  * Builds one McpServer for one principal (one connection, or one HTTP
@@ -93,10 +135,11 @@ export function buildMcpServer(
       // No limit in the SDK: its refusal would be untyped and unaudited. The seam counts the
       // arguments itself (without recursion) and refuses past MAX_ARGUMENT_ELEMENTS, typed and audited.
       maxToolInputElements: Number.POSITIVE_INFINITY,
+      cacheHints: listCacheHints(runtime, principal),
     },
   );
-  const visible = visibleToolNames(runtime, principal);
-  for (const name of visible) {
+  const { listed, narrowed } = registeredTools(runtime, principal);
+  for (const name of [...listed, ...narrowed]) {
     const prepared = runtime.tools.get(name)!;
     const { tool } = prepared;
     mcp.registerTool(
@@ -106,11 +149,16 @@ export function buildMcpServer(
         description: tool.description,
         inputSchema: prepared.inputSchema,
         outputSchema: prepared.outputSchema,
-        annotations: annotationsFor(tool),
+        annotations: prepared.listed.annotations,
       },
       // biome-ignore lint/suspicious/noExplicitAny: the advertised schema validates nothing, so args arrive raw.
       ((args: unknown, ctx: ServerContext) => runTool(runtime, prepared, args, ctx, mcp, principal)) as any,
     );
+  }
+  // The listing, from the entries prepared at start-up (the SDK's own would list the narrowed tools too).
+  if (listed.size + narrowed.size > 0) {
+    const entries = [...listed].map((name) => runtime.tools.get(name)!.listed);
+    mcp.server.setRequestHandler('tools/list', () => ({ tools: [...entries] }));
   }
 
   for (const resource of (definition.resources ?? []) as AnyResource[]) {

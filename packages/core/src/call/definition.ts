@@ -23,6 +23,11 @@ export interface ServerDefinition<Deps = unknown, Extra extends z.ZodObject = z.
   env: Extra;
   /** The public scope vocabulary with a line each. */
   scopes: Record<string, string>;
+  /**
+   * The toolsets (groups of tools a connection can narrow itself to) with a
+   * line each. Every tool names exactly one of them in its `toolset` field.
+   */
+  toolsets: Record<string, string>;
   instructions: string;
   createDeps: (setup: {
     config: ServerConfig<Extra>;
@@ -60,6 +65,33 @@ export function defineServer<Deps, Extra extends z.ZodObject>(
 export function toolsOf(definition: AnyServerDefinition, env?: Record<string, unknown>): readonly AnyTool[] {
   const { tools } = definition;
   return typeof tools === 'function' ? tools(env ?? definition.env.parse({})) : tools;
+}
+
+/** Toolset names: what `<P>_TOOLSETS` and the `X-Gatehouse-Toolsets` header may name. */
+export const TOOLSET_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+/**
+ * Problems with a definition's toolsets: every tool belongs to exactly one
+ * declared toolset, and every declared toolset has a valid name. Empty when
+ * all is well.
+ */
+export function toolsetProblems(definition: AnyServerDefinition, tools: readonly AnyTool[]): string[] {
+  const declared = definition.toolsets ?? {};
+  const names = Object.keys(declared);
+  const problems: string[] = [];
+  if (names.length === 0) problems.push(`server ${definition.name} declares no toolsets`);
+  for (const name of names)
+    if (!TOOLSET_NAME.test(name)) problems.push(`toolset ${JSON.stringify(name)} must match ${TOOLSET_NAME}`);
+  for (const tool of tools) {
+    const toolset: unknown = tool.toolset;
+    if (typeof toolset !== 'string' || toolset === '')
+      problems.push(`tool ${tool.name} belongs to no toolset (set its \`toolset\` field)`);
+    else if (!Object.hasOwn(declared, toolset))
+      problems.push(
+        `tool ${tool.name} names the toolset ${JSON.stringify(toolset)}, which ${definition.name} does not declare (declared: ${names.join(', ')})`,
+      );
+  }
+  return problems;
 }
 
 export const needsApproval = (tool: Pick<AnyTool, 'effect' | 'approval'>): boolean =>

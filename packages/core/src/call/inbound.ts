@@ -72,5 +72,10 @@ function usable(runtime: Runtime, principal: Principal, name: string, options: I
   const prepared = runtime.tools.get(name);
   if (!prepared) return false;
   const visibility = toolVisibility(prepared.tool, principal, runtime.policy);
-  return visibility.visible || (options.scopeChallenges === true && visibility.reason === 'scope');
+  // A tool outside the connection's toolsets is registered unlisted: the seam refuses and audits it.
+  return (
+    visibility.visible ||
+    visibility.reason === 'toolset' ||
+    (options.scopeChallenges === true && visibility.reason === 'scope')
+  );
 }

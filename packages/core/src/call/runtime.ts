@@ -4,12 +4,14 @@ import {
   createRequestStateCodec,
   type RequestStateCodec,
   type StandardSchemaWithJSON,
+  type Tool,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { AuditLog } from '../audit/log.ts';
+import { ConfigError } from '../config/env.ts';
 import { assertKnownNames } from '../config/names.ts';
-import type { AnyTool } from '../define/define.ts';
-import { advertise } from '../define/schema.ts';
+import { type AnyTool, annotationsFor } from '../define/define.ts';
+import { advertise, jsonSchemaOf } from '../define/schema.ts';
 import { createLogger, type Logger, secretScrubber } from '../telemetry/logger.ts';
 import { IdleCompactor } from '../telemetry/memory.ts';
 import { Upstream } from '../upstream/client.ts';
@@ -19,6 +21,7 @@ import {
   type AnyServerDefinition,
   needsApproval,
   type ServerConfig,
+  toolsetProblems,
   toolsOf,
 } from './definition.ts';
 import type { PolicySettings } from './policy.ts';
@@ -31,6 +34,8 @@ export interface PreparedTool {
   inputSchema: StandardSchemaWithJSON;
   outputSchema: StandardSchemaWithJSON;
   takesApprovalToken: boolean;
+  /** The tool's tools/list entry, built once: exactly what the SDK would list for it. */
+  listed: Tool;
 }
 
 /** The process-wide, immutable part of a running server; per-connection instances are cheap on top of it. */
@@ -61,10 +66,13 @@ export async function createRuntime(
 ): Promise<Runtime> {
   // Names in the configuration must exist: a mistyped deny list would fail open.
   const defined = toolsOf(definition, config.env);
+  const problems = toolsetProblems(definition, defined);
+  if (problems.length > 0) throw new ConfigError(`${definition.name}: ${problems[0]}`);
   const toolNames = defined.map((tool) => tool.name);
   assertKnownNames(`${config.prefix}_ALLOW_TOOLS`, 'tool', config.allowTools, toolNames);
   assertKnownNames(`${config.prefix}_DENY_TOOLS`, 'tool', config.denyTools, toolNames);
   assertKnownNames(`${config.prefix}_SCOPES`, 'scope', config.scopes, Object.keys(definition.scopes));
+  assertKnownNames(`${config.prefix}_TOOLSETS`, 'toolset', config.toolsets, Object.keys(definition.toolsets));
   const scrub = secretScrubber([
     config.upstream?.token,
     config.auditKey,
@@ -114,6 +122,7 @@ export async function createRuntime(
     readOnly: config.readOnly || options.readOnly === true,
     allowTools: new Set(config.allowTools),
     denyTools: new Set(config.denyTools),
+    ...(config.toolsets.length > 0 ? { toolsets: new Set(config.toolsets) } : {}),
   };
   const tools = new Map<string, PreparedTool>();
   for (const tool of defined) {
@@ -131,12 +140,22 @@ export async function createRuntime(
           })
         : tool.input
     ).strict();
+    const inputJson = jsonSchemaOf(input, 'input');
+    const outputJson = jsonSchemaOf(tool.output, 'output');
     tools.set(tool.name, {
       tool,
       input,
-      inputSchema: advertise(input, 'input'),
-      outputSchema: advertise(tool.output, 'output'),
+      inputSchema: advertise(input, 'input', inputJson),
+      outputSchema: advertise(tool.output, 'output', outputJson),
       takesApprovalToken,
+      listed: {
+        name: tool.name,
+        title: tool.title,
+        description: tool.description,
+        inputSchema: inputJson as Tool['inputSchema'],
+        outputSchema: outputJson as Tool['outputSchema'],
+        annotations: annotationsFor(tool),
+      },
     });
   }
   const changes = new EventEmitter<{ listChanged: []; updated: [string] }>();

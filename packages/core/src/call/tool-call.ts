@@ -1,6 +1,6 @@
 /**
- * The call path of a tool, as named stages over one call: admit → validate →
- * authorize → approve → record intent → run → check output, then the outcome
+ * The call path of a tool, as named stages over one call: toolsets → admit →
+ * validate → authorize → approve → record intent → run → check output, then the outcome
  * is recorded whatever happened. Tools never touch McpServer; every call goes
  * through here, so no tool can skip a stage.
  *
@@ -18,7 +18,7 @@ import { startMcpSpan } from '../telemetry/tracing.ts';
 import { CallContext } from './context.ts';
 import { needsApproval } from './definition.ts';
 import { receivedArguments } from './inbound.ts';
-import { missingScopes, type Principal } from './policy.ts';
+import { inToolsets, missingScopes, type Principal } from './policy.ts';
 import type { PreparedTool, Runtime } from './runtime.ts';
 
 /** Largest number of array elements and object members one call's arguments may hold. */
@@ -47,7 +47,7 @@ interface ToolCall {
 }
 
 interface Stage {
-  readonly name: 'admit' | 'validate' | 'authorize' | 'approve' | 'intent' | 'run' | 'check';
+  readonly name: 'toolsets' | 'admit' | 'validate' | 'authorize' | 'approve' | 'intent' | 'run' | 'check';
   /** What the record says when this stage refuses the call. */
   readonly refusal: (error: GatehouseError, call: ToolCall) => AuditDecision;
   /** Runs the stage; a returned result answers the call at once (a pending approval). */
@@ -57,6 +57,21 @@ interface Stage {
 const denied = () => 'denied' as const;
 const afterDecision = (_: GatehouseError, call: ToolCall): AuditDecision =>
   call.record.approval ? 'approved' : 'allowed';
+
+/** A tool the connection's toolsets leave out is registered unlisted so that its call ends here, typed. */
+const narrow: Stage = {
+  name: 'toolsets',
+  refusal: denied,
+  run(call) {
+    const { tool } = call.prepared;
+    if (inToolsets(tool, call.principal, call.runtime.policy)) return;
+    throw new GatehouseError(
+      'OUTSIDE_TOOLSETS',
+      `${tool.name} belongs to the toolset "${tool.toolset}", which this connection is not narrowed to. Use the listed tools; to use this one, connect with that toolset (X-Gatehouse-Toolsets), if the operator offers it.`,
+      { details: { toolset: tool.toolset } },
+    );
+  },
+};
 
 const admit: Stage = {
   name: 'admit',
@@ -290,8 +305,8 @@ export async function runTool(
     result: undefined,
   };
   const span = startMcpSpan('tools/call', tool.name, sdk.mcpReq, requestId);
-  const stages = [admit, validate, authorize, approve, recordIntent, run(span), checkOutput];
-  let stage: Stage = admit;
+  const stages = [narrow, admit, validate, authorize, approve, recordIntent, run(span), checkOutput];
+  let stage: Stage = narrow;
   try {
     for (stage of stages) {
       const answered = await stage.run(call);

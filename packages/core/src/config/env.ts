@@ -42,6 +42,11 @@ function commonEnvSchema(prefix: string, server: string, upstream: 'required' | 
     [`${prefix}_READ_ONLY`]: envBool.default(false).describe('Hide every side-effecting tool'),
     [`${prefix}_ALLOW_TOOLS`]: envList.default([]).describe('Only these tools exist (comma-separated)'),
     [`${prefix}_DENY_TOOLS`]: envList.default([]).describe('These tools never exist (comma-separated)'),
+    [`${prefix}_TOOLSETS`]: envList
+      .default([])
+      .describe(
+        'Only the tools of these toolsets are offered (comma-separated; default all); a connection may narrow further with the X-Gatehouse-Toolsets header',
+      ),
     [`${prefix}_AUDIT_FILE`]: envText(1).describe(
       'Append-only audit log file, one writer at a time (stderr when unset; {replica} becomes the replica name)',
     ),
@@ -117,6 +122,8 @@ export interface CommonConfig {
   readOnly: boolean;
   allowTools: string[];
   denyTools: string[];
+  /** The operator's toolsets; empty: every toolset. */
+  toolsets: string[];
   auditFile: string | undefined;
   auditKey: string | undefined;
   /** Where the audit trail keeps its keys and checkpoints, and how often it checkpoints. */
@@ -210,6 +217,7 @@ export function loadConfig<Extra extends z.ZodObject>(
     readOnly: data[`${p}_READ_ONLY`] as boolean,
     allowTools: data[`${p}_ALLOW_TOOLS`] as string[],
     denyTools: data[`${p}_DENY_TOOLS`] as string[],
+    toolsets: data[`${p}_TOOLSETS`] as string[],
     auditFile: data[`${p}_AUDIT_FILE`] as string | undefined,
     auditKey: data[`${p}_AUDIT_KEY`] as string | undefined,
     auditTrail: {

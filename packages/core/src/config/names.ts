@@ -28,12 +28,12 @@ export function closest(name: string, valid: readonly string[]): string | undefi
 
 /**
  * Refuses a configuration that names something that does not exist — a tool in
- * an allow or deny list, a scope — with one line naming the nearest valid
+ * an allow or deny list, a scope, a toolset — with one line naming the nearest valid
  * value. A mistyped deny list would otherwise fail open.
  */
 export function assertKnownNames(
   variable: string,
-  what: 'tool' | 'scope',
+  what: 'tool' | 'scope' | 'toolset',
   given: readonly string[],
   valid: readonly string[],
 ): void {

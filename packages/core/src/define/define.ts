@@ -31,9 +31,16 @@ export type ToolDefinition<
   Deps = unknown,
   I extends ObjectSchema = ObjectSchema,
   O extends ObjectSchema = ObjectSchema,
+  Toolset extends string = string,
 > = Safety & {
   /** snake_case, `[a-z0-9_]`, unique per server; the file is the kebab-case form. */
   name: string;
+  /**
+   * The one toolset (a group of related tools, declared in the server's
+   * `toolsets`) this tool belongs to. A connection may narrow itself to some
+   * toolsets (`<P>_TOOLSETS`, the `X-Gatehouse-Toolsets` header).
+   */
+  toolset: Toolset;
   title: string;
   /** What it does, when to use it, what it returns. Written for a model. */
   description: string;
@@ -127,11 +134,13 @@ export type AnyPrompt<Deps = unknown> = PromptDefinition<Deps, any>;
 /**
  * Binds the definition helpers to one server's dependency type, so each file
  * reads `export default tool({...})` and the handler's `ctx.deps` is typed.
+ * `Toolset` is the server's toolset vocabulary (`keyof typeof TOOLSETS`), so a
+ * tool naming a toolset the server does not declare is a compile error.
  */
-export function definitionsFor<Deps>() {
+export function definitionsFor<Deps, Toolset extends string = string>() {
   return {
     tool: <I extends ObjectSchema, O extends ObjectSchema>(
-      definition: ToolDefinition<Deps, I, O>,
+      definition: ToolDefinition<Deps, I, O, Toolset>,
     ): AnyTool<Deps> => definition,
     resource: (definition: Omit<StaticResourceDefinition<Deps>, 'kind'>): AnyResource<Deps> => ({
       kind: 'static',

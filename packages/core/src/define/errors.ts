@@ -8,6 +8,7 @@ export const ErrorCode = z.enum([
   'INVALID_ARGUMENT',
   'NOT_FOUND',
   'DENIED',
+  'OUTSIDE_TOOLSETS',
   'APPROVAL_REQUIRED',
   'APPROVAL_DECLINED',
   'LIMIT_EXCEEDED',

@@ -35,8 +35,11 @@ function withoutClosedObjects(node: unknown): unknown {
  * error and an audit record instead of the SDK's code-less text. Computed
  * once, so per-request server instances stay cheap.
  */
-export function advertise(schema: z.ZodType, io: 'input' | 'output'): StandardSchemaWithJSON {
-  const json = jsonSchemaOf(schema, io);
+export function advertise(
+  schema: z.ZodType,
+  io: 'input' | 'output',
+  json: Record<string, unknown> = jsonSchemaOf(schema, io),
+): StandardSchemaWithJSON {
   return {
     '~standard': {
       version: 1,

@@ -179,6 +179,8 @@ export function createGateway(runtime: Runtime, settings: HttpSettings, localPri
       log,
       onMismatch: (principal) =>
         audit(principal, 'protocol', 'session', 'SESSION_PRINCIPAL_MISMATCH', {}, randomUUID()),
+      onToolsetsChanged: (principal) =>
+        audit(principal, 'protocol', 'session', 'TOOLSETS_CHANGED', {}, randomUUID(), 'invalid'),
     });
 
   return {

@@ -21,6 +21,7 @@ import { AuthError, principalOf } from './auth.ts';
 import type { Gateway } from './gateway.ts';
 import { reusableRequest } from './reuse.ts';
 import { jsonRpcError } from './sessions.ts';
+import { narrowRequest } from './toolsets.ts';
 import {
   BodyTooLarge,
   CORS_ALLOW_HEADERS,
@@ -81,7 +82,8 @@ export async function serveMcp(
 
   const auth = await authenticate(g, req, state, source);
   if (auth instanceof Response) return auth;
-  const { authInfo, principal } = auth;
+  const { authInfo } = auth;
+  let { principal } = auth;
   const key = `${principal.kind}:${principal.id}`;
   state.principal = principal.id;
   const wait = g.rate.take(key);
@@ -109,6 +111,10 @@ export async function serveMcp(
     }
     state.release = release;
   }
+  // From here on the principal is this connection's: narrowed to its toolsets (X-Gatehouse-Toolsets).
+  const narrowed = narrowRequest(g, req, state, principal, authInfo);
+  if (narrowed instanceof Response) return narrowed;
+  principal = narrowed;
 
   let body: Buffer | undefined;
   if (method !== 'GET' && method !== 'HEAD' && method !== 'DELETE') {

@@ -7,11 +7,14 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Principal } from '../call/policy.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { toolsetsChanged, toolsetsKey } from './toolsets.ts';
 
 interface Session {
   transport: WebStandardStreamableHTTPServerTransport;
   server: McpServer;
   principalKey: string;
+  /** The toolsets chosen at initialize (http/toolsets.ts): fixed for the session's life. */
+  toolsets: string;
   lastSeen: number;
 }
 
@@ -42,6 +45,7 @@ export class SessionStore {
     build: (principal: Principal) => McpServer;
     log: Logger;
     onMismatch: (principal: Principal) => void;
+    onToolsetsChanged: (principal: Principal) => void;
   };
 
   constructor(options: SessionStore['options']) {
@@ -67,6 +71,10 @@ export class SessionStore {
         if (session) this.options.onMismatch(principal);
         return jsonRpcError(404, -32001, 'Session not found');
       }
+      if (session.toolsets !== toolsetsKey(principal)) {
+        this.options.onToolsetsChanged(principal);
+        return toolsetsChanged();
+      }
       session.lastSeen = Date.now();
       return session.transport.handleRequest(request, { authInfo });
     }
@@ -86,6 +94,7 @@ export class SessionStore {
     const session: Session = {
       server,
       principalKey,
+      toolsets: toolsetsKey(principal),
       lastSeen: Date.now(),
       transport: new WebStandardStreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),

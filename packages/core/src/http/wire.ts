@@ -6,7 +6,7 @@ export const LOCAL_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 export const TOKEN_QUERY = /^(access_token|token|api_key|apikey|key|authorization|bearer)$/i;
 const MAX_JSON_DEPTH = 64;
 export const CORS_ALLOW_HEADERS =
-  'authorization, content-type, accept, mcp-protocol-version, mcp-session-id, last-event-id, x-request-id, mcp-method, mcp-name';
+  'authorization, content-type, accept, mcp-protocol-version, mcp-session-id, last-event-id, x-request-id, mcp-method, mcp-name, x-gatehouse-toolsets';
 export const CORS_EXPOSE =
   'WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version, X-Request-Id, Retry-After';
 

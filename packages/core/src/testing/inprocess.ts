@@ -9,7 +9,7 @@ import { InMemoryTransport, type JSONRPCMessage, type Transport } from '@modelco
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { buildMcpServer } from '../call/build.ts';
 import type { AnyServerDefinition } from '../call/definition.ts';
-import { localOperator } from '../call/policy.ts';
+import { localOperator, narrowToolsets } from '../call/policy.ts';
 import { createRuntime, type Runtime } from '../call/runtime.ts';
 import { sessionObserver } from '../call/session.ts';
 import { configFor } from '../runner.ts';
@@ -54,7 +54,7 @@ export async function startInProcess(
       },
     },
   });
-  const principal = localOperator(config.scopes);
+  const principal = narrowToolsets(localOperator(config.scopes), runtime.policy);
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   const flush = runtime.audit.flushBeforeAnswers((error) =>
     runtime.log.error({ err: error }, 'audit write failed'),

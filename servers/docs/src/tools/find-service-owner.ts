@@ -5,6 +5,7 @@ import { Ownership } from '../schemas.ts';
 
 export default tool({
   name: 'find_service_owner',
+  toolset: 'catalog',
   title: 'Find a service owner',
   description:
     'Who owns a service: team, on-call rotation (and people when known), repository, chat channel and related documents. The local catalog-info.yaml files answer first; the wiki ownership API answers for services they do not list, and fills fields they leave out (named in filledFromWiki).',

@@ -4,6 +4,7 @@ import { AdrListInput, DocRef, Unavailable } from '../schemas.ts';
 
 export default tool({
   name: 'list_adrs',
+  toolset: 'adrs',
   title: 'List ADRs',
   description:
     'The architecture decision log from both sources, ordered by ADR number (local before wiki on equal numbers), optionally only one status. Use it to see what was decided, what is proposed, and what was superseded; read one with get_document.',

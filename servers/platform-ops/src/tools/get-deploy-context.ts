@@ -10,6 +10,7 @@ import { Deploy, Environment, Health } from '../upstream.ts';
  */
 export default tool({
   name: 'get_deploy_context',
+  toolset: 'deploys',
   title: 'Deploy context',
   description:
     'Everything needed to judge a recent deploy of one service in one environment, in one result: owner and on-call, current health, the last deploys, and runbooks that match. Parts the upstream could not provide are listed in "unavailable".',

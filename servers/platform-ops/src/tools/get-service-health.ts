@@ -4,6 +4,7 @@ import { Environment, Health } from '../upstream.ts';
 
 export default tool({
   name: 'get_service_health',
+  toolset: 'health',
   title: 'Service health',
   description:
     'Current health of one service in one environment: status (healthy/degraded/down), error rate, p99 latency, availability, saturation and active alerts. Use it first when someone reports a problem with a service.',

@@ -5,6 +5,7 @@ import { Deploy, Environment } from '../upstream.ts';
 
 export default tool({
   name: 'list_recent_deploys',
+  toolset: 'deploys',
   title: 'Recent deploys',
   description:
     'Deploy history of one service, newest first: version, commit, author, status (succeeded/failed/rolled_back/in_progress) and summary. Optionally one environment and only the last N days. Paginated: pass nextCursor back as cursor.',

@@ -5,6 +5,7 @@ import { Environment } from '../upstream.ts';
 
 export default tool({
   name: 'rollback_deploy',
+  toolset: 'actions',
   title: 'Roll back a deploy',
   description:
     'Roll a service in one environment back to its previous good version (or a named one). Destructive: a human approves every call, production needs the platform-ops:prod scope, and each approval runs at most once.',

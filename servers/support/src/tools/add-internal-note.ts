@@ -5,6 +5,7 @@ import { viewFor } from '../present.ts';
 
 export default tool({
   name: 'add_internal_note',
+  toolset: 'actions',
   title: 'Add an internal note',
   description:
     'Add an internal, agent-only note to a ticket (findings, next steps). Customers never see it; the ticket is otherwise unchanged.',

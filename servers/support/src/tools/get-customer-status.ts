@@ -4,6 +4,7 @@ import { formatCents, viewFor } from '../present.ts';
 
 export default tool({
   name: 'get_customer_status',
+  toolset: 'customers',
   title: 'Customer status',
   description:
     'One customer: plan, account health, contact and payment reference (masked without support:pii), open tickets, SLA breaches, the 5 latest credits.',

@@ -4,6 +4,7 @@ import { listItem, TicketPage, ticketPageText, unwrapCursor, viewFor, wrapCursor
 
 export default tool({
   name: 'list_customer_tickets',
+  toolset: 'tickets',
   title: "List a customer's tickets",
   description:
     "One customer's tickets, newest first, optionally of one status, as summaries. Pass nextCursor back as cursor.",

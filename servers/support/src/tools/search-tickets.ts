@@ -18,6 +18,7 @@ const instant = (description: string) =>
 
 export default tool({
   name: 'search_tickets',
+  toolset: 'tickets',
   title: 'Search tickets',
   description:
     'Find tickets by words and/or status, priority, customer, creation dates. Summaries only; lookup_ticket opens one. Pass nextCursor back as cursor with the same filters.',

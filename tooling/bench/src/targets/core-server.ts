@@ -11,12 +11,13 @@ import { z } from 'zod';
 interface Deps {
   upstream: Upstream;
 }
-const { tool } = definitionsFor<Deps>();
+const { tool } = definitionsFor<Deps, 'bench'>();
 
 const Health = z.object({ service: z.string(), status: z.string() }).loose();
 
 const echo = tool({
   name: 'echo',
+  toolset: 'bench',
   title: 'Echo',
   description: 'Returns the text it was given and its length.',
   effect: 'read',
@@ -28,6 +29,7 @@ const echo = tool({
 
 const upstreamHealth = tool({
   name: 'upstream_health',
+  toolset: 'bench',
   title: 'Upstream health',
   description: 'Health of one service, fetched from the upstream API.',
   effect: 'read',
@@ -52,6 +54,7 @@ export const benchServer = defineServer<Deps, z.ZodObject>({
   upstreamName: 'bench API',
   env: z.object({}),
   scopes: { 'bench:read': 'read' },
+  toolsets: { bench: 'the bench tools' },
   instructions: 'Benchmark server.',
   createDeps: ({ upstream }) => ({ upstream: upstream! }),
   tools: [echo, upstreamHealth],
