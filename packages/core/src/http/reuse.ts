@@ -7,6 +7,7 @@ import type {
   Transport,
 } from '@modelcontextprotocol/server';
 import type { Principal } from '../call/policy.ts';
+import { toolsetsKey } from './toolsets.ts';
 
 /** 2025-era revisions whose stateless requests a kept server can answer. */
 const LEGACY_VERSIONS = new Set(['2025-03-26', '2025-06-18', '2025-11-25']);
@@ -136,18 +137,18 @@ export interface Kept {
 /** Keys of principals seen before: an API key's principal is one object for the life of the process. */
 const principalKeys = new WeakMap<Principal, string>();
 
-/** Who the kept server acts for: identity and the exact scopes it may use. */
+/** Who the kept server acts for: identity, the exact scopes it may use and the toolsets it is narrowed to. */
 function keyOf(principal: Principal): string {
   let key = principalKeys.get(principal);
   if (key === undefined) {
-    key = `${principal.kind}\u0000${principal.id}\u0000${principal.clientId ?? ''}\u0000${[...principal.scopes].sort().join(' ')}`;
+    key = `${principal.kind}\u0000${principal.id}\u0000${principal.clientId ?? ''}\u0000${[...principal.scopes].sort().join(' ')}\u0000${toolsetsKey(principal)}`;
     principalKeys.set(principal, key);
   }
   return key;
 }
 
 /**
- * Servers kept per principal (identity and scopes) for stateless 2025-era
+ * Servers kept per principal (identity, scopes and toolsets) for stateless 2025-era
  * requests, so a call does not pay for building a server: the SDK's handler
  * builds one per request. Bounded; the least recently used is closed first.
  */
