@@ -26,11 +26,11 @@ export function renderServerTables(definition: AnyServerDefinition): string {
   const lines = [
     '### Tools',
     '',
-    '| tool | what it does | arguments | effect | scope | approval |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| tool | what it does | arguments | effect | scope | approval | toolset |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...tools.map(
       (t) =>
-        `| \`${t.name}\` | ${cell(t.description)} | ${argumentsOf(t)} | ${t.effect} | \`${t.scope}\`${t.extraScopes ? ' (+ more for some arguments)' : ''} | ${needsApproval(t) ? 'human' : '—'} |`,
+        `| \`${t.name}\` | ${cell(t.description)} | ${argumentsOf(t)} | ${t.effect} | \`${t.scope}\`${t.extraScopes ? ' (+ more for some arguments)' : ''} | ${needsApproval(t) ? 'human' : '—'} | \`${t.toolset}\` |`,
     ),
   ];
   const resources = (definition.resources ?? []) as AnyResource[];
@@ -54,6 +54,22 @@ export function renderServerTables(definition: AnyServerDefinition): string {
   lines.push('', '### Scopes', '', '| scope | grants |', '| --- | --- |');
   for (const [scope, text] of Object.entries(definition.scopes))
     lines.push(`| \`${scope}\` | ${cell(text)} |`);
+  lines.push(
+    '',
+    '### Toolsets',
+    '',
+    `A connection may narrow itself to some toolsets: \`${definition.envPrefix}_TOOLSETS\` for every connection, the \`X-Gatehouse-Toolsets\` header for one HTTP request (within the former).`,
+    '',
+    '| toolset | tools | what it covers |',
+    '| --- | --- | --- |',
+  );
+  for (const [toolset, text] of Object.entries(definition.toolsets))
+    lines.push(
+      `| \`${toolset}\` | ${tools
+        .filter((t) => t.toolset === toolset)
+        .map((t) => `\`${t.name}\``)
+        .join(', ')} | ${cell(text)} |`,
+    );
   lines.push('', '### Environment', '', '| variable | required | meaning |', '| --- | --- | --- |');
   for (const e of envTable({
     prefix: definition.envPrefix,

@@ -280,6 +280,7 @@ export { type HttpChild, legacyCall, MCP_HEADERS, rpcBody, spawnHttp } from './h
 export { type InProcessOptions, type InProcessServer, startInProcess } from './inprocess.ts';
 export { perFile } from './per-file.ts';
 export { REGISTRY_BUDGETS, registryProblems, templateShapeProblems } from './registry.ts';
+export { type ListedTool, MAX_TOOL_TOKENS, type ToolTokens, tokenBudgetProblems, toolTokens } from './tokens.ts';
 export {
   defineServerTests,
   type FuzzEngine,

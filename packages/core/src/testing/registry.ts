@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import { type AnyServerDefinition, toolsOf } from '../call/definition.ts';
+import { type AnyServerDefinition, toolsetProblems, toolsOf } from '../call/definition.ts';
 import { jsonSchemaOf } from '../define/schema.ts';
 import { containsHidden } from '../define/text.ts';
 
@@ -17,7 +17,8 @@ const NAME = /^[a-z][a-z0-9_]{0,63}$/;
  * Checks a server definition against the house rules every server shares:
  * one file per tool named after it, descriptions within budget and free of
  * hidden characters, safety metadata consistent, input schemas plain objects
- * (no top-level anyOf/oneOf), scopes from the server's declared vocabulary.
+ * (no top-level anyOf/oneOf), scopes from the server's declared vocabulary,
+ * every tool in exactly one declared toolset.
  * Returns a list of problems; an empty list passes.
  */
 /**
@@ -87,6 +88,7 @@ export function registryProblems(definition: AnyServerDefinition, toolsDir: stri
       output: jsonSchemaOf(tool.output, 'output'),
     }).length;
   }
+  problems.push(...toolsetProblems(definition, tools));
   for (const resource of definition.resources ?? [])
     if (resource.kind === 'template')
       for (const problem of templateShapeProblems(resource.uriTemplate))

@@ -12,8 +12,9 @@ import { type ServerHarness, startServerHarness } from '@gatehouse/sandbox';
 import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AnyServerDefinition, toolsOf } from '../index.ts';
-import { type Connected, connectV2, errorOf, eventually, readAudit } from './index.ts';
+import { type Connected, connectV2, errorOf, eventually, readAudit, withClient } from './index.ts';
 import { registryProblems } from './registry.ts';
+import { tokenBudgetProblems } from './tokens.ts';
 import { describeResourceUris } from './resource-uris.ts';
 import { readmeAgainstDefinition, surfaceAgainstSnapshot } from './surface.ts';
 
@@ -106,9 +107,10 @@ export function defineServerTests(definition: AnyServerDefinition, options: Serv
   };
 
   describe(`${definition.name}: shared server checks`, () => {
-    it('follows the house rules for tool definitions (one file per tool, budgets, safety metadata, scopes)', () => {
+    it('follows the house rules for tool definitions (one file per tool, budgets, safety metadata, scopes, toolsets)', async () => {
       const tools = join(root, 'src', 'tools');
       expect(registryProblems(definition, tools)).toEqual([]);
+      expect(await tokenBudgetProblems(definition)).toEqual([]);
       for (const variant of options.registryVariants ?? []) {
         const configured = { ...definition, tools: toolsOf(definition, definition.env.parse(variant)) };
         expect(registryProblems(configured, tools), JSON.stringify(variant)).toEqual([]);
@@ -129,6 +131,20 @@ export function defineServerTests(definition: AnyServerDefinition, options: Serv
       } finally {
         await c.close();
       }
+    });
+
+    it('narrows tools/list to each toolset alone (<PREFIX>_TOOLSETS), every tool in exactly one', async () => {
+      const tools = toolsOf(definition);
+      const toolsets = Object.keys(definition.toolsets);
+      for (const toolset of toolsets) {
+        const env = suite.env({ ...allScopes, [`${prefix}_TOOLSETS`]: toolset });
+        const listed = await withClient(connectV2({ server: definition, env }), async ({ client }) =>
+          (await client.listTools()).tools.map((t) => t.name).sort(),
+        );
+        expect(listed, toolset).toEqual(tools.filter((t) => t.toolset === toolset).map((t) => t.name).sort());
+      }
+      const counted = tools.filter((t) => toolsets.includes(t.toolset));
+      expect(counted.map((t) => t.name)).toEqual(tools.map((t) => t.name));
     });
 
     describeFuzz(definition, options.fuzz, suite, canary);
