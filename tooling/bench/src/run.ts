@@ -20,8 +20,18 @@ import { memory } from './sections/memory.ts';
 import { overhead } from './sections/overhead.ts';
 import { soak } from './sections/soak.ts';
 import { discoverTargets, REPO, scratchDirs } from './servers.ts';
+import { tokens } from './tokens.ts';
 
-export const SECTIONS = ['coldStart', 'overhead', 'memory', 'context', 'http', 'docsSearch', 'soak'] as const;
+export const SECTIONS = [
+  'coldStart',
+  'overhead',
+  'memory',
+  'context',
+  'tokens',
+  'http',
+  'docsSearch',
+  'soak',
+] as const;
 
 const { values } = parseArgs({
   options: {
@@ -53,6 +63,7 @@ try {
     ['overhead', () => overhead(targets, options)],
     ['memory', () => memory(targets, options)],
     ['context', () => context(targets, seeds, options)],
+    ['tokens', () => tokens(targets, options)],
     ['http', () => http(targets, options)],
     ['docsSearch', () => docsSearch(targets, options)],
     ['soak', () => soak(targets, sandbox, options)],

@@ -87,7 +87,7 @@ const LIST_TTL_MS = 60_000;
  * resources/list changes with the content (announced by list_changed), so it
  * is not kept at all.
  */
-export function listCacheHints(runtime: Runtime, principal: Principal) {
+function listCacheHints(runtime: Runtime, principal: Principal) {
   const cacheScope = principal.kind === 'local' && sameToolsets(principal, runtime) ? 'public' : 'private';
   return {
     'tools/list': { ttlMs: LIST_TTL_MS, cacheScope },

@@ -68,7 +68,7 @@ export function toolsOf(definition: AnyServerDefinition, env?: Record<string, un
 }
 
 /** Toolset names: what `<P>_TOOLSETS` and the `X-Gatehouse-Toolsets` header may name. */
-export const TOOLSET_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+const TOOLSET_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
 /**
  * Problems with a definition's toolsets: every tool belongs to exactly one

@@ -10,20 +10,16 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../config/env.ts';
 import { fixture, STATUS_CALL } from '../testing/fixture/harness.ts';
 import { useHarness } from '../testing/fixture/per-file.ts';
-import {
-  connectV1,
-  connectV2,
-  errorOf,
-  readAudit,
-  startInProcess,
-  withClient,
-} from '../testing/index.ts';
+import { connectV1, connectV2, errorOf, readAudit, startInProcess, withClient } from '../testing/index.ts';
 import { toolsetProblems } from './definition.ts';
 import { localOperator, narrowToolsets } from './policy.ts';
 
 const h = useHarness();
 const ALL = 'fixture:read,fixture:write,fixture:prod';
-const ACT = { name: 'act_on_item', arguments: { item: 'orders-api', environment: 'staging', reason: 'a test reason' } };
+const ACT = {
+  name: 'act_on_item',
+  arguments: { item: 'orders-api', environment: 'staging', reason: 'a test reason' },
+};
 
 const listed = (tools: Array<{ name: string }>) => tools.map((t) => t.name).sort();
 
@@ -59,7 +55,11 @@ describe('FIXTURE_TOOLSETS (the operator narrows every connection)', () => {
       errorCode: 'OUTSIDE_TOOLSETS',
       toolsets: ['catalog', 'status'],
     });
-    expect(records[1]).toMatchObject({ name: 'get_item_status', outcome: 'ok', toolsets: ['catalog', 'status'] });
+    expect(records[1]).toMatchObject({
+      name: 'get_item_status',
+      outcome: 'ok',
+      toolsets: ['catalog', 'status'],
+    });
   });
 
   it('leaves the toolsets off the record when the connection is not narrowed', async () => {
@@ -100,7 +100,9 @@ describe('FIXTURE_TOOLSETS (the operator narrows every connection)', () => {
 });
 
 describe('every tool belongs to exactly one declared toolset', () => {
-  const [status] = fixture.tools as ReadonlyArray<(typeof fixture.tools extends ReadonlyArray<infer T> ? T : never)>;
+  const [status] = fixture.tools as ReadonlyArray<
+    typeof fixture.tools extends ReadonlyArray<infer T> ? T : never
+  >;
 
   it('accepts the fixture', () => {
     expect(toolsetProblems(fixture, fixture.tools as never)).toEqual([]);
@@ -145,7 +147,13 @@ describe('tools/list and its cache hints', () => {
     for (const { tool, inputSchema, outputSchema, listed } of server.runtime.tools.values())
       bare.registerTool(
         tool.name,
-        { title: tool.title, description: tool.description, inputSchema, outputSchema, annotations: listed.annotations },
+        {
+          title: tool.title,
+          description: tool.description,
+          inputSchema,
+          outputSchema,
+          annotations: listed.annotations,
+        },
         async () => ({ content: [] }),
       );
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();

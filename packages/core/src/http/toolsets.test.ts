@@ -58,7 +58,11 @@ describe('X-Gatehouse-Toolsets (stateless)', () => {
       expect((await whole.callTool({ name: 'list_items', arguments: {} })).isError).toBeFalsy();
       const records = readAudit(env.FIXTURE_AUDIT_FILE).filter((r) => r.name === 'list_items');
       expect(records).toHaveLength(2);
-      expect(records[0]).toMatchObject({ decision: 'denied', errorCode: 'OUTSIDE_TOOLSETS', toolsets: ['status'] });
+      expect(records[0]).toMatchObject({
+        decision: 'denied',
+        errorCode: 'OUTSIDE_TOOLSETS',
+        toolsets: ['status'],
+      });
       expect(records[1]).toMatchObject({ outcome: 'ok', principal: { id: 'alice' } });
       expect(records[1]).not.toHaveProperty('toolsets');
     } finally {
@@ -75,7 +79,10 @@ describe('X-Gatehouse-Toolsets (stateless)', () => {
     try {
       expect(names((await catalog.client.listTools()).tools)).toEqual(['list_items']);
       expect(names((await both.client.listTools()).tools)).toEqual(['get_item_status', 'list_items']);
-      const refused = await catalog.client.callTool({ name: 'get_item_status', arguments: { item: 'orders-api' } });
+      const refused = await catalog.client.callTool({
+        name: 'get_item_status',
+        arguments: { item: 'orders-api' },
+      });
       expect(errorOf(refused)?.code).toBe('OUTSIDE_TOOLSETS');
     } finally {
       await catalog.client.close();
@@ -114,7 +121,10 @@ describe('X-Gatehouse-Toolsets (stateless)', () => {
       expect(body.error.code).toBe(-32602);
       expect(body.error.message).toContain(message);
       expect(body.error.message).toContain('valid: status, catalog, actions');
-      expect(body.error.data).toMatchObject({ code: 'UNKNOWN_TOOLSET', valid: ['status', 'catalog', 'actions'] });
+      expect(body.error.data).toMatchObject({
+        code: 'UNKNOWN_TOOLSET',
+        valid: ['status', 'catalog', 'actions'],
+      });
       const [record] = readAudit(env.FIXTURE_AUDIT_FILE);
       expect(record).toMatchObject({
         kind: 'protocol',
@@ -142,8 +152,13 @@ describe('X-Gatehouse-Toolsets with 2025 sessions (FIXTURE_HTTP_SESSIONS=true)',
         'x-gatehouse-toolsets': 'catalog',
       });
       expect(other.status).toBe(400);
-      expect(((await other.json()) as { error: { data: unknown } }).error.data).toEqual({ code: 'TOOLSETS_CHANGED' });
-      const same = await postWithKey(server.url, KEYS.alice, LIST, { ...session, 'x-gatehouse-toolsets': 'status' });
+      expect(((await other.json()) as { error: { data: unknown } }).error.data).toEqual({
+        code: 'TOOLSETS_CHANGED',
+      });
+      const same = await postWithKey(server.url, KEYS.alice, LIST, {
+        ...session,
+        'x-gatehouse-toolsets': 'status',
+      });
       expect(same.status).toBe(200);
       expect(readAudit(env.FIXTURE_AUDIT_FILE).map((r) => r.errorCode)).toContain('TOOLSETS_CHANGED');
     } finally {

@@ -14,14 +14,14 @@ import { closest } from '../config/names.ts';
 import type { Gateway } from './gateway.ts';
 import type { RequestState } from './wire.ts';
 
-export const TOOLSETS_HEADER = 'x-gatehouse-toolsets';
+const TOOLSETS_HEADER = 'x-gatehouse-toolsets';
 /** Longest header value read; a longer one is refused rather than cut. */
 const MAX_HEADER_LENGTH = 1024;
 
 type Parsed = { toolsets: string[] | undefined } | { refused: string; toolset?: string };
 
 /** The toolsets a header value names: absent, the names, or why it is refused (one line). */
-export function parseToolsetsHeader(value: string | string[] | undefined, known: readonly string[]): Parsed {
+function parseToolsetsHeader(value: string | string[] | undefined, known: readonly string[]): Parsed {
   if (value === undefined) return { toolsets: undefined };
   const text = Array.isArray(value) ? value.join(',') : value;
   if (text.length > MAX_HEADER_LENGTH)

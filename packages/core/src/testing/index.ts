@@ -280,7 +280,6 @@ export { type HttpChild, legacyCall, MCP_HEADERS, rpcBody, spawnHttp } from './h
 export { type InProcessOptions, type InProcessServer, startInProcess } from './inprocess.ts';
 export { perFile } from './per-file.ts';
 export { REGISTRY_BUDGETS, registryProblems, templateShapeProblems } from './registry.ts';
-export { type ListedTool, MAX_TOOL_TOKENS, type ToolTokens, tokenBudgetProblems, toolTokens } from './tokens.ts';
 export {
   defineServerTests,
   type FuzzEngine,
@@ -294,6 +293,13 @@ export {
   type Surface,
   surfaceAgainstSnapshot,
 } from './surface.ts';
+export {
+  type ListedTool,
+  MAX_TOOL_TOKENS,
+  type ToolTokens,
+  tokenBudgetProblems,
+  toolTokens,
+} from './tokens.ts';
 
 /** Structured content of a successful tool result (either client), failing loudly otherwise. */
 // biome-ignore lint/suspicious/noExplicitAny: a test helper over arbitrary tool outputs.

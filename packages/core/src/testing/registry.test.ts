@@ -19,13 +19,21 @@ describe('the per-tool token budget', () => {
     const wordy = { ...status!, description: 'Reads the status of one item. '.repeat(60) };
     const bloated = { ...fixture, tools: [wordy] } as typeof fixture;
     expect(await tokenBudgetProblems(bloated)).toEqual([
-      expect.stringMatching(/^tool get_item_status: \d+ model-visible tokens .* over the budget of 300; trim its description$/),
+      expect.stringMatching(
+        /^tool get_item_status: \d+ model-visible tokens .* over the budget of 300; trim its description$/,
+      ),
     ]);
   });
 
   it('counts the output schema apart from what the model reads', async () => {
     const [tokens] = await toolTokens([
-      { name: 'a', title: 'A', description: 'x', inputSchema: { type: 'object' }, outputSchema: { type: 'object' } },
+      {
+        name: 'a',
+        title: 'A',
+        description: 'x',
+        inputSchema: { type: 'object' },
+        outputSchema: { type: 'object' },
+      },
     ]);
     expect(tokens).toMatchObject({ name: 'a', visible: expect.any(Number), output: expect.any(Number) });
     expect(tokens!.output).toBeGreaterThan(0);

@@ -14,9 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AnyServerDefinition, toolsOf } from '../index.ts';
 import { type Connected, connectV2, errorOf, eventually, readAudit, withClient } from './index.ts';
 import { registryProblems } from './registry.ts';
-import { tokenBudgetProblems } from './tokens.ts';
 import { describeResourceUris } from './resource-uris.ts';
 import { readmeAgainstDefinition, surfaceAgainstSnapshot } from './surface.ts';
+import { tokenBudgetProblems } from './tokens.ts';
 
 /** What a tools/call answer looks like to the fuzzer. */
 interface FuzzedResult {
@@ -141,7 +141,12 @@ export function defineServerTests(definition: AnyServerDefinition, options: Serv
         const listed = await withClient(connectV2({ server: definition, env }), async ({ client }) =>
           (await client.listTools()).tools.map((t) => t.name).sort(),
         );
-        expect(listed, toolset).toEqual(tools.filter((t) => t.toolset === toolset).map((t) => t.name).sort());
+        expect(listed, toolset).toEqual(
+          tools
+            .filter((t) => t.toolset === toolset)
+            .map((t) => t.name)
+            .sort(),
+        );
       }
       const counted = tools.filter((t) => toolsets.includes(t.toolset));
       expect(counted.map((t) => t.name)).toEqual(tools.map((t) => t.name));

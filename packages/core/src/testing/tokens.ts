@@ -39,7 +39,7 @@ export async function toolTokens(tools: readonly ListedTool[]): Promise<ToolToke
 }
 
 /** The tools of a definition as tools/list shows them (the schemas as advertised). */
-export function listedTools(definition: AnyServerDefinition, env?: Record<string, unknown>): ListedTool[] {
+function listedTools(definition: AnyServerDefinition, env?: Record<string, unknown>): ListedTool[] {
   return toolsOf(definition, env).map((tool) => ({
     name: tool.name,
     title: tool.title,
