@@ -11,7 +11,7 @@ import { ConfigError } from '../config/env.ts';
 import { fixture, STATUS_CALL } from '../testing/fixture/harness.ts';
 import { useHarness } from '../testing/fixture/per-file.ts';
 import { connectV1, connectV2, errorOf, readAudit, startInProcess, withClient } from '../testing/index.ts';
-import { toolsetProblems } from './definition.ts';
+import { toolsetProblems, toolsOf } from './definition.ts';
 import { localOperator, narrowToolsets } from './policy.ts';
 
 const h = useHarness();
@@ -100,12 +100,10 @@ describe('FIXTURE_TOOLSETS (the operator narrows every connection)', () => {
 });
 
 describe('every tool belongs to exactly one declared toolset', () => {
-  const [status] = fixture.tools as ReadonlyArray<
-    typeof fixture.tools extends ReadonlyArray<infer T> ? T : never
-  >;
+  const [status] = toolsOf(fixture);
 
   it('accepts the fixture', () => {
-    expect(toolsetProblems(fixture, fixture.tools as never)).toEqual([]);
+    expect(toolsetProblems(fixture, toolsOf(fixture))).toEqual([]);
   });
 
   it('names a tool without a toolset, or with an undeclared one, and refuses to start', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { toolsOf } from '../call/definition.ts';
 import { templateShapeProblems, tokenBudgetProblems, toolTokens } from './index.ts';
 
 describe('template shapes the registry check refuses', () => {
@@ -15,9 +16,9 @@ describe('the per-tool token budget', () => {
   it('passes the fixture and names a tool whose description pushes it past 300 model-visible tokens', async () => {
     const { fixture } = await import('./fixture/server.ts');
     expect(await tokenBudgetProblems(fixture)).toEqual([]);
-    const [status] = fixture.tools as ReadonlyArray<{ name: string; description: string }>;
+    const [status] = toolsOf(fixture);
     const wordy = { ...status!, description: 'Reads the status of one item. '.repeat(60) };
-    const bloated = { ...fixture, tools: [wordy] } as typeof fixture;
+    const bloated = { ...fixture, tools: [wordy] };
     expect(await tokenBudgetProblems(bloated)).toEqual([
       expect.stringMatching(
         /^tool get_item_status: \d+ model-visible tokens .* over the budget of 300; trim its description$/,
