@@ -79,6 +79,16 @@ function registeredTools(runtime: Runtime, principal: Principal) {
 /** How long a client may keep a list result (2026-07-28 cache hints): the lists change only with the process. */
 const LIST_TTL_MS = 60_000;
 
+const hints = (cacheScope: 'public' | 'private') =>
+  Object.freeze({
+    'tools/list': { ttlMs: LIST_TTL_MS, cacheScope },
+    'prompts/list': { ttlMs: LIST_TTL_MS, cacheScope },
+    'resources/templates/list': { ttlMs: LIST_TTL_MS, cacheScope },
+    'resources/list': { ttlMs: 0, cacheScope },
+  });
+const PUBLIC_LISTS = hints('public');
+const PRIVATE_LISTS = hints('private');
+
 /**
  * 2026-07-28 cache hints for the list results. `private` wherever the answer
  * depends on who asks: an authenticated principal (scopes narrow it) or a
@@ -88,13 +98,7 @@ const LIST_TTL_MS = 60_000;
  * is not kept at all.
  */
 function listCacheHints(runtime: Runtime, principal: Principal) {
-  const cacheScope = principal.kind === 'local' && sameToolsets(principal, runtime) ? 'public' : 'private';
-  return {
-    'tools/list': { ttlMs: LIST_TTL_MS, cacheScope },
-    'prompts/list': { ttlMs: LIST_TTL_MS, cacheScope },
-    'resources/templates/list': { ttlMs: LIST_TTL_MS, cacheScope },
-    'resources/list': { ttlMs: 0, cacheScope },
-  } as const;
+  return principal.kind === 'local' && sameToolsets(principal, runtime) ? PUBLIC_LISTS : PRIVATE_LISTS;
 }
 
 const sameToolsets = (principal: Principal, runtime: Runtime): boolean => {
@@ -107,7 +111,8 @@ const sameToolsets = (principal: Principal, runtime: Runtime): boolean => {
 /**
  * Builds one McpServer for one principal (one connection, or one HTTP
  * request). Only what the principal may use is registered, so hidden tools
- * are indistinguishable from tools that do not exist.
+ * are indistinguishable from tools that do not exist; tools outside the
+ * connection's toolsets are registered but not listed (see registeredTools).
  */
 export interface BuildOptions {
   /**
