@@ -110,6 +110,14 @@ describe('start-up', () => {
       {
         PLATFORM_OPS_API_URL: 'http://127.0.0.1:1',
         PLATFORM_OPS_API_TOKEN: 't',
+        PLATFORM_OPS_TOOLSETS: 'health,deploy',
+      },
+      'PLATFORM_OPS_TOOLSETS names an unknown toolset "deploy" (did you mean "deploys"?)',
+    ],
+    [
+      {
+        PLATFORM_OPS_API_URL: 'http://127.0.0.1:1',
+        PLATFORM_OPS_API_TOKEN: 't',
         PLATFORM_OPS_APPROVAL_TTL_S: '5',
       },
       'PLATFORM_OPS_APPROVAL_TTL_S is invalid',
