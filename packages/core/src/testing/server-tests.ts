@@ -114,6 +114,7 @@ export function defineServerTests(definition: AnyServerDefinition, options: Serv
       for (const variant of options.registryVariants ?? []) {
         const configured = { ...definition, tools: toolsOf(definition, definition.env.parse(variant)) };
         expect(registryProblems(configured, tools), JSON.stringify(variant)).toEqual([]);
+        expect(await tokenBudgetProblems(configured), JSON.stringify(variant)).toEqual([]);
       }
     });
 
