@@ -279,6 +279,7 @@ export async function eventually<T>(fn: () => T | undefined, timeoutMs = 5_000):
 export { type HttpChild, legacyCall, MCP_HEADERS, rpcBody, spawnHttp } from './http.ts';
 export { type InProcessOptions, type InProcessServer, startInProcess } from './inprocess.ts';
 export { perFile } from './per-file.ts';
+export { type PostgresServer, startPostgres } from './postgres.ts';
 export { REGISTRY_BUDGETS, registryProblems, templateShapeProblems } from './registry.ts';
 export {
   defineServerTests,
