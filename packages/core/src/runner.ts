@@ -190,7 +190,12 @@ export async function runServer(
     }
     const problem = startupProblem(settings);
     if (problem) fail(definition, problem);
-    await serveHttp(runtime, { settings, principal });
+    try {
+      await serveHttp(runtime, { settings, principal });
+    } catch (error) {
+      if (error instanceof ConfigError) fail(definition, error.message);
+      throw error;
+    }
     return;
   }
   fail(definition, `--transport must be stdio or http, not ${JSON.stringify(values.transport)}`);

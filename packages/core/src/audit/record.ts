@@ -18,6 +18,8 @@ export const AuditDecision = z.enum([
   'approval_requested',
   'approved',
   'declined',
+  /** Run on a two-step token the model itself redeemed: a development opt-in, not a human's consent. */
+  'token_approved',
 ]);
 export type AuditDecision = z.infer<typeof AuditDecision>;
 export const AuditOutcome = z.enum(['ok', 'error', 'cancelled', 'pending']);
@@ -37,7 +39,20 @@ export const AuditRecord = z.object({
   args: z.unknown().optional(),
   argsDigest: z.string().optional(),
   decision: AuditDecision,
-  approval: z.object({ id: z.string(), mode: z.string() }).optional(),
+  approval: z
+    .object({
+      id: z.string(),
+      mode: z.string(),
+      /** Out-of-band approvals: who asked and when, who decided and when, and where it stands. */
+      requester: z.string().optional(),
+      requestedAt: z.string().optional(),
+      approvers: z.array(z.string()).optional(),
+      decliners: z.array(z.string()).optional(),
+      decidedAt: z.string().optional(),
+      status: z.string().optional(),
+      fourEyes: z.boolean().optional(),
+    })
+    .optional(),
   outcome: AuditOutcome,
   errorCode: z.string().optional(),
   upstreamStatus: z.number().int().optional(),
@@ -49,6 +64,7 @@ export const AuditRecord = z.object({
   source: z.string().optional(),
 });
 export type AuditRecord = z.infer<typeof AuditRecord>;
+export type ApprovalFacts = NonNullable<AuditRecord['approval']>;
 
 /** A record as a writer hands it to the log, which adds the server name, sequence and chain. */
 export type AuditEntry = Omit<AuditRecord, 'server'>;
@@ -100,7 +116,7 @@ export class CallRecord {
   decision: AuditDecision;
   outcome: AuditOutcome;
   errorCode: string | undefined;
-  approval: { id: string; mode: string } | undefined;
+  approval: ApprovalFacts | undefined;
   upstreamStatus: number | undefined;
   upstreamCalls = 0;
   readonly count: number | undefined;

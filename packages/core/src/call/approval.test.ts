@@ -97,7 +97,7 @@ describe('two-step approvals over HTTP', () => {
     expect(acts.map((r) => [(r.principal as { kind: string }).kind, r.decision, r.outcome])).toEqual([
       ['api-key', 'approval_requested', 'pending'],
       ['oauth', 'denied', 'error'],
-      ['api-key', 'approved', 'ok'],
+      ['api-key', 'token_approved', 'ok'],
     ]);
   });
 

@@ -9,6 +9,8 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import type { OutOfBand } from '../approval/out-of-band.ts';
+import type { ApprovalFacts } from '../audit/record.ts';
 import { keyedDigest } from '../define/canonical.ts';
 import type { AnyTool } from '../define/define.ts';
 import { GatehouseError } from '../define/errors.ts';
@@ -29,8 +31,14 @@ export type ApprovalState = z.infer<typeof ApprovalState>;
 export type ApprovalMode = 'elicit' | 'two-step';
 
 export type ApprovalOutcome =
-  | { kind: 'approved'; approvalId: string; callId: string }
-  | { kind: 'pending'; result: InputRequiredResult; approvalId: string; callId: string };
+  | { kind: 'approved'; approvalId: string; callId: string; facts?: ApprovalFacts }
+  | {
+      kind: 'pending';
+      result: InputRequiredResult;
+      approvalId: string;
+      callId: string;
+      facts?: ApprovalFacts;
+    };
 
 /**
  * Whom an approval is bound to: kind and id together, so an API key and an
@@ -95,10 +103,18 @@ export function renderApprovalMessage(
   return lines.join('\n');
 }
 
-function clientSupportsForm(ctx: ServerContext, mcp: McpServer): boolean {
-  const fromEnvelope = (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[
+type Capabilities = { elicitation?: { form?: unknown; url?: unknown } } | undefined;
+const envelopeCapabilities = (ctx: ServerContext): Capabilities =>
+  (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[
     CLIENT_CAPABILITIES_META_KEY
-  ] as { elicitation?: { form?: unknown; url?: unknown } } | undefined;
+  ] as Capabilities;
+
+/** URL-mode elicitation rides the 2026-07-28 input-required round, declared on the request itself. */
+const clientTakesUrl = (ctx: ServerContext): boolean =>
+  envelopeCapabilities(ctx)?.elicitation?.url !== undefined;
+
+function clientSupportsForm(ctx: ServerContext, mcp: McpServer): boolean {
+  const fromEnvelope = envelopeCapabilities(ctx);
   const caps =
     fromEnvelope ??
     (mcp.server.getClientCapabilities() as { elicitation?: { form?: unknown; url?: unknown } } | undefined);
@@ -131,8 +147,30 @@ export class ApprovalGate {
     this.spent = new SpentApprovals(options.ttlSeconds * 1000 * 2);
   }
 
+  private outOfBand: OutOfBand | undefined;
+
   get mode(): ApprovalMode {
     return this.options.mode;
+  }
+
+  /** The HTTP transport's out-of-band approvals (the page and the shared store); stdio has none. */
+  useOutOfBand(outOfBand: OutOfBand): void {
+    this.outOfBand = outOfBand;
+  }
+
+  private async viaOutOfBand(
+    outOfBand: OutOfBand,
+    input: { tool: AnyTool; args: Record<string, unknown>; principal: Principal; ctx: ServerContext },
+    argsDigest: string,
+  ): Promise<ApprovalOutcome> {
+    const outcome = await outOfBand.check({
+      ...input,
+      argsDigest,
+      urlElicitation: clientTakesUrl(input.ctx),
+    });
+    return outcome.kind === 'approved'
+      ? { kind: 'approved', approvalId: outcome.approvalId, callId: outcome.approvalId, facts: outcome.facts }
+      : { ...outcome, callId: outcome.approvalId };
   }
 
   async check(input: {
@@ -153,6 +191,10 @@ export class ApprovalGate {
       state.tool === tool.name &&
       state.argsDigest === argsDigest &&
       state.principal === principalKey(principal);
+
+    // A four-eyes rule gives the decision to someone else: never the requester's own client or token.
+    const outOfBand = this.outOfBand;
+    if (outOfBand?.rule(tool, input.args)) return this.viaOutOfBand(outOfBand, input, argsDigest);
 
     if (this.options.mode === 'two-step') {
       if (input.twoStepToken === undefined) return this.issueTwoStepToken({ ...input, argsDigest });
@@ -206,6 +248,7 @@ export class ApprovalGate {
     }
 
     if (!clientSupportsForm(ctx, input.mcp)) {
+      if (outOfBand) return this.viaOutOfBand(outOfBand, input, argsDigest);
       throw new GatehouseError(
         'APPROVAL_REQUIRED',
         `"${tool.name}" needs a human's approval, and this client cannot ask for it (it offers no elicitation). Use a host that supports MCP elicitation, or ask the operator to enable two-step approval.`,

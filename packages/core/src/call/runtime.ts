@@ -108,6 +108,11 @@ export async function createRuntime(
         log,
       })
     : undefined;
+  if (config.approvalMode === 'two-step')
+    log.warn(
+      { approvalMode: 'two-step' },
+      'two-step approval is a development mode: the model can redeem its own token, so no human approves these calls (recorded as token_approved)',
+    );
   if (!config.stateKey) log.debug('no state key configured: approvals can only be completed by this process');
   const stateKey = config.stateKey ?? randomBytes(32).toString('base64url');
   const codec = createRequestStateCodec<unknown>({ key: stateKey, ttlSeconds: config.approvalTtlS });

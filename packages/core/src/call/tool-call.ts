@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { CallToolResult, McpServer, ServerContext } from '@modelcontextprotocol/server';
-import { type AuditDecision, CallRecord } from '../audit/record.ts';
+import { type ApprovalFacts, type AuditDecision, CallRecord } from '../audit/record.ts';
 import { jsonShape } from '../define/canonical.ts';
 import { GatehouseError, isGatehouseError } from '../define/errors.ts';
 import { describeIssues } from '../define/schema.ts';
@@ -55,8 +55,14 @@ interface Stage {
 }
 
 const denied = () => 'denied' as const;
-const afterDecision = (_: GatehouseError, call: ToolCall): AuditDecision =>
-  call.record.approval ? 'approved' : 'allowed';
+/** What let the call through: a two-step token the model redeemed is recorded apart from a human's approval. */
+const decided = (call: ToolCall): AuditDecision =>
+  call.record.approval
+    ? call.record.approval.mode === 'two-step'
+      ? 'token_approved'
+      : 'approved'
+    : 'allowed';
+const afterDecision = (_: GatehouseError, call: ToolCall): AuditDecision => decided(call);
 
 /** A tool the connection's toolsets leave out is registered unlisted so that its call ends here, typed. */
 const narrow: Stage = {
@@ -155,22 +161,29 @@ const approve: Stage = {
   refusal: (error) =>
     error.code === 'APPROVAL_DECLINED'
       ? 'declined'
-      : error.code === 'APPROVAL_REQUIRED'
+      : error.code === 'APPROVAL_REQUIRED' || error.code === 'APPROVAL_PENDING'
         ? 'approval_requested'
         : 'denied',
   async run(call) {
     const { tool } = call.prepared;
     if (!needsApproval(tool)) return;
-    const result = await call.runtime.approval.check({
-      tool,
-      args: call.args,
-      principal: call.principal,
-      ctx: call.sdk,
-      mcp: call.mcp,
-      twoStepToken: call.twoStepToken,
-    });
+    const result = await call.runtime.approval
+      .check({
+        tool,
+        args: call.args,
+        principal: call.principal,
+        ctx: call.sdk,
+        mcp: call.mcp,
+        twoStepToken: call.twoStepToken,
+      })
+      .catch((error: unknown) => {
+        // An out-of-band refusal still names its approval: requester, approvers, times, status.
+        const facts = isGatehouseError(error) ? error.details?.approval : undefined;
+        if (facts) call.record.approval = facts as ApprovalFacts;
+        throw error;
+      });
     call.record.callId = result.callId;
-    call.record.approval = { id: result.approvalId, mode: call.runtime.approval.mode };
+    call.record.approval = result.facts ?? { id: result.approvalId, mode: call.runtime.approval.mode };
     if (result.kind === 'pending') {
       call.record.decision = 'approval_requested';
       call.record.outcome = 'pending';
@@ -184,7 +197,7 @@ const recordIntent: Stage = {
   name: 'intent',
   refusal: afterDecision,
   run(call) {
-    call.record.decision = call.record.approval ? 'approved' : 'allowed';
+    call.record.decision = decided(call);
     if (call.prepared.tool.effect === 'read') return;
     // The side effect may only run once its intent is on record.
     try {
@@ -320,7 +333,8 @@ export async function runTool(
     record.outcome =
       error.code === 'CANCELLED'
         ? 'cancelled'
-        : record.decision === 'approval_requested' && error.details?.approvalToken
+        : record.decision === 'approval_requested' &&
+            (error.details?.approvalToken || error.code === 'APPROVAL_PENDING')
           ? 'pending'
           : 'error';
     if (typeof error.details?.callId === 'string') record.callId = error.details.callId;

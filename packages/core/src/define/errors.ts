@@ -11,6 +11,8 @@ export const ErrorCode = z.enum([
   'OUTSIDE_TOOLSETS',
   'APPROVAL_REQUIRED',
   'APPROVAL_DECLINED',
+  'APPROVAL_PENDING',
+  'APPROVAL_EXPIRED',
   'LIMIT_EXCEEDED',
   'CONFLICT',
   'RATE_LIMITED',
@@ -29,6 +31,7 @@ export type ErrorCode = z.infer<typeof ErrorCode>;
 
 /** Codes a caller may sensibly retry later without changing anything. */
 const RETRYABLE: ReadonlySet<ErrorCode> = new Set([
+  'APPROVAL_PENDING',
   'RATE_LIMITED',
   'BUSY',
   'UPSTREAM_TIMEOUT',

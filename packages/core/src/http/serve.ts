@@ -2,11 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { validateOriginHeader } from '@modelcontextprotocol/server';
+import type { OutOfBand } from '../approval/out-of-band.ts';
+import { ApprovalPage } from '../approval/page.ts';
+import { ApproverSignIn } from '../approval/signin.ts';
+import { openOutOfBand } from '../approval/start.ts';
 import type { Principal } from '../call/policy.ts';
 import type { Runtime } from '../call/runtime.ts';
 import { createAccessLog } from '../telemetry/logger.ts';
 import { shutdownTracing } from '../telemetry/tracing.ts';
-import type { Authenticator } from './auth.ts';
+import { AuthError, type Authenticator, principalOf } from './auth.ts';
 import { type ConnectionGuard, createHttpServer, type Refusal, type SocketLimits } from './connections.ts';
 import { createGateway } from './gateway.ts';
 import { serveMcp } from './mcp.ts';
@@ -40,8 +44,14 @@ export interface HttpApp {
  * metadata and /mcp behind Host/Origin checks, authentication, per-principal
  * admission, then the SDK's per-request handler (or 2025 sessions).
  */
-export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPrincipal: Principal): HttpApp {
+export function createHttpApp(
+  runtime: Runtime,
+  settings: HttpSettings,
+  localPrincipal: Principal,
+  outOfBand?: OutOfBand,
+): HttpApp {
   const g = createGateway(runtime, settings, localPrincipal);
+  const page = outOfBand && approvalPage(runtime, g.authenticator, settings, outOfBand);
   const access = createAccessLog({ name: runtime.definition.name, level: runtime.log.level });
   const accessLog = access.log.child({ component: 'http' });
   let draining = false;
@@ -89,6 +99,10 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
       return Response.json(g.metadata, {
         headers: { 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=300' },
       });
+    }
+    if (page && path.startsWith('/approvals/')) {
+      state.route = 'approvals';
+      return page.handle(req, new URL(req.url ?? '/', outOfBand.base));
     }
     if (path === '/mcp') {
       state.stream = req.method === 'GET';
@@ -204,11 +218,40 @@ export function createHttpApp(runtime: Runtime, settings: HttpSettings, localPri
       }
       await g.handler.close().catch(() => undefined);
       await g.kept?.closeAll();
+      await outOfBand?.store.close().catch(() => undefined);
       server.closeAllConnections();
       access.close();
       g.authenticator?.jwks?.stop();
     },
   };
+}
+
+/** The approval page, its sign-in verifying the approver's token as any caller's is; the call path told to use it. */
+function approvalPage(
+  runtime: Runtime,
+  authenticator: Authenticator | undefined,
+  settings: HttpSettings,
+  outOfBand: OutOfBand,
+): ApprovalPage | undefined {
+  const { issuer, publicUrl } = settings;
+  const clientId = settings.approval.clientId;
+  if (!authenticator || !issuer || !publicUrl || !clientId) return undefined;
+  const signIn = new ApproverSignIn({
+    issuer,
+    clientId,
+    clientSecret: settings.approval.clientSecret,
+    resource: publicUrl.href,
+    base: () => outOfBand.base,
+    scope: `openid ${runtime.definition.name}:approve ${runtime.definition.name}:pii`,
+    keys: outOfBand.keys,
+    verify: async (token) => {
+      const principal = principalOf(await authenticator.verifyAccessToken(token));
+      if (!principal || principal.kind !== 'oauth') throw new AuthError('claims', 'not an access token');
+      return principal;
+    },
+  });
+  runtime.approval.useOutOfBand(outOfBand);
+  return new ApprovalPage(runtime, outOfBand, signIn);
 }
 
 /**
@@ -228,7 +271,8 @@ export async function serveHttp(
   /** Drain as SIGTERM would, without exiting; the runtime stays open. */
   close(): Promise<void>;
 }> {
-  const app = createHttpApp(runtime, options.settings, options.principal);
+  const outOfBand = await openOutOfBand(runtime, options.settings);
+  const app = createHttpApp(runtime, options.settings, options.principal, outOfBand);
   const { server, guard } = createHttpServer(
     { maxPendingPerSource: options.settings.maxPendingPerSource, ...options.limits },
     app.listener,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { type ApprovalSettings, approvalEnvShape, approvalSettings } from '../approval/settings.ts';
 import {
   ConfigError,
   envBool,
@@ -71,6 +72,7 @@ export function httpEnvSchema(prefix: string) {
     [`${prefix}_HTTP_MAX_PENDING_PER_SOURCE`]: int(32, 1, 100_000).describe(
       'Connections one peer address may hold open before sending a complete request head; more are closed on accept (counted by socket peer, a trusted proxy included)',
     ),
+    ...approvalEnvShape(prefix),
   });
 }
 
@@ -109,6 +111,8 @@ export interface HttpSettings {
   shutdownTimeoutMs: number;
   /** Connections per peer address with no request yet (the next is destroyed on accept). */
   maxPendingPerSource: number;
+  /** Out-of-band approval: the store, the page's sign-in, the webhook, four-eyes rules. */
+  approval: ApprovalSettings;
 }
 
 const ApiKeysFile = z
@@ -180,6 +184,7 @@ export function loadHttpSettings(
     maxBodyBytes: v<number>('MAX_BODY_BYTES'),
     shutdownTimeoutMs: v<number>('SHUTDOWN_TIMEOUT_MS'),
     maxPendingPerSource: v<number>('HTTP_MAX_PENDING_PER_SOURCE'),
+    approval: approvalSettings(prefix, d),
   };
 }
 

@@ -103,10 +103,13 @@ export async function send(
     res.end(response.text);
     return;
   }
-  const headers: Record<string, string> = { ...extra };
+  const headers: Record<string, string | string[]> = { ...extra };
   response.headers.forEach((value, key) => {
-    headers[key] = value;
+    if (key !== 'set-cookie') headers[key] = value;
   });
+  // Each cookie its own header line (the approval page sets two at once).
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers['set-cookie'] = cookies;
   res.writeHead(response.status, headers);
   if (!response.body) {
     res.end();

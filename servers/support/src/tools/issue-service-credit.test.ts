@@ -188,7 +188,7 @@ describe('at most once', () => {
       expect(calls.map((r) => [r.decision, r.outcome, r.errorCode])).toEqual([
         ['approval_requested', 'pending', 'APPROVAL_REQUIRED'],
         ['denied', 'error', 'DENIED'],
-        ['approved', 'ok', undefined],
+        ['token_approved', 'ok', undefined],
         ['denied', 'error', 'DENIED'],
       ]);
       const approvalId = (calls[2]!.approval as { id: string; mode: string }).id;
