@@ -332,3 +332,12 @@ export async function runCli(
     });
   });
 }
+export {
+  type AuthorizationServer,
+  type AuthorizationServerOptions,
+  type AuthzClient,
+  DEFAULT_CLIENT,
+  startAuthorizationServer,
+  type TokenEndpointState,
+} from './authz/server.ts';
+export { type SignInOptions, type SignInResult, signInWithCode } from './authz/sign-in.ts';
