@@ -60,7 +60,8 @@ export class ApprovalPage {
       name: 'approval',
       args,
       requestId: randomUUID(),
-      ...(outcome.row ? { callId: outcome.row.id } : {}),
+      // The approval's id, even when the link naming it was refused: its records read together.
+      callId: outcome.row?.id ?? (typeof args.approvalId === 'string' ? args.approvalId : undefined),
       decision: outcome.decision,
       outcome: outcome.errorCode ? 'error' : 'ok',
       ...(outcome.errorCode ? { errorCode: outcome.errorCode } : {}),
