@@ -11,12 +11,17 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APPROVAL_CLIENT, csrfOf, FormClient, startApprovalIssuer } from '../testing/approver.ts';
+import {
+  APPROVAL_CLIENT,
+  approvalLink,
+  csrfOf,
+  FormClient,
+  startApprovalIssuer,
+} from '../testing/approver.ts';
 import type { AuthorizationServer } from '../testing/authz/server.ts';
 import { fixture, type Harness, SCOPES, startHarness } from '../testing/fixture/harness.ts';
 import { type HttpServer, startHttp } from '../testing/fixture/http.ts';
 import { errorOf, readAudit } from '../testing/index.ts';
-import { PageKeys } from './link.ts';
 
 const STATE_KEY = 'p'.repeat(40);
 const HOOK_SECRET = 'webhook-secret-0123456789';
@@ -193,8 +198,8 @@ describe('the approval page', () => {
       const { approvalId, url } = await pending(alice, { ...ARGS, item: 'billing-api' });
       const self = new FormClient();
       const own = await self.open(url, as.issuer, 'alice');
+      expect(own.status).toBe(403);
       expect(own.text).toContain('another person must approve');
-      expect(csrfOf(own.text)).toBe('');
       // Her session's form token, from a request of someone else's that she may approve; posted on her own.
       const bobAgent = await agent('bob');
       const theirs = await pending(bobAgent, { ...ARGS, item: 'queue-api' });
@@ -208,6 +213,7 @@ describe('the approval page', () => {
       expect(mallory.status).toBe(403);
       expect(mallory.text).toContain('fixture:approve');
       expect(pageRecords(approvalId)).toEqual([
+        ['alice', 'denied', 'APPROVAL_SELF'],
         ['alice', 'denied', 'APPROVAL_SELF'],
         ['mallory', 'denied', 'APPROVAL_SCOPE_MISSING'],
       ]);
@@ -228,7 +234,7 @@ describe('the approval page', () => {
       const page = await bob.open(url, as.issuer, 'bob');
       const tampered = url.replace(/sig=.{4}/, 'sig=AAAA');
       expect((await bob.request(tampered)).status).toBe(403);
-      const expired = `${publicUrl.replace('/mcp', '')}/approvals/${approvalId}?${new PageKeys(STATE_KEY).linkQuery(approvalId, Date.now() - 1000)}`;
+      const expired = approvalLink(STATE_KEY, new URL(publicUrl).origin, approvalId, Date.now() - 1000);
       expect((await bob.request(expired)).status).toBe(403);
       const crossSite = await bob.request(url, {
         form: { csrf: csrfOf(page.text), decision: 'approve', reason: 'evil' },

@@ -162,6 +162,18 @@ export class ApprovalPage {
           row,
         ),
       };
+    if (row.fourEyes && this.ownRequest(row, session))
+      return {
+        ok: false,
+        response: this.refuse(
+          403,
+          'APPROVAL_SELF',
+          'You asked for this action; another person must approve it.',
+          who,
+          { approvalId: id },
+          row,
+        ),
+      };
     return { ok: true, row, session };
   }
 
@@ -177,11 +189,9 @@ export class ApprovalPage {
     const canVote =
       row.status !== 'pending' || row.expiresAt <= Date.now()
         ? `This approval is ${row.expiresAt <= Date.now() && row.status === 'pending' ? 'expired' : row.status}; nothing more can be decided here.`
-        : row.fourEyes && this.ownRequest(row, session)
-          ? 'You asked for this action; another person must approve it.'
-          : row.votes.some((v) => v.approver === session.id)
-            ? 'You have already decided on this approval.'
-            : undefined;
+        : row.votes.some((v) => v.approver === `${session.kind}:${session.id}`)
+          ? 'You have already decided on this approval.'
+          : undefined;
     return approvalPage(row, {
       approver: `${session.kind}:${session.id}`,
       seesPersonalData: session.scopes.includes(`${this.outOfBand.server}:pii`),
@@ -236,15 +246,6 @@ export class ApprovalPage {
     const reason = (form.get('reason') ?? '').trim().slice(0, 500);
     if ((decision !== 'approve' && decision !== 'decline') || reason.length === 0)
       return notice(400, 'Not possible', 'Choose approve or decline and give a reason.');
-    if (row.fourEyes && this.ownRequest(row, session))
-      return this.refuse(
-        403,
-        'APPROVAL_SELF',
-        'You asked for this action; another person must approve it.',
-        who,
-        args,
-        row,
-      );
     const result = await this.outOfBand.store.vote(
       id,
       { approver: `${session.kind}:${session.id}`, decision, reason, at: Date.now() },

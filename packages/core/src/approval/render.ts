@@ -11,7 +11,7 @@ export const PAGE_HEADERS = {
     "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+  'referrer-policy': 'same-origin',
   'cache-control': 'no-store',
 } as const;
 
@@ -34,7 +34,7 @@ button[value=approve]{background:#1a7f37}
 button[value=decline]{background:#a4161a}
 `;
 
-export const esc = (value: unknown): string =>
+const esc = (value: unknown): string =>
   String(value).replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
@@ -49,7 +49,7 @@ function document(title: string, body: string): string {
 </head><body><main>${body}</main></body></html>`;
 }
 
-export function htmlResponse(status: number, title: string, body: string): Response {
+function htmlResponse(status: number, title: string, body: string): Response {
   return new Response(document(title, body), {
     status,
     headers: { ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8' },

@@ -27,7 +27,7 @@ export function approvalEnvShape(prefix: string) {
       .regex(/^(sqlite:|postgres(ql)?:\/\/)/, 'must be sqlite:<path> or postgres://…')
       .default('sqlite::memory:')
       .describe(
-        'Where pending approvals, decisions and spent approvals are kept: sqlite:<path> (one replica, the default in memory) or postgres://… (replicas)',
+        'Where pending approvals, decisions and spent approvals are kept: `sqlite:FILE` (one replica; default `sqlite::memory:`) or `postgres://…` (replicas)',
       ),
     [`${prefix}_APPROVAL_PENDING_S`]: envInt(900, 60, 86_400).describe(
       'Seconds an out-of-band approval waits for its decision (and an approved one for its call)',
@@ -46,7 +46,7 @@ export function approvalEnvShape(prefix: string) {
       'Key of the webhook signature header X-Gatehouse-Signature (16+ characters)',
     ),
     [`${prefix}_FOUR_EYES`]: envText(2).describe(
-      'JSON list of four-eyes rules [{tool, environments?, atLeast?, approvals?}]: approvers other than the requester, holding <server>:approve',
+      'JSON list of four-eyes rules `[{tool, environments?, atLeast?, approvals?}]`: approvers other than the requester, holding the `approve` scope of this server',
     ),
   };
 }

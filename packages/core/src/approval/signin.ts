@@ -31,7 +31,7 @@ export interface ApproverSession {
   csrf: string;
 }
 
-export function cookiesOf(header: string | undefined): Map<string, string> {
+function cookiesOf(header: string | undefined): Map<string, string> {
   const jar = new Map<string, string>();
   for (const part of (header ?? '').split(';')) {
     const at = part.indexOf('=');

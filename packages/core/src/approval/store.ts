@@ -8,8 +8,7 @@
  */
 import { z } from 'zod';
 
-export const ApprovalStatus = z.enum(['pending', 'approved', 'declined', 'expired', 'spent']);
-export type ApprovalStatus = z.infer<typeof ApprovalStatus>;
+const ApprovalStatus = z.enum(['pending', 'approved', 'declined', 'expired', 'spent']);
 
 export const Vote = z.object({
   approver: z.string(),

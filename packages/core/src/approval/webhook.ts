@@ -10,7 +10,7 @@ import type { ApprovalRow } from './store.ts';
 
 export type WebhookEvent = 'approval.pending' | 'approval.decided';
 
-export function webhookSignature(secret: string, timestamp: string, body: string): string {
+function webhookSignature(secret: string, timestamp: string, body: string): string {
   return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 

@@ -246,7 +246,7 @@ function approvalPage(
     keys: outOfBand.keys,
     verify: async (token) => {
       const principal = principalOf(await authenticator.verifyAccessToken(token));
-      if (!principal || principal.kind !== 'oauth') throw new AuthError('claims', 'not an access token');
+      if (principal?.kind !== 'oauth') throw new AuthError('claims', 'not an access token');
       return principal;
     },
   });

@@ -5,6 +5,7 @@
  * walks the page and the provider's development sign-in as a browser would
  * (redirects by hand, one cookie jar per origin, the Origin header on forms).
  */
+import { PageKeys } from '../approval/link.ts';
 import { type AuthorizationServer, startAuthorizationServer } from './authz/server.ts';
 
 export const APPROVAL_CLIENT = { clientId: 'approval-page', clientSecret: 'approval-page-secret-0123456789' };
@@ -113,3 +114,8 @@ export class FormClient {
 
 /** The hidden CSRF token of the approval form. */
 export const csrfOf = (html: string): string => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+
+/** A link to approval `id` signed with `stateKey` as the server signs it, valid until `expiresAt` (ms). */
+export function approvalLink(stateKey: string, origin: string, id: string, expiresAt: number): string {
+  return `${origin}/approvals/${id}?${new PageKeys(stateKey).linkQuery(id, expiresAt)}`;
+}

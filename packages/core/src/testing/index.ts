@@ -276,6 +276,13 @@ export async function eventually<T>(fn: () => T | undefined, timeoutMs = 5_000):
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+export {
+  APPROVAL_CLIENT,
+  approvalLink,
+  csrfOf,
+  FormClient,
+  startApprovalIssuer,
+} from './approver.ts';
 export { type HttpChild, legacyCall, MCP_HEADERS, rpcBody, spawnHttp } from './http.ts';
 export { type InProcessOptions, type InProcessServer, startInProcess } from './inprocess.ts';
 export { perFile } from './per-file.ts';

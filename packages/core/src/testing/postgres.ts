@@ -59,7 +59,7 @@ export async function startPostgres(): Promise<PostgresServer | { reason: string
   const data = join(dir, 'data');
   const run = (tool: string, args: string[]) =>
     root
-      ? execFileSync('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args], {
+      ? execFileSync('/usr/sbin/runuser', ['-u', 'postgres', '--', join(bin, tool), ...args], {
           stdio: 'pipe',
           cwd: dir,
         })
