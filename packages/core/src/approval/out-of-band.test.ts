@@ -212,4 +212,42 @@ describe('out-of-band approval over HTTP', () => {
       await c.close();
     }
   });
+
+  it('offers the link as URL-mode elicitation to a client that declares it, and runs once approved', async () => {
+    await h.control.clearRequests();
+    const c = new Client(
+      { name: 'url-capable', version: '1.0.0' },
+      { capabilities: { elicitation: { url: {} } }, versionNegotiation: { mode: { pin: '2026-07-28' } } },
+    );
+    const shown: string[] = [];
+    c.setRequestHandler('elicitation/create', async (request) => {
+      const params = request.params as { mode?: string; url?: string };
+      shown.push(`${params.mode}:${params.url}`);
+      // The user opens the link and someone approves there before the client retries.
+      const id = /\/approvals\/([0-9a-f-]{36})/.exec(params.url ?? '')?.[1] ?? '';
+      await store.vote(
+        id,
+        { approver: 'oauth:bob', decision: 'approve', reason: 'ok', at: Date.now() },
+        60_000,
+      );
+      return { action: 'accept' };
+    });
+    await c.connect(
+      new StreamableHTTPClientTransport(new URL(server.url), {
+        requestInit: { headers: { authorization: `Bearer ${KEY}` } },
+      }),
+    );
+    try {
+      const done = await c.callTool({
+        name: 'act_on_item',
+        arguments: { ...ARGS, reason: 'asked through a URL elicitation' },
+      });
+      expect(done.isError, JSON.stringify(done)).toBeFalsy();
+      expect(shown).toHaveLength(1);
+      expect(shown[0]).toMatch(/^url:https:\/\/fixture\.gatehouse\.test\/approvals\//);
+      expect((await h.control.requests()).filter((r) => r.method === 'POST')).toHaveLength(1);
+    } finally {
+      await c.close();
+    }
+  });
 });
