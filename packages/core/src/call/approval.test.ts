@@ -79,6 +79,10 @@ afterAll(async () => {
 });
 
 describe('two-step approvals over HTTP', () => {
+  it('warn at start that the model can redeem its own token (development only)', () => {
+    expect(server.stderr()).toMatch(/two-step approval is a development mode.*token_approved/);
+  });
+
   it('bind to the principal kind and id: an OAuth subject cannot redeem an API key of the same name', async () => {
     const planned = await call(ALICE_KEY, ACT);
     expect(errorOf(planned)?.code).toBe('APPROVAL_REQUIRED');
