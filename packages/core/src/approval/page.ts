@@ -148,7 +148,16 @@ export class ApprovalPage {
             row,
           ),
         };
-      return { ok: false, response: await this.signIn.begin(`${url.pathname}${url.search}`) };
+      // An unreachable issuer is a page saying so, not a server error.
+      const begun = await this.signIn.begin(`${url.pathname}${url.search}`).catch((error: unknown) => {
+        this.runtime.log.warn({ err: (error as Error).message }, 'approval sign-in: issuer unavailable');
+        return notice(
+          503,
+          'Sign-in unavailable',
+          'The sign-in service cannot be reached; try the link again shortly.',
+        );
+      });
+      return { ok: false, response: begun };
     }
     if (!session.scopes.includes(this.approveScope))
       return {

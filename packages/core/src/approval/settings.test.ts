@@ -1,7 +1,12 @@
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { describe, expect, it } from 'vitest';
 import { loadHttpSettings } from '../http/settings.ts';
-import { fixture, startHarness } from '../testing/fixture/harness.ts';
+import { fixture, SCOPES, startHarness } from '../testing/fixture/harness.ts';
 import { PUBLIC_URL, startHttp } from '../testing/fixture/http.ts';
+import { errorOf } from '../testing/index.ts';
 import { assertRuleNames, ruleFor } from './settings.ts';
 
 const load = (env: Record<string, string>) => loadHttpSettings('X', env, { noAuth: true }).approval;
@@ -91,6 +96,41 @@ describe('out-of-band approval settings', () => {
         }),
       ).rejects.toThrow(/unknown tool "get_item_status"/);
     } finally {
+      await h.close();
+    }
+  });
+
+  it('answers a link with a page saying sign-in is unavailable when the issuer cannot be reached', async () => {
+    const h = await startHarness();
+    const key = 'gh_unreachable_issuer_key_0123456789';
+    const keys = join(h.dir, 'keys.json');
+    const sha256 = createHash('sha256').update(key).digest('hex');
+    writeFileSync(keys, JSON.stringify([{ name: 'ci', sha256, scopes: [SCOPES.read, SCOPES.write] }]));
+    const server = await startHttp(fixture, {
+      env: h.env({
+        FIXTURE_PUBLIC_URL: PUBLIC_URL,
+        FIXTURE_OAUTH_ISSUER: 'http://127.0.0.1:9',
+        FIXTURE_API_KEYS_FILE: keys,
+        FIXTURE_SCOPES: `${SCOPES.read},${SCOPES.write}`,
+        FIXTURE_APPROVAL_CLIENT_ID: 'page',
+      }),
+    });
+    const client = new Client({ name: 'ci', version: '1.0.0' });
+    try {
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(server.url), {
+          requestInit: { headers: { authorization: `Bearer ${key}` } },
+        }),
+      );
+      const args = { item: 'orders-api', environment: 'staging', reason: 'restart after the leak' };
+      const pending = errorOf(await client.callTool({ name: 'act_on_item', arguments: args }));
+      const link = new URL((pending?.details as { url: string }).url);
+      const page = await fetch(new URL(`${link.pathname}${link.search}`, server.url), { redirect: 'manual' });
+      expect(page.status).toBe(503);
+      expect(await page.text()).toContain('sign-in service cannot be reached');
+    } finally {
+      await client.close();
+      await server.close();
       await h.close();
     }
   });
