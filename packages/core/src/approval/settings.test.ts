@@ -124,7 +124,8 @@ describe('out-of-band approval settings', () => {
       );
       const args = { item: 'orders-api', environment: 'staging', reason: 'restart after the leak' };
       const pending = errorOf(await client.callTool({ name: 'act_on_item', arguments: args }));
-      const link = new URL((pending?.details as { url: string }).url);
+      expect(pending?.code).toBe('APPROVAL_PENDING');
+      const link = new URL((pending!.details as { url: string }).url);
       const page = await fetch(new URL(`${link.pathname}${link.search}`, server.url), { redirect: 'manual' });
       expect(page.status).toBe(503);
       expect(await page.text()).toContain('sign-in service cannot be reached');
