@@ -12,7 +12,12 @@ import { GatehouseError } from '../define/errors.ts';
 import { describeIssues } from '../define/schema.ts';
 import { UNTRUSTED_NOTE } from '../define/untrusted.ts';
 import { readContext } from './context.ts';
-import { CappedUriTemplate, installScopeChallenges, MAX_URI_LENGTH } from './guards.ts';
+import {
+  CappedUriTemplate,
+  installScopeChallenges,
+  MAX_URI_LENGTH,
+  scopeHiddenTools,
+} from './guards.ts';
 import { type Principal, toolVisibility } from './policy.ts';
 import { audited, completer } from './read.ts';
 import type { Runtime } from './runtime.ts';
@@ -116,12 +121,14 @@ const sameToolsets = (principal: Principal, runtime: Runtime): boolean => {
  */
 export interface BuildOptions {
   /**
-   * HTTP with authentication: a call to a tool the principal lacks a scope for
-   * is answered 403 insufficient_scope naming the scope (OAuth step-up)
-   * instead of the unknown-tool answer. The tool stays unlisted; tools hidden
-   * by policy (read-only, allow/deny lists) still do not exist.
+   * HTTP: what a call to a tool the principal lacks a scope for gets instead of
+   * the unknown-tool answer. `challenge` (an authorization server is configured):
+   * 403 insufficient_scope naming the scope (OAuth step-up). `deny` (API keys or
+   * --no-auth, nothing to step up with): the seam's DENIED tool error naming the
+   * scope, which a client can show. The tool stays unlisted either way; tools
+   * hidden by policy (read-only, allow/deny lists) still do not exist.
    */
-  scopeChallenges?: boolean;
+  scopeRefusal?: 'challenge' | 'deny';
   /** Observes each scope challenge (for the audit trail). */
   onScopeChallenge?: (tool: string, scopes: string[], args: unknown) => void;
 }
@@ -144,7 +151,10 @@ export function buildMcpServer(
     },
   );
   const { listed, narrowed } = registeredTools(runtime, principal);
-  for (const name of [...listed, ...narrowed]) {
+  // With nothing to step up with (scopeRefusal 'deny'), a tool hidden only for want of a scope is
+  // registered unlisted too, so a call reaches the seam and is refused DENIED, naming the scope.
+  const scoped = options.scopeRefusal === 'deny' ? scopeHiddenTools(runtime, principal) : new Set<string>();
+  for (const name of [...listed, ...narrowed, ...scoped]) {
     const prepared = runtime.tools.get(name)!;
     const { tool } = prepared;
     mcp.registerTool(
@@ -161,7 +171,7 @@ export function buildMcpServer(
     );
   }
   // The listing, from the entries prepared at start-up (the SDK's own would list the narrowed tools too).
-  if (listed.size + narrowed.size > 0) {
+  if (listed.size + narrowed.size + scoped.size > 0) {
     const entries = [...listed].map((name) => runtime.tools.get(name)!.listed);
     mcp.server.setRequestHandler('tools/list', () => ({ tools: [...entries] }));
   }
@@ -273,7 +283,8 @@ export function buildMcpServer(
       },
     );
   }
-  if (options.scopeChallenges) installScopeChallenges(runtime, principal, mcp, options.onScopeChallenge);
+  if (options.scopeRefusal === 'challenge')
+    installScopeChallenges(runtime, principal, mcp, options.onScopeChallenge);
   forwardChanges(runtime, mcp);
   return mcp;
 }

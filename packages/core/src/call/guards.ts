@@ -65,3 +65,13 @@ export function installScopeChallenges(
     };
   };
 }
+
+/** Tools hidden from the principal only for want of a scope (not by policy). */
+export function scopeHiddenTools(runtime: Runtime, principal: Principal): Set<string> {
+  const names = new Set<string>();
+  for (const [name, { tool }] of runtime.tools) {
+    const visibility = toolVisibility(tool, principal, runtime.policy);
+    if (!visibility.visible && visibility.reason === 'scope') names.add(name);
+  }
+  return names;
+}

@@ -32,10 +32,11 @@ export function receivedArguments(raw: unknown): unknown {
 
 export interface InboundOptions {
   /**
-   * HTTP with authentication: a tool hidden from the principal only for want of
-   * a scope is answered with an audited 403 challenge, not as unknown.
+   * HTTP: a tool hidden from the principal only for want of a scope is answered
+   * with an audited 403 challenge (`challenge`) or the seam's DENIED (`deny`),
+   * not as unknown.
    */
-  scopeChallenges?: boolean;
+  scopeRefusal?: 'challenge' | 'deny';
 }
 
 /**
@@ -76,6 +77,6 @@ function usable(runtime: Runtime, principal: Principal, name: string, options: I
   return (
     visibility.visible ||
     visibility.reason === 'toolset' ||
-    (options.scopeChallenges === true && visibility.reason === 'scope')
+    (options.scopeRefusal !== undefined && visibility.reason === 'scope')
   );
 }

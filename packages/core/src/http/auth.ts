@@ -157,6 +157,16 @@ export class JwksCache {
     return this.inflight;
   }
 
+  /**
+   * Whether the keys were fetched at least once (readiness). While they were not, each look asks the
+   * issuer again in the background, at most once per 5 s, without waiting for the answer.
+   */
+  loaded(): boolean {
+    if (this.local) return true;
+    if (!this.inflight && Date.now() - this.lastFetch >= 5_000) void this.refresh().catch(() => undefined);
+    return false;
+  }
+
   readonly getKey: JWTVerifyGetKey = async (header, token) => {
     if (!this.local) {
       if (this.inflight) await this.inflight.catch(() => undefined);

@@ -26,18 +26,20 @@ import { type Refusal, RefusalTally } from './refusals.ts';
 import { KeptServers } from './reuse.ts';
 import { SessionStore } from './sessions.ts';
 import type { HttpSettings } from './settings.ts';
-import { hostnameOf, LOCAL_NAMES, normalizeAddress, type RequestState } from './wire.ts';
+import { hostnameOf, LOCAL_NAMES, type RequestState } from './wire.ts';
 
 export interface Gateway {
   readonly runtime: Runtime;
   readonly settings: HttpSettings;
+  /** What a call outside the caller's scopes gets (see BuildOptions.scopeRefusal). */
+  readonly scopeRefusal: 'challenge' | 'deny';
   readonly log: Logger;
   /** Who a request is when authentication is off (`--no-auth`, loopback only). */
   readonly localPrincipal: Principal;
   /** Host names accepted in Host and Origin. */
   readonly allowed: string[];
-  /** Peers whose X-Forwarded-* headers are believed. */
-  readonly trusted: ReadonlySet<string>;
+  /** Peers whose X-Forwarded-* headers are believed (addresses and CIDR ranges). */
+  readonly trusted: { has(address: string): boolean };
   readonly resourceMetadataUrl: string | undefined;
   /** RFC 9728 metadata, when the server is an authenticated resource server. */
   readonly metadata: Record<string, unknown> | undefined;
@@ -136,10 +138,15 @@ export function createGateway(runtime: Runtime, settings: HttpSettings, localPri
     ),
   );
 
+  /**
+   * A call outside the caller's scopes: 403 insufficient_scope (step-up) when there is an
+   * authorization server to step up with; otherwise a DENIED tool error naming the scope.
+   */
+  const scopeRefusal = !settings.noAuth && settings.issuer ? 'challenge' : 'deny';
   /** `requestId` names the request whose scope challenges are audited; a kept server only asks (the SDK's path answers and audits). */
   const build = (principal: Principal, requestId?: string) =>
     buildMcpServer(runtime, principal, {
-      scopeChallenges: !settings.noAuth,
+      scopeRefusal,
       onScopeChallenge: (tool, scopes, args) => {
         if (requestId === undefined) return;
         audit(
@@ -186,6 +193,7 @@ export function createGateway(runtime: Runtime, settings: HttpSettings, localPri
   return {
     runtime,
     settings,
+    scopeRefusal,
     log,
     localPrincipal,
     allowed: [
@@ -193,7 +201,7 @@ export function createGateway(runtime: Runtime, settings: HttpSettings, localPri
       ...settings.allowedOrigins.map(hostnameOf),
       ...(publicUrl ? [publicUrl.hostname.toLowerCase()] : []),
     ],
-    trusted: new Set(settings.trustedProxies.map(normalizeAddress)),
+    trusted: settings.trustedProxies,
     resourceMetadataUrl,
     metadata,
     authenticator,

@@ -141,7 +141,7 @@ export async function serveMcp(
     const server = await g.kept.get(principal);
     // A call that needs a 403 insufficient_scope challenge is the SDK handler's to answer.
     const challenged =
-      !g.settings.noAuth &&
+      g.scopeRefusal === 'challenge' &&
       (await server.mcp.resolveScopeChallenge({ request: reusable, authInfo })) !== undefined;
     if (!challenged)
       return withIncomingTrace(req.headers, async () => {
@@ -294,7 +294,7 @@ function screenBody(
   }
   let carried = false;
   for (const one of Array.isArray(message) ? message : [message])
-    if (inspectInbound(g.runtime, principal, one, { scopeChallenges: !g.settings.noAuth })) carried = true;
+    if (inspectInbound(g.runtime, principal, one, { scopeRefusal: g.scopeRefusal })) carried = true;
   // Written without recursion: what is carried may nest deeply.
   return carried ? Buffer.from(canonicalJson(message), 'utf8') : body;
 }

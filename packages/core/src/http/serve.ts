@@ -56,6 +56,13 @@ export function createHttpApp(
   const accessLog = access.log.child({ component: 'http' });
   let draining = false;
   let inflight = 0;
+  if (!runtime.config.stateKey) warnWithoutStateKey(runtime);
+  const jwks = g.authenticator?.jwks;
+  /** Why this process should not get traffic yet: a token cannot be checked before the issuer's keys are in. */
+  const notReady = () =>
+    jwks && !jwks.loaded()
+      ? `the signing keys (JWKS) of the issuer ${g.settings.issuer} have not been fetched yet; tokens cannot be verified`
+      : undefined;
   let onIdle: (() => void) | undefined;
 
   async function route(
@@ -72,12 +79,18 @@ export function createHttpApp(
         'retry-after': '1',
       });
     if (path === '/healthz') return Response.json({ ok: true });
-    if (path === '/readyz')
-      return Response.json({
-        ready: true,
-        upstream: runtime.upstream ? { circuit: runtime.upstream.circuitState } : null,
-        sessions: g.sessions?.size ?? 0,
-      });
+    if (path === '/readyz') {
+      const waiting = notReady();
+      return Response.json(
+        {
+          ready: waiting === undefined,
+          ...(waiting ? { reason: waiting } : {}),
+          upstream: runtime.upstream ? { circuit: runtime.upstream.circuitState } : null,
+          sessions: g.sessions?.size ?? 0,
+        },
+        { status: waiting ? 503 : 200 },
+      );
+    }
     if (path === '/metrics') {
       if (g.settings.metricsToken) {
         const presented = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
@@ -252,6 +265,15 @@ function approvalPage(
   });
   runtime.approval.useOutOfBand(outOfBand);
   return new ApprovalPage(runtime, outOfBand, signIn);
+}
+
+/** Approvals and 2026 multi-round requests are sealed with the state key: one per process unless shared. */
+function warnWithoutStateKey(runtime: Runtime): void {
+  const variable = `${runtime.definition.envPrefix}_STATE_KEY`;
+  runtime.log.warn(
+    { variable },
+    `${variable} is not set: approvals and 2026 multi-round requests are sealed with a key of this process only, so they fail on another replica and after a restart; set ${variable} to the same secret on every replica (${runtime.definition.bin} keys new state-key)`,
+  );
 }
 
 /**

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 import { type ApprovalSettings, approvalEnvShape, approvalSettings } from '../approval/settings.ts';
 import {
@@ -62,7 +63,9 @@ export function httpEnvSchema(prefix: string) {
     ),
     [`${prefix}_TRUSTED_PROXIES`]: envList
       .default([])
-      .describe('Reverse-proxy addresses whose X-Forwarded-Host/-For headers are believed (comma-separated)'),
+      .describe(
+        'Reverse proxies whose X-Forwarded-Host/-For headers are believed: addresses or CIDR ranges, IPv4 or IPv6 (comma-separated, e.g. 10.0.0.0/8,fd00::/8)',
+      ),
     [`${prefix}_MAX_BODY_BYTES`]: int(1024 * 1024, 1024, 64 * 1024 * 1024).describe(
       'Largest request body accepted',
     ),
@@ -106,13 +109,48 @@ export interface HttpSettings {
   ratePerMinute: number;
   maxConcurrent: number;
   metricsToken: string | undefined;
-  trustedProxies: string[];
+  trustedProxies: TrustedProxies;
   maxBodyBytes: number;
   shutdownTimeoutMs: number;
   /** Connections per peer address with no request yet (the next is destroyed on accept). */
   maxPendingPerSource: number;
   /** Out-of-band approval: the store, the page's sign-in, the webhook, four-eyes rules. */
   approval: ApprovalSettings;
+}
+
+/**
+ * The peers whose X-Forwarded-* headers are believed: exact addresses and CIDR ranges, IPv4 and
+ * IPv6 (an ingress pod changes address on every restart; its range does not). An entry that is
+ * neither refuses start-up with one line naming it.
+ */
+export class TrustedProxies {
+  private readonly list = new BlockList();
+  readonly entries: readonly string[];
+
+  constructor(entries: readonly string[], name = 'trusted proxies') {
+    this.entries = entries;
+    for (const entry of entries) {
+      const [address = '', prefix, ...rest] = entry.replace(/^\[(.*)\]$/, '$1').split('/');
+      const family = isIP(address);
+      const bits = family === 4 ? 32 : 128;
+      const length = prefix === undefined ? bits : /^\d{1,3}$/.test(prefix) ? Number(prefix) : Number.NaN;
+      if (family === 0 || rest.length > 0 || !(length >= 0 && length <= bits))
+        throw new ConfigError(
+          `${name}: ${JSON.stringify(entry)} is not an IP address or a CIDR range (such as 10.0.0.0/8 or fd00::/8)`,
+        );
+      const type = family === 4 ? 'ipv4' : 'ipv6';
+      if (prefix === undefined) this.list.addAddress(address, type);
+      else this.list.addSubnet(address, length, type);
+    }
+  }
+
+  /** Whether a peer address (as the socket reports it, IPv4-mapped or not) is a trusted proxy. */
+  has(address: string): boolean {
+    const plain = address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+    const family = isIP(plain);
+    if (this.entries.length === 0 || family === 0) return false;
+    return this.list.check(plain, family === 4 ? 'ipv4' : 'ipv6');
+  }
 }
 
 const ApiKeysFile = z
@@ -180,7 +218,7 @@ export function loadHttpSettings(
     ratePerMinute: v<number>('RATE_LIMIT_PER_MINUTE'),
     maxConcurrent: v<number>('MAX_CONCURRENT'),
     metricsToken: v<string | undefined>('METRICS_TOKEN'),
-    trustedProxies: v<string[]>('TRUSTED_PROXIES'),
+    trustedProxies: new TrustedProxies(v<string[]>('TRUSTED_PROXIES'), `${prefix}_TRUSTED_PROXIES`),
     maxBodyBytes: v<number>('MAX_BODY_BYTES'),
     shutdownTimeoutMs: v<number>('SHUTDOWN_TIMEOUT_MS'),
     maxPendingPerSource: v<number>('HTTP_MAX_PENDING_PER_SOURCE'),
