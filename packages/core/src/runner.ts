@@ -8,6 +8,7 @@ import { createRuntime, type Runtime } from './call/runtime.ts';
 import { sessionObserver } from './call/session.ts';
 import { ConfigError, envTable, loadConfig } from './config/env.ts';
 import { httpEnvTable } from './http/settings.ts';
+import { KEYS_USAGE, keysCommand } from './keys-command.ts';
 import { claimStdout, GuardedStdioTransport } from './stdio/transport.ts';
 import { shutdownTracing, startTracing } from './telemetry/tracing.ts';
 
@@ -34,6 +35,8 @@ export function usage(definition: AnyServerDefinition): string {
     `${definition.bin} ${definition.version} — ${definition.description}`,
     '',
     `Usage: ${definition.bin} [--transport stdio|http] [--host H] [--port N] [--read-only] [--no-auth]`,
+    `       ${definition.bin} ${KEYS_USAGE}`,
+    `           make an operator secret (printed once; for an API key also its keys-file entry)`,
     `       ${definition.bin} ${VERIFY_USAGE}`,
     `           check audit files: each one's HMAC chain and its signed checkpoints (exit 1 when broken)`,
     `       ${definition.bin} --version | --help`,
@@ -61,6 +64,16 @@ function runVerify(definition: AnyServerDefinition, args: string[], env: NodeJS.
   if (outcome.code === 2) fail(definition, outcome.error);
   process.stdout.write(outcome.stdout);
   process.exit(outcome.code);
+}
+
+async function runKeys(definition: AnyServerDefinition, args: string[]): Promise<never> {
+  const outcome = await keysCommand(
+    { prefix: definition.envPrefix, server: definition.name, scopes: Object.keys(definition.scopes) },
+    args,
+  );
+  if (outcome.code === 2) fail(definition, outcome.error);
+  process.stdout.write(outcome.stdout);
+  process.exit(0);
 }
 
 /** A start-up failure to report as one line: configuration, or the system refusing a path (EACCES, ENOSPC, …). */
@@ -119,6 +132,7 @@ export async function runServer(
   env = process.env,
 ): Promise<void> {
   if (argv[0] === 'verify-audit') runVerify(definition, argv.slice(1), env);
+  if (argv[0] === 'keys') await runKeys(definition, argv.slice(1));
   let parsed: ReturnType<typeof parseArgs<{ options: typeof CLI_OPTIONS; allowPositionals: true }>>;
   try {
     parsed = parseArgs({ args: argv, options: CLI_OPTIONS, allowPositionals: true, strict: true });

@@ -184,7 +184,8 @@ export class JwksCache {
   };
 }
 
-const sha256 = (value: string) => hash('sha256', value, 'buffer');
+/** What the keys file keeps of an API key: its SHA-256 (the key itself is never stored). */
+export const apiKeyDigest = (key: string): Buffer => hash('sha256', key, 'buffer');
 
 function scopesOf(payload: JWTPayload): string[] {
   const scope = payload.scope ?? payload.scp;
@@ -251,7 +252,7 @@ export class Authenticator implements OAuthTokenVerifier {
   }
 
   private verifyApiKey(token: string): AuthInfo {
-    const digest = sha256(token);
+    const digest = apiKeyDigest(token);
     let found: ApiKeyEntry | undefined;
     // Compare against every entry so the time taken does not reveal which one matched.
     for (const entry of this.options.apiKeys) if (timingSafeEqual(entry.sha256, digest)) found ??= entry;

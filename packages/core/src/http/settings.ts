@@ -153,7 +153,8 @@ export class TrustedProxies {
   }
 }
 
-const ApiKeysFile = z
+/** The keys file: `[{name, sha256, scopes}]`, hashes only. */
+export const ApiKeysFile = z
   .array(
     z.strictObject({
       name: z
