@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup';
-import { binaryPreset } from '../../tooling/config/tsup.preset.ts';
+import { guardedBinary } from '../../tooling/config/tsup.preset.ts';
 
-export default defineConfig(binaryPreset({ bin: 'src/bin.ts' }));
+// dist/bin.js checks the Node.js version, then loads the bundle, dist/main.js.
+export default defineConfig(guardedBinary('src/bin.ts'));

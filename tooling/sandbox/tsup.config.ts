@@ -1,5 +1,5 @@
 import { defineConfig } from 'tsup';
-import { binaryPreset } from '../config/tsup.preset.ts';
+import { guardedBinary } from '../config/tsup.preset.ts';
 
-// `node:sqlite` only exists with its `node:` prefix, which tsup strips by default.
-export default defineConfig(binaryPreset({ bin: 'src/bin.ts' }));
+// dist/bin.js checks the Node.js version (node:sqlite needs 22.13), then loads the bundle, dist/main.js.
+export default defineConfig(guardedBinary('src/bin.ts'));
