@@ -9,10 +9,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { errorOf, type HttpChild, readAudit, spawnHttp } from '@gatehouse/core/testing';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type E2eHarness, SERVERS, startHarness } from './src/servers.ts';
 
 const server = SERVERS.find((s) => s.name === 'platform-ops')!;
-const BRIDGE = createRequire(import.meta.url).resolve('mcp-remote/dist/proxy.js');
+const BRIDGE = fileURLToPath(import.meta.resolve('mcp-remote/dist/proxy.js'));
 const READ = 'platform-ops:read';
 const WRITE = 'platform-ops:write';
 const ROLLBACK = {

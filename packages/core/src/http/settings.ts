@@ -123,7 +123,7 @@ export interface HttpSettings {
  * IPv6 (an ingress pod changes address on every restart; its range does not). An entry that is
  * neither refuses start-up with one line naming it.
  */
-export class TrustedProxies {
+class TrustedProxies {
   private readonly list = new BlockList();
   readonly entries: readonly string[];
 
