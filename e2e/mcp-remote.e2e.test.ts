@@ -7,7 +7,7 @@
  * call is approved by the client (mcp-remote puts the server's question to it as an elicitation).
  * mcp-remote keeps its state in a scratch folder and talks to 127.0.0.1 only.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -54,6 +54,15 @@ const freePort = () =>
       probe.close(() => resolve(port));
     });
   });
+
+it('keys new refuses an unknown kind with one line and exit 2 (the built binary)', () => {
+  const run = spawnSync(process.execPath, [server.bin, 'keys', 'new', 'password'], { encoding: 'utf8' });
+  expect(run.status).toBe(2);
+  expect(run.stdout).toBe('');
+  expect(run.stderr).toBe(
+    'platform-ops-mcp: keys new: unknown kind "password"; one of api-key, state-key, audit-key, metrics-token (see platform-ops-mcp --help)\n',
+  );
+});
 
 describe('through mcp-remote with an API key', () => {
   let h: E2eHarness;

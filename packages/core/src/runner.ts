@@ -150,6 +150,7 @@ export async function runServer(
   }
   if (positionals[0] === 'verify-audit')
     runVerify(definition, argv.slice(argv.indexOf('verify-audit') + 1), env);
+  if (positionals[0] === 'keys') await runKeys(definition, argv.slice(argv.indexOf('keys') + 1));
   if (positionals.length > 0) fail(definition, `unknown command ${JSON.stringify(positionals[0])}`);
 
   let config: ServerConfig;
