@@ -12,12 +12,7 @@ import { GatehouseError } from '../define/errors.ts';
 import { describeIssues } from '../define/schema.ts';
 import { UNTRUSTED_NOTE } from '../define/untrusted.ts';
 import { readContext } from './context.ts';
-import {
-  CappedUriTemplate,
-  installScopeChallenges,
-  MAX_URI_LENGTH,
-  scopeHiddenTools,
-} from './guards.ts';
+import { CappedUriTemplate, installScopeChallenges, MAX_URI_LENGTH, scopeHiddenTools } from './guards.ts';
 import { type Principal, toolVisibility } from './policy.ts';
 import { audited, completer } from './read.ts';
 import type { Runtime } from './runtime.ts';
