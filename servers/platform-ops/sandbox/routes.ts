@@ -5,6 +5,7 @@ import {
   bodyString,
   ENVIRONMENTS,
   type Environment,
+  forbidden,
   ftsQuery,
   isoParam,
   notFound,
@@ -13,6 +14,7 @@ import {
   pageResult,
   parsePage,
   type Route,
+  type RouteContext,
   type Row,
   type Store,
   snippetOf,
@@ -55,9 +57,16 @@ function compareVersions(a: string, b: string): number {
 
 export function platformRoutes(store: Store): Route[] {
   const requireService = (name: string): Row => {
-    const row = store.get('SELECT name, data FROM services WHERE name = ?', name);
+    const row = store.get('SELECT name, team, data FROM services WHERE name = ?', name);
     if (!row) throw notFound(`service '${name}' does not exist`);
     return row;
+  };
+  /** The platform API's own rule: an engineer (a user token) may act only on their team's services (`team:<name>`). */
+  const requireTeam = (service: Row, caller: RouteContext['caller']): void => {
+    if (caller && !caller.groups.includes(`team:${String(service.team)}`))
+      throw forbidden(
+        `${caller.sub} is not in team ${String(service.team)}, which owns ${String(service.name)}`,
+      );
   };
 
   return [
@@ -143,7 +152,7 @@ export function platformRoutes(store: Store): Route[] {
       method: 'POST',
       pattern: '/platform/v1/services/:service/rollbacks',
       idempotent: true,
-      handler: ({ params, body }) => {
+      handler: ({ params, body, caller }) => {
         const input = asObject(body);
         const environment = input.environment;
         if (typeof environment !== 'string' || !(ENVIRONMENTS as readonly string[]).includes(environment)) {
@@ -152,7 +161,7 @@ export function platformRoutes(store: Store): Route[] {
         const reason = bodyString(input, 'reason', { max: 1000 })!;
         const targetVersion = bodyString(input, 'targetVersion', { max: 64, required: false });
         const service = params.service!;
-        requireService(service);
+        requireTeam(requireService(service), caller);
         const env = environment as Environment;
         const current = store.get(
           "SELECT * FROM deploys WHERE service = ? AND environment = ? AND status IN ('succeeded', 'in_progress') ORDER BY started_at DESC, seq DESC LIMIT 1",

@@ -13,6 +13,7 @@ import {
   pageResult,
   parsePage,
   type Route,
+  type RouteContext,
   type Row,
   type Store,
   snippetOf,
@@ -20,6 +21,7 @@ import {
   unprocessable,
 } from '@gatehouse/sandbox/kit';
 import { TICKET_PRIORITIES, TICKET_STATUSES } from './data.ts';
+import { assertRegion, regionClause } from './regions.ts';
 
 const ESCALATION_LEVELS = ['tier2', 'engineering', 'management'] as const;
 const MAX_CREDIT_CENTS = 1_000_000;
@@ -66,14 +68,16 @@ const SUMMARY_COLUMNS =
   't.num, t.id, t.customer_id, t.subject, t.status, t.priority, t.assignee, t.created_at, t.updated_at, t.first_response_due_at, t.resolution_due_at, t.breached, t.tags, t.escalated';
 
 export function supportRoutes(store: Store): Route[] {
-  const requireTicket = (id: string): Row => {
+  const requireTicket = (id: string, caller: RouteContext['caller']): Row => {
     const row = store.get('SELECT * FROM tickets WHERE id = ?', id);
     if (!row) throw notFound(`ticket '${id}' does not exist`);
+    assertRegion(caller, String(row.customer_id));
     return row;
   };
-  const requireCustomer = (id: string): Row => {
+  const requireCustomer = (id: string, caller: RouteContext['caller']): Row => {
     const row = store.get('SELECT * FROM customers WHERE id = ?', id);
     if (!row) throw notFound(`customer '${id}' does not exist`);
+    assertRegion(caller, id);
     return row;
   };
 
@@ -121,7 +125,7 @@ export function supportRoutes(store: Store): Route[] {
     {
       method: 'GET',
       pattern: '/support/v1/tickets',
-      handler: ({ query }) => {
+      handler: ({ query, caller }) => {
         const page = parsePage(query);
         const where: string[] = [];
         const args: string[] = [];
@@ -150,14 +154,19 @@ export function supportRoutes(store: Store): Route[] {
           where.push('t.created_at < ?');
           args.push(before);
         }
+        const region = regionClause(store, caller);
+        if (region) {
+          where.push(region.where);
+          args.push(...region.args);
+        }
         return ok(listTickets(query, page, where, args));
       },
     },
     {
       method: 'GET',
       pattern: '/support/v1/tickets/:id',
-      handler: ({ params }) => {
-        const t = requireTicket(params.id!);
+      handler: ({ params, caller }) => {
+        const t = requireTicket(params.id!, caller);
         const comments = store
           .all('SELECT * FROM comments WHERE ticket_id = ? ORDER BY created_at, seq', t.id!)
           .map(commentJson);
@@ -168,8 +177,8 @@ export function supportRoutes(store: Store): Route[] {
     {
       method: 'GET',
       pattern: '/support/v1/customers/:id',
-      handler: ({ params }) => {
-        const c = requireCustomer(params.id!);
+      handler: ({ params, caller }) => {
+        const c = requireCustomer(params.id!, caller);
         const counts = store.get<{ open: number | null; breaches: number | null }>(
           "SELECT sum(status NOT IN ('solved', 'closed')) AS open, sum(breached) AS breaches FROM tickets WHERE customer_id = ?",
           c.id!,
@@ -191,10 +200,10 @@ export function supportRoutes(store: Store): Route[] {
     {
       method: 'GET',
       pattern: '/support/v1/customers/:id/tickets',
-      handler: ({ params, query }) => {
+      handler: ({ params, query, caller }) => {
         const page = parsePage(query);
         const status = oneOf(query, 'status', TICKET_STATUSES);
-        requireCustomer(params.id!);
+        requireCustomer(params.id!, caller);
         const where = ['t.customer_id = ?'];
         const args = [params.id!];
         if (status) {
@@ -208,11 +217,11 @@ export function supportRoutes(store: Store): Route[] {
       method: 'POST',
       pattern: '/support/v1/tickets/:id/notes',
       idempotent: true,
-      handler: ({ params, body }) => {
+      handler: ({ params, body, caller }) => {
         const input = asObject(body);
         const text = bodyString(input, 'body', { max: 20_000 })!;
         const author = bodyString(input, 'author', { max: 200 })!;
-        const ticket = requireTicket(params.id!);
+        const ticket = requireTicket(params.id!, caller);
         const now = new Date().toISOString();
         const id = `cmt_${randomBytes(7).toString('hex')}`;
         store.run(
@@ -231,14 +240,14 @@ export function supportRoutes(store: Store): Route[] {
       method: 'POST',
       pattern: '/support/v1/tickets/:id/escalations',
       idempotent: true,
-      handler: ({ params, body }) => {
+      handler: ({ params, body, caller }) => {
         const input = asObject(body);
         const reason = bodyString(input, 'reason', { max: 2000 })!;
         const level = input.level;
         if (typeof level !== 'string' || !(ESCALATION_LEVELS as readonly string[]).includes(level)) {
           throw badRequest(`level must be one of ${ESCALATION_LEVELS.join(', ')}`);
         }
-        const ticket = requireTicket(params.id!);
+        const ticket = requireTicket(params.id!, caller);
         const now = new Date().toISOString();
         const id = `esc_${randomBytes(7).toString('hex')}`;
         store.run(
@@ -257,7 +266,7 @@ export function supportRoutes(store: Store): Route[] {
       method: 'POST',
       pattern: '/support/v1/customers/:id/credits',
       idempotent: true,
-      handler: ({ params, body }) => {
+      handler: ({ params, body, caller }) => {
         const input = asObject(body);
         const amount = input.amountCents;
         if (typeof amount !== 'number' || !Number.isInteger(amount) || amount <= 0)
@@ -266,7 +275,7 @@ export function supportRoutes(store: Store): Route[] {
         if (input.currency !== 'USD') throw badRequest("currency must be 'USD'");
         const reason = bodyString(input, 'reason', { max: 1000 })!;
         const ticketId = bodyString(input, 'ticketId', { max: 100, required: false });
-        const customer = requireCustomer(params.id!);
+        const customer = requireCustomer(params.id!, caller);
         if (ticketId !== undefined) {
           const ticket = store.get('SELECT customer_id FROM tickets WHERE id = ?', ticketId);
           if (!ticket) throw unprocessable(`ticket '${ticketId}' does not exist`);

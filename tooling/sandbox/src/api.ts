@@ -12,6 +12,7 @@ import {
   matchRoute,
   stableStringify,
 } from './http.ts';
+import { IdentityVerifier } from './identity.ts';
 import {
   firstHeader,
   JSON_TYPE,
@@ -21,6 +22,7 @@ import {
   readBody,
   replyOut,
 } from './respond.ts';
+import type { Caller, RequestRecord } from './types.ts';
 
 interface Mounted {
   domain: SandboxDomain;
@@ -56,6 +58,8 @@ export interface ApiContext {
   tokens: TokenBook;
   store: Store;
   log: ((line: string) => void) | undefined;
+  /** Set when the sandbox trusts an authorization server's user tokens. */
+  identity?: IdentityVerifier | undefined;
 }
 
 /** Answers /healthz and every domain route (after faults were applied by the caller). */
@@ -65,6 +69,7 @@ export async function handleApi(
   method: string,
   pathname: string,
   query: URLSearchParams,
+  record?: RequestRecord,
 ): Promise<Outgoing> {
   if (pathname === '/healthz')
     return method === 'GET'
@@ -73,8 +78,21 @@ export async function handleApi(
   const mounted = ctx.mounted.find((m) => within(pathname, m.domain.prefix));
   if (!mounted) return jsonOut(404, errorBody('not_found', `no route for ${method} ${pathname}`));
   const domain = mounted.domain.name;
-  const denied = ctx.tokens.authorize(domain, firstHeader(req.headers.authorization));
-  if (denied) return denied;
+  const authorization = firstHeader(req.headers.authorization);
+  const userToken = ctx.identity ? IdentityVerifier.bearerJwt(authorization) : undefined;
+  let caller: Caller | undefined;
+  if (ctx.identity && userToken) {
+    const verified = await ctx.identity.verify(userToken, domain);
+    if ('status' in verified) return verified;
+    caller = verified;
+    if (record) {
+      record.caller = caller;
+      record.tokenDomain = domain;
+    }
+  } else {
+    const denied = ctx.tokens.authorize(domain, authorization);
+    if (denied) return denied;
+  }
   const segments = decodeSegments(pathname);
   if (!segments) return jsonOut(400, errorBody('invalid_argument', 'path is not valid percent-encoding'));
   const found = matchRoute(mounted.routes, method, segments);
@@ -109,7 +127,7 @@ export async function handleApi(
 
   const run = (): Outgoing => {
     try {
-      return replyOut(route.handler({ params, query, body }));
+      return replyOut(route.handler({ params, query, body, caller }));
     } catch (error) {
       if (isApiError(error)) return jsonOut(error.status, errorBody(error.code, error.message));
       ctx.log?.(

@@ -116,7 +116,7 @@ export function requestHandler(
           errorBody(faultErrorCode(rule.status), `injected fault: upstream answered ${rule.status}`),
         );
       } else {
-        out = await handleApi(ctx, req, method, pathname, query);
+        out = await handleApi(ctx, req, method, pathname, query, record);
         if (rule?.body === 'malformed') {
           effects.push('malformed');
           const text = String(out.payload);

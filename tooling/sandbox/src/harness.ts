@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { sandboxControl } from './control.ts';
 import type { SandboxDomain } from './domain.ts';
 import { startSandbox } from './server.ts';
-import type { Domain, Sandbox } from './types.ts';
+import type { Domain, Sandbox, SandboxOptions } from './types.ts';
 
 export interface ServerHarness {
   sandbox: Sandbox;
@@ -33,8 +33,11 @@ export async function startServerHarness(options: {
   domains?: readonly SandboxDomain[];
   /** `false`: serve only `domains`, without loading the workspace's servers' fragments. */
   discover?: boolean;
+  /** Trust user tokens from this authorization server (see startSandbox). */
+  identity?: SandboxOptions['identity'];
 }): Promise<ServerHarness> {
   const sandbox = await startSandbox({
+    ...(options.identity ? { identity: options.identity } : {}),
     tokens: { [options.domain]: options.token },
     ...(options.domains ? { domains: options.domains } : {}),
     ...(options.discover === false ? { discover: false } : {}),

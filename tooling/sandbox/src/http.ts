@@ -166,7 +166,11 @@ export interface RouteContext {
   params: Record<string, string>;
   query: URLSearchParams;
   body: unknown;
+  /** The user, when the request carried a verified user token; absent for the domain's service token. */
+  caller?: { sub: string; actor: string; groups: string[] } | undefined;
 }
+
+export const forbidden = (message: string): ApiError => new ApiError(403, 'forbidden', message);
 
 export interface Route {
   method: 'GET' | 'POST';

@@ -23,6 +23,7 @@ export {
   cleanSnippet,
   type ErrorCode,
   encodeCursor,
+  forbidden,
   ftsQuery,
   iso,
   isoParam,

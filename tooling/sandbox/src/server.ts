@@ -7,7 +7,8 @@ import { Store } from './db.ts';
 import { discoverDomains } from './discover.ts';
 import { checkDomain, checkDomainSet, type SandboxDomain } from './domain.ts';
 import { FaultSet, validateRules } from './faults.ts';
-import { requestHandler } from './handle.ts';
+import { type HandlerContext, requestHandler } from './handle.ts';
+import { IdentityVerifier } from './identity.ts';
 import { Pacer } from './respond.ts';
 import type { RequestRecord, Sandbox, SandboxOptions } from './types.ts';
 
@@ -54,7 +55,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const records: RequestRecord[] = [];
   const pacer = new Pacer();
   const sockets = new Set<Socket>();
-  const handle = requestHandler({ mounted, tokens, store, log: options.log, faults, records, pacer });
+  const api: HandlerContext = { mounted, tokens, store, log: options.log, faults, records, pacer };
+  const handle = requestHandler(api);
 
   const server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
     void handle(req, res);
@@ -82,6 +84,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
+  if (options.identity) api.identity = new IdentityVerifier(options.identity, `http://${host}:${port}`);
 
   let closed: Promise<void> | undefined;
   return {

@@ -1,5 +1,6 @@
 import type { SandboxDomain } from './domain.ts';
 import type { FaultRule } from './faults.ts';
+import type { IdentityOptions } from './identity.ts';
 
 /** A domain's name (a server's folder name by default: `platform-ops`, `docs`, `support`, …). */
 export type Domain = string;
@@ -31,6 +32,18 @@ export interface SandboxOptions {
   domains?: readonly SandboxDomain[];
   /** Load every `servers/<name>/sandbox/index.ts` of the workspace (default true). */
   discover?: boolean;
+  /** Trust user tokens from this authorization server (verified; the routes apply per-user rules). */
+  identity?: IdentityOptions;
+}
+
+/** The user a verified token names, as the routes and the request log see it (never the token). */
+export interface Caller {
+  sub: string;
+  /** The acting server's client id (`act.sub`). */
+  actor: string;
+  groups: string[];
+  jti: string;
+  aud: string;
 }
 
 export interface Sandbox {
@@ -55,6 +68,8 @@ export interface RequestRecord {
   tokenDomain: Domain | 'control' | 'unknown' | null;
   status: number | null;
   aborted: boolean;
+  /** The user a verified user token named (only then: absent for the service token). */
+  caller?: Caller;
   /** Which injected fault (if any) shaped this response. */
   fault: string | null;
   durationMs: number | null;

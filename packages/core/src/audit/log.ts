@@ -201,6 +201,8 @@ export class AuditLog {
     return keyedDigest(this.secret, args);
   }
 
+  /** The hash of the rules in force (a Cedar policy file), written into every record when set. */
+  policy: string | undefined;
   private readonly observers: Array<(record: AuditEntry) => void> = [];
   private readonly digestArgs = (args: unknown): string => this.digest(args);
 
@@ -210,7 +212,7 @@ export class AuditLog {
    * Throws when the write fails; see `write`.
    */
   record(call: CallRecord, event: 'call' | 'intent' = 'call', options: { durable?: boolean } = {}): void {
-    this.write(auditEntry(call, event, this.digestArgs), options);
+    this.write(auditEntry(call, event, this.digestArgs, { policy: this.policy }), options);
   }
 
   /**

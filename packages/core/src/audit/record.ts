@@ -62,6 +62,10 @@ export const AuditRecord = z.object({
   count: z.number().int().positive().optional(),
   /** The peer address of a refusal made before authentication. */
   source: z.string().optional(),
+  /** In `exchange` identity mode: as whom the upstream was called — the user, this server as actor, the token's id. */
+  upstreamIdentity: z.object({ sub: z.string(), actor: z.string(), jti: z.string() }).optional(),
+  /** The SHA-256 of the rules (Cedar policy) in force, when a policy file is configured. */
+  policy: z.string().optional(),
 });
 export type AuditRecord = z.infer<typeof AuditRecord>;
 export type ApprovalFacts = NonNullable<AuditRecord['approval']>;
@@ -119,6 +123,8 @@ export class CallRecord {
   approval: ApprovalFacts | undefined;
   upstreamStatus: number | undefined;
   upstreamCalls = 0;
+  /** As whom the last upstream request was made (exchange mode): ids only, never a token. */
+  upstreamIdentity: { sub: string; actor: string; jti: string } | undefined;
   readonly count: number | undefined;
   readonly source: string | undefined;
 
@@ -142,9 +148,16 @@ export class CallRecord {
   }
 
   /** Counts one upstream response; handed to handlers as `ctx.onUpstream`. */
-  readonly onUpstream = ({ status }: { status: number | undefined }): void => {
+  readonly onUpstream = ({
+    status,
+    identity,
+  }: {
+    status: number | undefined;
+    identity?: { sub: string; actor: string; jti: string };
+  }): void => {
     this.upstreamCalls += 1;
     this.upstreamStatus = status;
+    if (identity) this.upstreamIdentity = { sub: identity.sub, actor: identity.actor, jti: identity.jti };
   };
 }
 
@@ -158,6 +171,7 @@ export function auditEntry(
   call: CallRecord,
   event: 'call' | 'intent',
   digest: (args: unknown) => string,
+  context: { policy?: string | undefined } = {},
 ): AuditEntry {
   const entry: AuditEntry = {
     event,
@@ -177,6 +191,7 @@ export function auditEntry(
     outcome: event === 'intent' ? 'pending' : call.outcome,
   };
   if (call.approval) entry.approval = call.approval;
+  if (context.policy) entry.policy = context.policy;
   if (event === 'intent') return entry;
   if (call.errorCode) entry.errorCode = call.errorCode;
   if (call.upstreamStatus !== undefined) entry.upstreamStatus = call.upstreamStatus;
@@ -184,5 +199,6 @@ export function auditEntry(
   entry.durationMs = Math.round(performance.now() - call.started);
   if (call.count !== undefined) entry.count = call.count;
   if (call.source !== undefined) entry.source = call.source;
+  if (call.upstreamIdentity) entry.upstreamIdentity = call.upstreamIdentity;
   return entry;
 }

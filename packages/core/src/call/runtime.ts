@@ -15,6 +15,7 @@ import { advertise, jsonSchemaOf } from '../define/schema.ts';
 import { createLogger, type Logger, secretScrubber } from '../telemetry/logger.ts';
 import { IdleCompactor } from '../telemetry/memory.ts';
 import { Upstream } from '../upstream/client.ts';
+import { UpstreamIdentity } from '../upstream/identity.ts';
 import { ApprovalGate } from './approval.ts';
 import {
   type Announcer,
@@ -59,6 +60,22 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** The `exchange` identity, when configured (loadConfig has checked its settings are complete). */
+function upstreamIdentity(
+  definition: AnyServerDefinition,
+  config: ServerConfig,
+): UpstreamIdentity | undefined {
+  const { identity, upstream } = config;
+  if (identity.mode !== 'exchange' || !upstream) return undefined;
+  return new UpstreamIdentity({
+    ...identity,
+    mode: 'exchange',
+    audience: identity.audience ?? upstream.url,
+    prefix: config.prefix,
+    upstreamName: definition.upstreamName,
+  });
+}
+
 export async function createRuntime(
   definition: AnyServerDefinition,
   config: ServerConfig,
@@ -78,6 +95,8 @@ export async function createRuntime(
     config.auditKey,
     config.stateKey,
     config.auditTrail.signingKey,
+    config.identity.clientSecret,
+    config.identity.localToken,
   ]);
   const log = createLogger({
     name: definition.name,
@@ -106,6 +125,7 @@ export async function createRuntime(
         breaker: config.breaker,
         userAgent: `${definition.bin}/${definition.version}`,
         log,
+        identity: upstreamIdentity(definition, config),
       })
     : undefined;
   if (config.approvalMode === 'two-step')

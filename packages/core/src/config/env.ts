@@ -112,10 +112,55 @@ function commonEnvSchema(prefix: string, server: string, upstream: 'required' | 
     [`${prefix}_BREAKER_COOLDOWN_MS`]: positiveInt(10_000, 600_000).describe(
       'How long an open circuit waits before a trial request',
     ),
+    ...identityEnv(prefix),
   });
 }
 
+/** Upstream identity (upstream/identity.ts) and rules (call/rules.ts): both off unless configured. */
+function identityEnv(prefix: string) {
+  return {
+    [`${prefix}_UPSTREAM_IDENTITY`]: z
+      .enum(['service', 'exchange'])
+      .default('service')
+      .describe(
+        "As whom the upstream is called: this server's own token, or the caller's token exchanged for one to the upstream (RFC 8693)",
+      ),
+    [`${prefix}_EXCHANGE_TOKEN_URL`]: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe("exchange: the authorization server's token endpoint"),
+    [`${prefix}_EXCHANGE_CLIENT_ID`]: envText(1).describe(
+      "exchange: this server's client id at the authorization server",
+    ),
+    [`${prefix}_EXCHANGE_CLIENT_SECRET`]: envText(1).describe('exchange: its client secret'),
+    [`${prefix}_EXCHANGE_AUDIENCE`]: envText(1).describe(
+      'exchange: the audience asked for (default the upstream API URL)',
+    ),
+    [`${prefix}_EXCHANGE_TIMEOUT_MS`]: positiveInt(3_000, 60_000).describe(
+      'exchange: how long the token endpoint may take before the call fails',
+    ),
+    [`${prefix}_IDENTITY_TOKEN`]: envText(1).describe(
+      "stdio: the local user's access token (usually as _FILE), exchanged like an HTTP caller's",
+    ),
+    [`${prefix}_POLICY_FILE`]: envText(1).describe(
+      'Cedar policy narrowing who may call which tool with which arguments (see the README)',
+    ),
+  };
+}
+
+interface IdentityConfig {
+  mode: 'service' | 'exchange';
+  tokenUrl: string | undefined;
+  clientId: string | undefined;
+  clientSecret: string | undefined;
+  audience: string | undefined;
+  timeoutMs: number;
+  localToken: string | undefined;
+}
+
 export interface CommonConfig {
+  identity: IdentityConfig;
+  policyFile: string | undefined;
   prefix: string;
   upstream: { url: string; token: string } | undefined;
   scopes: string[];
@@ -207,11 +252,31 @@ export function loadConfig<Extra extends z.ZodObject>(
         : `${p}_API_TOKEN is required when ${p}_API_URL is set`,
     );
   }
+  const identity: IdentityConfig = {
+    mode: data[`${p}_UPSTREAM_IDENTITY`] as 'service' | 'exchange',
+    tokenUrl: data[`${p}_EXCHANGE_TOKEN_URL`] as string | undefined,
+    clientId: data[`${p}_EXCHANGE_CLIENT_ID`] as string | undefined,
+    clientSecret: data[`${p}_EXCHANGE_CLIENT_SECRET`] as string | undefined,
+    audience: data[`${p}_EXCHANGE_AUDIENCE`] as string | undefined,
+    timeoutMs: data[`${p}_EXCHANGE_TIMEOUT_MS`] as number,
+    localToken: data[`${p}_IDENTITY_TOKEN`] as string | undefined,
+  };
+  if (identity.mode === 'exchange') {
+    const missing = [
+      ['EXCHANGE_TOKEN_URL', identity.tokenUrl],
+      ['EXCHANGE_CLIENT_ID', identity.clientId],
+      ['EXCHANGE_CLIENT_SECRET', identity.clientSecret],
+      ['API_URL', url],
+    ].find(([, value]) => !value);
+    if (missing) throw new ConfigError(`${p}_${missing[0]} is required when ${p}_UPSTREAM_IDENTITY=exchange`);
+  }
   const extra = Object.fromEntries(
     Object.keys(options.extra.shape).map((k) => [k, data[k]]),
   ) as z.infer<Extra>;
   return Object.freeze({
     prefix: p,
+    identity,
+    policyFile: data[`${p}_POLICY_FILE`] as string | undefined,
     upstream: url && token ? { url, token } : undefined,
     scopes: data[`${p}_SCOPES`] as string[],
     readOnly: data[`${p}_READ_ONLY`] as boolean,

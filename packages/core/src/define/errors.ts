@@ -25,6 +25,9 @@ export const ErrorCode = z.enum([
   'UPSTREAM_BAD_RESPONSE',
   'CIRCUIT_OPEN',
   'AUDIT_UNAVAILABLE',
+  'IDENTITY_REQUIRED',
+  'IDENTITY_UNAVAILABLE',
+  'IDENTITY_REFUSED',
   'INTERNAL',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
@@ -37,6 +40,7 @@ const RETRYABLE: ReadonlySet<ErrorCode> = new Set([
   'UPSTREAM_TIMEOUT',
   'UPSTREAM_UNAVAILABLE',
   'CIRCUIT_OPEN',
+  'IDENTITY_UNAVAILABLE',
 ]);
 
 export interface GatehouseErrorOptions {

@@ -15,6 +15,7 @@ import {
 } from 'jose';
 import type { Principal } from '../call/policy.ts';
 import type { Logger } from '../telemetry/logger.ts';
+import { bindInboundToken } from '../upstream/identity.ts';
 import type { ApiKeyEntry } from './settings.ts';
 
 /** Asymmetric algorithms only: `none` and HMAC (shared-secret) tokens are never accepted. */
@@ -301,6 +302,8 @@ export class Authenticator implements OAuthTokenVerifier {
       scopes: new Set(scopes),
       ...(clientId ? { clientId: clientId.slice(0, 256) } : {}),
     };
+    // Kept apart from the principal (nothing that logs it can reach it), for an upstream token exchange.
+    bindInboundToken(principal, token);
     return {
       token,
       clientId: clientId ?? principal.id,

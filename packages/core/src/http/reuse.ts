@@ -7,6 +7,7 @@ import type {
   Transport,
 } from '@modelcontextprotocol/server';
 import type { Principal } from '../call/policy.ts';
+import { carryInboundToken } from '../upstream/identity.ts';
 import { toolsetsKey } from './toolsets.ts';
 
 /** 2025-era revisions whose stateless requests a kept server can answer. */
@@ -132,6 +133,8 @@ class DispatchTransport implements Transport {
 export interface Kept {
   mcp: McpServer;
   transport: DispatchTransport;
+  /** The principal the kept server was built for (its calls run as it). */
+  principal: Principal;
 }
 
 /** Keys of principals seen before: an API key's principal is one object for the life of the process. */
@@ -176,13 +179,17 @@ export class KeptServers {
       // Most recently used last: Map keeps insertion order.
       this.kept.delete(key);
       this.kept.set(key, found);
-      return found;
+      // The same caller with a newer access token: its calls exchange the newer one.
+      return found.then((kept) => {
+        carryInboundToken(principal, kept.principal);
+        return kept;
+      });
     }
     const created = (async () => {
       const mcp = this.build(principal);
       const transport = new DispatchTransport();
       await mcp.connect(transport);
-      return { mcp, transport };
+      return { mcp, transport, principal };
     })();
     this.kept.set(key, created);
     if (this.kept.size > this.max) {

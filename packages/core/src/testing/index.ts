@@ -348,3 +348,4 @@ export {
   type TokenEndpointState,
 } from './authz/server.ts';
 export { type SignInOptions, type SignInResult, signInWithCode } from './authz/sign-in.ts';
+export { type HttpServer, startHttp } from './fixture/http.ts';

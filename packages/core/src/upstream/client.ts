@@ -7,15 +7,14 @@ import { startUpstreamSpan } from '../telemetry/tracing.ts';
 import {
   isDecodingError,
   isHTTPError,
-  isNetworkError,
-  isTimeoutError,
   isTransient,
-  loadedLibraries,
   loadLibraries,
   retryAfterMs,
   TRANSIENT_STATUSES,
 } from './faults.ts';
+import type { Caller, UpstreamIdentity, UpstreamIdentityFacts } from './identity.ts';
 import { cleanQuery, type Query } from './path.ts';
+import { translateFailure } from './translate.ts';
 
 /** Per-call options; a ToolContext satisfies this, so handlers pass `ctx` straight through. */
 export interface UpstreamCallOptions {
@@ -25,8 +24,12 @@ export interface UpstreamCallOptions {
   readonly requestId: string;
   /** Set for side effects (the approval id, or the call id): sent as Idempotency-Key, it also makes the request retryable. */
   readonly idempotencyKey?: string | undefined;
-  /** Told the final status of each upstream exchange (for audit and metrics). */
-  readonly onUpstream?: ((info: { status: number | undefined; ms: number }) => void) | undefined;
+  /** Told the final status of each upstream exchange (for audit and metrics), and as whom it was made. */
+  readonly onUpstream?:
+    | ((info: { status: number | undefined; ms: number; identity?: UpstreamIdentityFacts }) => void)
+    | undefined;
+  /** Who is calling: in `exchange` identity mode the upstream is called as this user. */
+  readonly principal?: Caller | undefined;
 }
 
 export interface UpstreamSettings {
@@ -43,6 +46,8 @@ export interface UpstreamSettings {
   breaker: { consecutiveFailures: number; halfOpenAfterMs: number };
   userAgent: string;
   log: Logger;
+  /** Set in `exchange` mode: every request carries the caller's exchanged token, never `token`. */
+  identity?: UpstreamIdentity | undefined;
 }
 
 /** The reason a finished call's signal is aborted with: nothing is listening for it by then. */
@@ -79,7 +84,8 @@ export class Upstream {
       // A redirect would carry a side effect's body and Idempotency-Key to another host: never follow one.
       redirect: 'manual',
       headers: {
-        authorization: `Bearer ${settings.token}`,
+        // In exchange mode there is no default credential at all: each request carries the caller's.
+        ...(settings.identity ? {} : { authorization: `Bearer ${settings.token}` }),
         accept: 'application/json',
         'user-agent': settings.userAgent,
       },
@@ -127,6 +133,10 @@ export class Upstream {
     options: UpstreamCallOptions & { query?: Query; body?: unknown },
   ): Promise<z.infer<S>> {
     const { signal: callerSignal } = options;
+    // Before anything is sent: no identity, no upstream call (and no fallback to the service credential).
+    const as = this.settings.identity
+      ? await this.settings.identity.credential(options.principal, callerSignal)
+      : undefined;
     const started = performance.now();
     const deadlineAt = Date.now() + this.settings.deadlineMs;
     // One plain controller per call, aborted by the caller, by the deadline and, once the call
@@ -159,6 +169,7 @@ export class Upstream {
           searchParams: cleanQuery(options.query),
           ...(options.body === undefined ? {} : { json: options.body }),
           headers: {
+            ...(as ? { authorization: `Bearer ${as.token}` } : {}),
             'x-request-id': options.requestId,
             ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
             ...span.headers,
@@ -210,7 +221,8 @@ export class Upstream {
       callerSignal.removeEventListener('abort', onCallerAbort);
       controller.abort(CALL_OVER);
       span.end(status, errorCode);
-      options.onUpstream?.({ status, ms: Math.round(performance.now() - started) });
+      const ms = Math.round(performance.now() - started);
+      options.onUpstream?.(as ? { status, ms, identity: as.facts } : { status, ms });
     }
   }
 
@@ -287,109 +299,10 @@ export class Upstream {
     );
   }
 
-  /** A 3xx is refused, naming where it pointed (origin and path only: a query may hold secrets). */
-  private redirected(response: Response, common: { upstreamStatus: number }): GatehouseError {
-    let target = '';
-    try {
-      const location = new URL(response.headers.get('location') ?? '', this.settings.baseUrl);
-      target = `${location.origin}${location.pathname}`;
-    } catch {
-      target = '';
-    }
-    return new GatehouseError(
-      'UPSTREAM_REJECTED',
-      `The ${this.settings.name} answered with a redirect (HTTP ${common.upstreamStatus}${target ? ` to ${target}` : ''}). Redirects are never followed, so nothing was sent there; the operator must set the API URL to the final address.`,
-      { ...common, details: { redirect: target || null } },
-    );
-  }
-
   private translate(
     error: unknown,
     at: { callerSignal: AbortSignal; deadlinePassed: boolean; status: number | undefined },
   ): GatehouseError {
-    const name = this.settings.name;
-    if (error instanceof GatehouseError) return error;
-    if (at.callerSignal.aborted)
-      return new GatehouseError('CANCELLED', 'The request was cancelled by the client.', { cause: error });
-    const libraries = loadedLibraries();
-    if (libraries && error instanceof libraries.cockatiel.BrokenCircuitError) {
-      return new GatehouseError(
-        'CIRCUIT_OPEN',
-        `The ${name} is failing repeatedly, so calls to it are paused. Try again in about ${Math.ceil(this.settings.breaker.halfOpenAfterMs / 1000)} s.`,
-        {
-          retryAfterSeconds: Math.ceil(this.settings.breaker.halfOpenAfterMs / 1000),
-        },
-      );
-    }
-    if (isTimeoutError(error) || at.deadlinePassed) {
-      return new GatehouseError(
-        'UPSTREAM_TIMEOUT',
-        `The ${name} did not answer within ${this.settings.deadlineMs} ms. It may be overloaded; try again shortly.`,
-        { cause: error },
-      );
-    }
-    if (isHTTPError(error)) {
-      const status = error.response.status;
-      const retryAfter = retryAfterMs(error.response);
-      const retryAfterSeconds = retryAfter === undefined ? undefined : Math.ceil(retryAfter / 1000);
-      const common = {
-        upstreamStatus: status,
-        ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
-      };
-      if (status >= 300 && status < 400) return this.redirected(error.response, common);
-      if (status === 404)
-        return new GatehouseError(
-          'NOT_FOUND',
-          `The ${name} has nothing at that address: check the identifier.`,
-          common,
-        );
-      if (status === 401 || status === 403) {
-        return new GatehouseError(
-          'UPSTREAM_UNAUTHORIZED',
-          `The ${name} rejected this server's credential (HTTP ${status}). The operator must fix the server's API token; retrying will not help.`,
-          common,
-        );
-      }
-      if (status === 409)
-        return new GatehouseError(
-          'CONFLICT',
-          `The ${name} reported a conflict with the current state (HTTP 409).`,
-          common,
-        );
-      if (status === 429)
-        return new GatehouseError(
-          'RATE_LIMITED',
-          `The ${name} is rate limiting this server. Try again${retryAfterSeconds ? ` in ${retryAfterSeconds} s` : ' later'}.`,
-          common,
-        );
-      if (status === 400 || status === 422)
-        return new GatehouseError(
-          'UPSTREAM_REJECTED',
-          `The ${name} rejected the request as invalid (HTTP ${status}).`,
-          common,
-        );
-      if (status >= 500 || status === 408)
-        return new GatehouseError(
-          'UPSTREAM_UNAVAILABLE',
-          `The ${name} failed (HTTP ${status}). Try again shortly.`,
-          common,
-        );
-      return new GatehouseError(
-        'UPSTREAM_REJECTED',
-        `The ${name} refused the request (HTTP ${status}).`,
-        common,
-      );
-    }
-    if (isNetworkError(error)) {
-      return new GatehouseError(
-        'UPSTREAM_UNAVAILABLE',
-        `The ${name} could not be reached. It may be down; try again shortly.`,
-        { cause: error },
-      );
-    }
-    this.settings.log.error({ upstream: name, err: error }, 'unexpected upstream failure');
-    return new GatehouseError('UPSTREAM_UNAVAILABLE', `The ${name} request failed unexpectedly.`, {
-      cause: error,
-    });
+    return translateFailure(this.settings, error, at);
   }
 }

@@ -4,4 +4,10 @@
  * bounded bodies, typed errors. Tools reach it only through their deps.
  */
 export { Upstream, type UpstreamCallOptions } from './client.ts';
+export {
+  bindInboundToken,
+  type IdentitySettings,
+  UpstreamIdentity,
+  type UpstreamIdentityFacts,
+} from './identity.ts';
 export { apiPath, type Query } from './path.ts';
