@@ -4,6 +4,7 @@ import { VERIFY_USAGE, verifyAuditCommand } from './audit/verify-command.ts';
 import { buildMcpServer, visibleToolNames } from './call/build.ts';
 import type { AnyServerDefinition, ServerConfig } from './call/definition.ts';
 import { localOperator, narrowToolsets, type Principal } from './call/policy.ts';
+import { POLICY_USAGE, policyCommand } from './call/rules-command.ts';
 import { createRuntime, type Runtime } from './call/runtime.ts';
 import { sessionObserver } from './call/session.ts';
 import { ConfigError, envTable, loadConfig } from './config/env.ts';
@@ -39,6 +40,8 @@ export function usage(definition: AnyServerDefinition): string {
     `           make an operator secret (printed once; for an API key also its keys-file entry)`,
     `       ${definition.bin} ${VERIFY_USAGE}`,
     `           check audit files: each one's HMAC chain and its signed checkpoints (exit 1 when broken)`,
+    `       ${definition.bin} ${POLICY_USAGE}`,
+    `           check a Cedar policy against these tools, or explain a decision (see <PREFIX>_POLICY_FILE)`,
     `       ${definition.bin} --version | --help`,
     '',
     'Environment:',
@@ -133,6 +136,12 @@ export async function runServer(
 ): Promise<void> {
   if (argv[0] === 'verify-audit') runVerify(definition, argv.slice(1), env);
   if (argv[0] === 'keys') await runKeys(definition, argv.slice(1));
+  if (argv[0] === 'policy') {
+    const outcome = await policyCommand(definition, argv.slice(1), env);
+    if (outcome.code === 2) fail(definition, outcome.error);
+    process.stdout.write(outcome.stdout);
+    process.exit(outcome.code);
+  }
   let parsed: ReturnType<typeof parseArgs<{ options: typeof CLI_OPTIONS; allowPositionals: true }>>;
   try {
     parsed = parseArgs({ args: argv, options: CLI_OPTIONS, allowPositionals: true, strict: true });

@@ -13,7 +13,7 @@ import { describeIssues } from '../define/schema.ts';
 import { UNTRUSTED_NOTE } from '../define/untrusted.ts';
 import { readContext } from './context.ts';
 import { CappedUriTemplate, installScopeChallenges, MAX_URI_LENGTH, scopeHiddenTools } from './guards.ts';
-import { type Principal, toolVisibility } from './policy.ts';
+import { type Principal, toolVisibility, transportOf } from './policy.ts';
 import { audited, completer } from './read.ts';
 import type { Runtime } from './runtime.ts';
 import { runTool } from './tool-call.ts';
@@ -73,6 +73,11 @@ function registeredTools(runtime: Runtime, principal: Principal) {
     if (visibility.visible) listed.add(name);
     else if (visibility.reason === 'toolset') narrowed.add(name);
   }
+  // The last filter (rules as code): hidden only when the rules deny the tool whatever its arguments.
+  if (runtime.rules)
+    for (const name of listed)
+      if (runtime.rules.hidden(runtime.tools.get(name)!.tool, principal, transportOf(principal)))
+        listed.delete(name);
   return { listed, narrowed };
 }
 

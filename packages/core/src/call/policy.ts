@@ -14,6 +14,8 @@ export interface Principal {
    * (see `narrowToolsets`). Absent: every toolset. Audited with each record.
    */
   readonly toolsets?: ReadonlySet<string>;
+  /** Groups the token names (`groups` claim), for rules (Cedar `principal.groups`). */
+  readonly groups?: ReadonlySet<string>;
 }
 
 export interface PolicySettings {
@@ -106,3 +108,6 @@ export function missingScopes(principal: Principal, required: readonly string[])
 export function localOperator(scopes: Iterable<string>): Principal {
   return { id: 'local-operator', kind: 'local', scopes: new Set(scopes) };
 }
+
+/** How the caller reached this server, as rules see it. */
+export const transportOf = (principal: Principal): string => (principal.kind === 'local' ? 'stdio' : 'http');

@@ -26,6 +26,7 @@ import {
   toolsOf,
 } from './definition.ts';
 import type { PolicySettings } from './policy.ts';
+import type { Rules } from './rules.ts';
 
 /** Per-tool wire schemas, converted once at start-up and shared by every server instance. */
 export interface PreparedTool {
@@ -49,6 +50,8 @@ export interface Runtime {
   readonly approval: ApprovalGate;
   readonly codec: RequestStateCodec<unknown>;
   readonly policy: PolicySettings;
+  /** The Cedar rules, when `<P>_POLICY_FILE` is set: the last filter, each call's last authorization. */
+  readonly rules: Rules | undefined;
   readonly deps: unknown;
   readonly tools: ReadonlyMap<string, PreparedTool>;
   /** Tool calls running now, against config.maxInFlight: the shedding a stdio peer cannot get from HTTP admission. */
@@ -90,6 +93,12 @@ export async function createRuntime(
   assertKnownNames(`${config.prefix}_DENY_TOOLS`, 'tool', config.denyTools, toolNames);
   assertKnownNames(`${config.prefix}_SCOPES`, 'scope', config.scopes, Object.keys(definition.scopes));
   assertKnownNames(`${config.prefix}_TOOLSETS`, 'toolset', config.toolsets, Object.keys(definition.toolsets));
+  // Loaded (Cedar and all) only when configured; a malformed file stops the start with one line.
+  const rules = config.policyFile
+    ? await import('./rules.ts').then(({ Rules }) =>
+        Rules.load(config.policyFile!, defined, `${config.prefix}_POLICY_FILE`),
+      )
+    : undefined;
   const scrub = secretScrubber([
     config.upstream?.token,
     config.auditKey,
@@ -113,6 +122,7 @@ export async function createRuntime(
     ...config.auditTrail,
     log,
   });
+  audit.policy = rules?.hash;
   const upstream = config.upstream
     ? new Upstream({
         name: definition.upstreamName,
@@ -220,6 +230,7 @@ export async function createRuntime(
     approval,
     codec,
     policy,
+    rules,
     deps,
     tools,
     changes,

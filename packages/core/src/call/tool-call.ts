@@ -18,7 +18,7 @@ import { startMcpSpan } from '../telemetry/tracing.ts';
 import { CallContext } from './context.ts';
 import { needsApproval } from './definition.ts';
 import { receivedArguments } from './inbound.ts';
-import { inToolsets, missingScopes, type Principal } from './policy.ts';
+import { inToolsets, missingScopes, type Principal, transportOf } from './policy.ts';
 import type { PreparedTool, Runtime } from './runtime.ts';
 
 /** Largest number of array elements and object members one call's arguments may hold. */
@@ -47,7 +47,16 @@ interface ToolCall {
 }
 
 interface Stage {
-  readonly name: 'toolsets' | 'admit' | 'validate' | 'authorize' | 'approve' | 'intent' | 'run' | 'check';
+  readonly name:
+    | 'toolsets'
+    | 'admit'
+    | 'validate'
+    | 'authorize'
+    | 'rules'
+    | 'approve'
+    | 'intent'
+    | 'run'
+    | 'check';
   /** What the record says when this stage refuses the call. */
   readonly refusal: (error: GatehouseError, call: ToolCall) => AuditDecision;
   /** Runs the stage; a returned result answers the call at once (a pending approval). */
@@ -153,6 +162,15 @@ const authorize: Stage = {
       );
     // The approval id when a human approved it (below), this call's id otherwise.
     call.idempotencyKey = tool.effect === 'read' ? undefined : call.record.callId;
+  },
+};
+
+/** Rules as code (Cedar), when configured: after scopes, before a human is asked. */
+const rules: Stage = {
+  name: 'rules',
+  refusal: denied,
+  run(call) {
+    call.runtime.rules?.check(call.prepared.tool, call.args, call.principal, transportOf(call.principal));
   },
 };
 
@@ -318,7 +336,7 @@ export async function runTool(
     result: undefined,
   };
   const span = startMcpSpan('tools/call', tool.name, sdk.mcpReq, requestId);
-  const stages = [narrow, admit, validate, authorize, approve, recordIntent, run(span), checkOutput];
+  const stages = [narrow, admit, validate, authorize, rules, approve, recordIntent, run(span), checkOutput];
   let stage: Stage = narrow;
   try {
     for (stage of stages) {

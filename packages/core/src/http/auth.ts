@@ -301,6 +301,9 @@ export class Authenticator implements OAuthTokenVerifier {
       kind: 'oauth',
       scopes: new Set(scopes),
       ...(clientId ? { clientId: clientId.slice(0, 256) } : {}),
+      ...(Array.isArray(payload.groups)
+        ? { groups: new Set(payload.groups.filter((g): g is string => typeof g === 'string').slice(0, 256)) }
+        : {}),
     };
     // Kept apart from the principal (nothing that logs it can reach it), for an upstream token exchange.
     bindInboundToken(principal, token);
