@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startSandbox } from '@gatehouse/sandbox';
 import { buildTargets } from './build.ts';
+import { exchange } from './exchange.ts';
 import { markdown, type SectionResult } from './report.ts';
 import { coldStart } from './sections/cold-start.ts';
 import { context, type Seeds } from './sections/context.ts';
@@ -31,6 +32,7 @@ export const SECTIONS = [
   'http',
   'docsSearch',
   'soak',
+  'exchange',
 ] as const;
 
 const { values } = parseArgs({
@@ -67,6 +69,7 @@ try {
     ['http', () => http(targets, options)],
     ['docsSearch', () => docsSearch(targets, options)],
     ['soak', () => soak(targets, sandbox, options)],
+    ['exchange', () => exchange(options)],
   ];
   for (const [id, fn] of plan) {
     if (only && !only.has(id)) continue;
