@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/env.ts';
 import type { AnyTool } from '../define/define.ts';
 import { GatehouseError } from '../define/errors.ts';
-import type { Principal } from './policy.ts';
+import { type Principal, transportOf } from './policy.ts';
 import {
   actionUid,
   argumentTypes,
@@ -176,9 +176,14 @@ export class Rules {
   }
 
   /** The call stage: a denial is DENIED naming the rule; nothing else happens. */
-  check(tool: AnyTool, args: Record<string, unknown>, principal: Principal, transport: string): void {
-    const decision = this.decide(tool, args, principal, transport);
-    if (decision.allowed) return;
+  check(call: {
+    prepared: { tool: AnyTool };
+    args: Record<string, unknown>;
+    principal: Principal;
+  }): undefined {
+    const { tool } = call.prepared;
+    const decision = this.decide(tool, call.args, call.principal, transportOf(call.principal));
+    if (decision.allowed) return undefined;
     const named = decision.rules.length
       ? `the rule ${decision.rules.map((r) => JSON.stringify(r)).join(', ')} forbids`
       : 'no rule permits';

@@ -18,7 +18,7 @@ import { startMcpSpan } from '../telemetry/tracing.ts';
 import { CallContext } from './context.ts';
 import { needsApproval } from './definition.ts';
 import { receivedArguments } from './inbound.ts';
-import { inToolsets, missingScopes, type Principal, transportOf } from './policy.ts';
+import { inToolsets, missingScopes, type Principal } from './policy.ts';
 import type { PreparedTool, Runtime } from './runtime.ts';
 
 /** Largest number of array elements and object members one call's arguments may hold. */
@@ -166,13 +166,7 @@ const authorize: Stage = {
 };
 
 /** Rules as code (Cedar), when configured: after scopes, before a human is asked. */
-const rules: Stage = {
-  name: 'rules',
-  refusal: denied,
-  run(call) {
-    call.runtime.rules?.check(call.prepared.tool, call.args, call.principal, transportOf(call.principal));
-  },
-};
+const rules: Stage = { name: 'rules', refusal: denied, run: (call) => call.runtime.rules?.check(call) };
 
 const approve: Stage = {
   name: 'approve',
