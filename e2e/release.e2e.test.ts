@@ -3,14 +3,16 @@
  * release command run in a throw-away copy of the repository, then a team's
  * install from that registry — npm install, npx, a global install — driven
  * through the SDK client against the sandbox; then a second release with one
- * changeset, which publishes that package only.
+ * changeset, which publishes that package only. Before that, the release's pre-flight: a registry
+ * that does not answer, a token it refuses and a scope mapped nowhere each stop the release with one
+ * line before it versions or builds anything, and `--dry-run` does the rest without publishing.
  */
-import { execFileSync, execSync } from 'node:child_process';
+import { execFileSync, execSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectV2 } from '@gatehouse/core/testing';
-import { type LocalRegistry, startRegistry } from '@gatehouse/release/registry';
+import { freePort, type LocalRegistry, startRegistry } from '@gatehouse/release/registry';
 import { startSandbox } from '@gatehouse/sandbox';
 import {
   type PackageJson,
@@ -28,6 +30,8 @@ const OPS = '@gatehouse/platform-ops';
 let registry: LocalRegistry;
 let sandbox: Awaited<ReturnType<typeof startSandbox>>;
 let published: Map<string, string>;
+/** What the registry answered for each publishable package right after the dry run. */
+let dryRunLeftRegistry: number[] = [];
 
 /** Environment for every npm/pnpm child: this registry only, its own user config, no colour. */
 function npmEnv(npmrc: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -112,6 +116,20 @@ beforeAll(async () => {
   ]) {
     sh('git', ['-c', 'user.name=release-test', '-c', 'user.email=release-test@127.0.0.1', ...args], copy);
   }
+  // A dry run first: it builds and lists what it would publish, and the registry stays empty.
+  const dry = sh(
+    process.execPath,
+    ['tooling/release/release.ts', '--dry-run', '--skip-tests', '--skip-mcpb'],
+    copy,
+  );
+  expect(dry).toMatch(/would publish @gatehouse\/platform-ops@\d+\.\d+\.\d+/);
+  expect(dry).toMatch(/✓ build \(\d+\.\d s\)/);
+  expect(dry).not.toContain('publishing to');
+  dryRunLeftRegistry = await Promise.all(
+    publishablePackages(copy).map(
+      async (p) => (await fetch(`${registry.url}${p.json.name.replace('/', '%2f')}`)).status,
+    ),
+  );
   const out = sh(process.execPath, ['tooling/release/release.ts', '--skip-tests', '--skip-mcpb'], copy);
   expect(out).toContain(`publishing to ${registry.url}`);
   published = new Map(publishablePackages(copy).map((p) => [p.json.name, p.json.version]));
@@ -120,6 +138,71 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.allSettled([registry?.close(), sandbox?.close()]);
   rmSync(work, { recursive: true, force: true });
+});
+
+/** Runs the release with only `npmrc` as npm configuration; returns its exit status and output. */
+function releaseWith(npmrc: string): { status: number | null; stdout: string; stderr: string; ms: number } {
+  const started = Date.now();
+  const env = npmEnv(npmrc);
+  delete env.NPM_CONFIG_REGISTRY;
+  const r = spawnSync(process.execPath, ['tooling/release/release.ts', '--skip-tests', '--skip-mcpb'], {
+    cwd: copy,
+    encoding: 'utf8',
+    env,
+    timeout: 120_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - started };
+}
+
+describe('release pre-flight', () => {
+  const npmrc = (name: string, lines: string[]) => {
+    const file = join(work, `${name}.npmrc`);
+    writeFileSync(file, [...lines, 'update-notifier=false', ''].join('\n'));
+    return file;
+  };
+  const host = () => registry.url.replace(/^https?:/, '');
+  const stoppedEarly = (r: ReturnType<typeof releaseWith>) => {
+    expect(r.status, r.stdout + r.stderr).toBe(1);
+    // One line on stderr, and nothing versioned, built or published before it.
+    expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+    expect(r.stdout).not.toMatch(/▶ (version|build)/);
+    return r.stderr.trim();
+  };
+
+  it('a registry that does not answer stops the release at once, naming it', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}/`;
+    const r = releaseWith(npmrc('dead', [`registry=${dead}`, `@gatehouse:registry=${dead}`]));
+    expect(stoppedEarly(r)).toMatch(
+      new RegExp(`^release: pre-flight: registry ${dead.replaceAll('.', '\\.')} is not reachable: `),
+    );
+    console.log(`pre-flight, dead registry: failed after ${r.ms} ms`);
+  });
+
+  it('a token the registry refuses stops the release, saying how to log in', () => {
+    const r = releaseWith(
+      npmrc('badtoken', [
+        `registry=${registry.url}`,
+        `@gatehouse:registry=${registry.url}`,
+        `${host()}:_authToken=not-a-token`,
+      ]),
+    );
+    expect(stoppedEarly(r)).toMatch(
+      /^release: pre-flight: no accepted token for http:\/\/127\.0\.0\.1:\d+\/ \(npm whoami: .*npm login --registry/,
+    );
+    console.log(`pre-flight, bad token: failed after ${r.ms} ms`);
+  });
+
+  it('a scope mapped to no registry stops the release before it could publish to the default one', () => {
+    const r = releaseWith(
+      npmrc('noscope', [`registry=${registry.url}`, `${host()}:_authToken=${registry.token}`]),
+    );
+    expect(stoppedEarly(r)).toMatch(/^release: pre-flight: @gatehouse:registry is not set/);
+  });
+
+  it('--dry-run published nothing', () => {
+    expect(dryRunLeftRegistry.length).toBeGreaterThan(0);
+    expect(dryRunLeftRegistry.every((status) => status === 404)).toBe(true);
+  });
 });
 
 describe('first release', () => {

@@ -1,7 +1,8 @@
 /**
  * `pnpm generate`: rewrites what is generated in every server's folder — the
  * README tables (capabilities, scopes, environment) from the server
- * definition, and package.json's `dependencies` from what the binary actually
+ * definition, the README's host configuration blocks (Claude Desktop, Claude
+ * Code, VS Code, Cursor; pinned to package.json's version), and package.json's `dependencies` from what the binary actually
  * loads (core's included). Tests fail when either drifts, so run this after
  * changing a tool, resource, prompt, scope, variable or import.
  */
@@ -15,6 +16,9 @@ const { withGeneratedTables } = await import(
 );
 const { serverDependencies } = await import(
   pathToFileURL(join(root, 'packages/core/src/testing/dependencies.ts')).href
+);
+const { writeHostConfigs } = await import(
+  pathToFileURL(join(root, 'tooling/workspace/src/host-config.ts')).href
 );
 
 for (const name of readdirSync(join(root, 'servers'))) {
@@ -36,3 +40,7 @@ for (const name of readdirSync(join(root, 'servers'))) {
   if (next !== text) writeFileSync(manifest, next);
   process.stdout.write(`${next === text ? 'unchanged' : 'updated  '} servers/${name}/package.json\n`);
 }
+
+// The host configuration blocks, at each server's package.json version (the release rewrites them too).
+for (const readme of await writeHostConfigs(root))
+  process.stdout.write(`updated   ${readme.slice(root.length + 1)} (host configuration)\n`);

@@ -21,7 +21,7 @@ export interface LocalRegistry {
   url: string;
   /** A publish token for the user created at start. */
   token: string;
-  /** An .npmrc that points npm and pnpm at this registry only, with the token. */
+  /** An .npmrc that points npm and pnpm (and the `@gatehouse` scope) at this registry only, with the token. */
   npmrc: string;
   /** Where Verdaccio keeps its data (inside the throw-away folder). */
   dir: string;
@@ -150,6 +150,7 @@ export async function startRegistry(options: { uplink?: string } = {}): Promise<
       npmrc,
       [
         `registry=${url}`,
+        `@gatehouse:registry=${url}`,
         `${hostPart}:_authToken=${body.token}`,
         'audit=false',
         'fund=false',

@@ -1,4 +1,23 @@
 export {
+  apiTokenPlaceholder,
+  apiUrlPlaceholder,
+  formatJson,
+  HOST_CONFIG_END,
+  HOST_CONFIG_START,
+  HOSTS,
+  type Host,
+  type HostConfig,
+  type HostId,
+  type HostServer,
+  hostConfig,
+  REGISTRY_PLACEHOLDER,
+  readmeHostConfigs,
+  renderHostConfig,
+  scopeRegistryVariable,
+  withHostConfig,
+  writeHostConfigs,
+} from './host-config.ts';
+export {
   findRepoRoot,
   type PackageJson,
   publishablePackages,
