@@ -3,8 +3,10 @@
  * the release's version step, the demo, the pasted-config test): for Claude Desktop, Claude Code,
  * VS Code and Cursor, a block that starts the published package with npx
  * - at an exact version, from the registry named for the `@gatehouse` scope in the block itself
- *   (`npm_config_@gatehouse:registry`, which npm and npx read like an `.npmrc` line), so the public
- *   registry is never asked for a `@gatehouse` package (dependency confusion);
+ *   (`--@gatehouse:registry=…`, which npx reads like an `.npmrc` line), so the public registry is
+ *   never asked for a `@gatehouse` package (dependency confusion). An argument, not the variable
+ *   `npm_config_@gatehouse:registry`: a shell between the host and npm (a version manager's `npx`
+ *   shim, a `node` wrapper) drops variables whose names hold `@` or `:`;
  * - with an audit file under the user's state folder, which the server creates when missing;
  * - with `<your-…>` placeholders for what only the user knows, and each host's own variables
  *   (`${HOME}`, `${userHome}`, `${input:…}`) where the host expands them.
@@ -76,9 +78,9 @@ export interface HostServer {
 export const REGISTRY_PLACEHOLDER = '<your-registry-url>';
 export const apiUrlPlaceholder = (name: string) => `<your-${name}-api-url>`;
 export const apiTokenPlaceholder = (name: string) => `<your-${name}-api-token>`;
-/** The npm setting naming the registry of a scope, as an environment variable npm reads. */
-export const scopeRegistryVariable = (packageName: string) =>
-  `npm_config_${packageName.split('/')[0]}:registry`;
+/** The npx argument naming the registry of the package's scope. */
+export const scopeRegistryFlag = (packageName: string, registry: string) =>
+  `--${packageName.split('/')[0]}:registry=${registry}`;
 
 interface Entry {
   type?: 'stdio';
@@ -100,9 +102,12 @@ function entry(host: Host, server: HostServer): Entry {
   return {
     ...(host.id === 'claude-code' || host.id === 'vscode' ? { type: 'stdio' as const } : {}),
     command: 'npx',
-    args: ['-y', `${server.packageName}@${server.version}`],
+    args: [
+      '-y',
+      scopeRegistryFlag(server.packageName, REGISTRY_PLACEHOLDER),
+      `${server.packageName}@${server.version}`,
+    ],
     env: {
-      [scopeRegistryVariable(server.packageName)]: REGISTRY_PLACEHOLDER,
       [`${p}_API_URL`]: apiUrlPlaceholder(server.name),
       [`${p}_API_TOKEN`]:
         host.id === 'vscode'
@@ -145,9 +150,10 @@ export function renderHostConfig(server: HostServer): string {
   const lines = [
     `Replace each \`<your-…>\` placeholder: \`${REGISTRY_PLACEHOLDER}\` is the internal npm registry that serves`,
     `the \`@gatehouse\` scope (see [Installing](../../README.md#installing-from-your-registry)), then the ${server.name} API`,
-    `and this server's own token for it. The version is pinned and the scope's registry is named in the`,
-    `block, so \`npx\` never asks the public registry for a \`@gatehouse\` package. The audit folder is`,
-    'created at first start; if your registry needs a login, put its token in `~/.npmrc`, not here.',
+    "and this server's own token for it. The version is pinned and the scope's registry is named in the",
+    'block (`--@gatehouse:registry=…`), so `npx` never asks the public registry for a `@gatehouse`',
+    'package. The audit folder is created at first start; if your registry needs a login, put its token',
+    'in `~/.npmrc`, not here.',
   ];
   for (const host of HOSTS) {
     lines.push(

@@ -13,7 +13,7 @@ export {
   REGISTRY_PLACEHOLDER,
   readmeHostConfigs,
   renderHostConfig,
-  scopeRegistryVariable,
+  scopeRegistryFlag,
   withHostConfig,
   writeHostConfigs,
 } from './host-config.ts';
