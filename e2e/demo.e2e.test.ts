@@ -7,7 +7,7 @@ import { SERVERS } from './src/servers.ts';
 const run = promisify(execFile);
 
 it('pnpm demo runs every server end to end: reads, a denied write, an approved write, a verified audit trail', async () => {
-  const { stdout } = await run(
+  const { stdout, stderr } = await run(
     process.execPath,
     [resolve(import.meta.dirname, '../tooling/demo/src/demo.ts')],
     {
@@ -22,6 +22,12 @@ it('pnpm demo runs every server end to end: reads, a denied write, an approved w
   expect(stdout).toMatch(/Rollback rbk_\w+ started: checkout-api \(staging\)/);
   expect(stdout).toMatch(/verify-audit: ok: 7 events, chain intact/);
   expect(stdout).toContain('"mcpServers"');
+  // Nothing a newcomer reads as a failure (refusals the demo shows on purpose say "tool error:").
+  expect(`${stdout}\n${stderr}`.split('\n').filter((line) => /WARN|ERR|deprecated/.test(line))).toEqual([]);
+  // The blocks start the published packages, pinned, never a bare `node` or the demo's sandbox.
+  expect(stdout).not.toContain('"command": "node"');
+  expect(stdout).toMatch(/"@gatehouse\/platform-ops@\d+\.\d+\.\d+"/);
+  expect(stdout).toContain('stops with this demo');
   // Every server found in the workspace ran, and is in the host configuration.
   for (const server of SERVERS) expect(stdout).toContain(`"${server.name}": {`);
   // docs: both sources, and a path that tries to leave the folder is refused.

@@ -3,7 +3,8 @@
  * (servers/<name> with a built binary) through the official MCP client exactly as a host would, and
  * prints the configuration to paste into a host. A server shows its own steps from
  * `servers/<name>/demo.ts`; one without them gets the generic steps (list the tools, make one read
- * call). Everything runs on 127.0.0.1.
+ * call). Everything runs on 127.0.0.1. The host configuration it prints starts the published
+ * packages from the user's registry, never the demo's sandbox or build.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -12,7 +13,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import {
+  formatJson,
+  HOSTS,
+  hostConfig,
   loadDefinition,
+  REGISTRY_PLACEHOLDER,
   repoRoot,
   type ServerDefinitionShape,
   type ServerPackage,
@@ -78,7 +83,7 @@ function summarise(result: { isError?: unknown; content?: unknown }) {
   const text =
     (result.content as Array<{ type: string; text?: string }> | undefined)?.find((c) => c.type === 'text')
       ?.text ?? '';
-  return `${result.isError ? 'ERROR ' : ''}${text.length > 600 ? `${text.slice(0, 600)}…` : text}`;
+  return `${result.isError ? 'tool error: ' : ''}${text.length > 600 ? `${text.slice(0, 600)}…` : text}`;
 }
 
 function runBin(bin: string, args: string[]): Promise<string> {
@@ -140,35 +145,32 @@ async function stepsOf(server: DemoServer): Promise<DemoSteps> {
   return ((await import(pathToFileURL(file).href)) as { default: DemoSteps }).default;
 }
 
-function hostConfig(list: readonly DemoServer[], sandbox: SandboxInfo) {
-  // Each server gets only its own variables: credentials never cross domains.
-  const entries = Object.fromEntries(
-    list.map((server) => {
-      const prefix = server.definition.envPrefix;
-      return [
-        server.name,
-        {
-          command: 'node',
-          args: [server.bin],
-          env: {
-            ...server.inputs.env,
-            [`${prefix}_API_URL`]: sandbox.url,
-            [`${prefix}_API_TOKEN`]: `<${server.name} token>`,
-          },
-        },
-      ];
-    }),
+/**
+ * The host configuration to paste, for every server at once: the same blocks as the READMEs (one
+ * place writes them all), starting the published packages with npx at their exact versions. Not the
+ * demo's sandbox or build: both are gone when the demo ends.
+ */
+function printHostConfig(list: readonly DemoServer[], sandbox: SandboxInfo) {
+  const servers = list.map((s) => ({
+    name: s.name,
+    packageName: s.json.name,
+    version: s.json.version,
+    envPrefix: s.definition.envPrefix,
+  }));
+  step('host configuration to paste');
+  show(
+    [
+      `The sandbox on ${sandbox.url} stops with this demo, so these blocks do not point at it: they start the`,
+      `published packages (${servers.map((s) => `${s.packageName}@${s.version}`).join(', ')}) with npx from`,
+      `your registry. Replace each <your-…> placeholder: ${REGISTRY_PLACEHOLDER} (the registry serving the`,
+      '@gatehouse scope), each API URL and token, and for Claude Desktop your home folder. Each server README',
+      'has the same blocks one server at a time.',
+    ].join('\n'),
   );
-  step(
-    'paste into Claude Desktop (claude_desktop_config.json) or Cursor (.cursor/mcp.json); once published, use "command": "npx", "args": ["-y", "@gatehouse/<server>"]',
-  );
-  show({ mcpServers: entries });
-  step('or into VS Code (.vscode/mcp.json)');
-  show({
-    servers: Object.fromEntries(
-      Object.entries(entries).map(([name, server]) => [name, { type: 'stdio', ...server }]),
-    ),
-  });
+  for (const host of HOSTS) {
+    step(`${host.title} (${host.file})`);
+    show(formatJson(hostConfig(host, servers)));
+  }
 }
 
 const found: DemoServer[] = [];
@@ -185,7 +187,7 @@ try {
   step(`sandbox upstream on ${info.url}`);
   const workdir = mkdtempSync(join(tmpdir(), 'gatehouse-demo-'));
   for (const server of found) await (await stepsOf(server))(kitFor(server, info, workdir));
-  hostConfig(found, info);
+  printHostConfig(found, info);
   console.log(`\nAudit files are in ${workdir}.`);
 } finally {
   child.kill('SIGTERM');

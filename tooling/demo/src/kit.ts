@@ -23,7 +23,8 @@ export interface DemoKit {
   step(title: string): void;
   /** Prints a value (strings as they are, anything else as JSON). */
   show(value: unknown): void;
-  /** A tool result in one line or a few: `ERROR ` first when it is one, text cut at 600 characters. */
+  /** A tool result in one line or a few: `tool error: ` first when it is one (never `ERROR`, which a
+   * newcomer reads as the demo failing), text cut at 600 characters. */
   summarise(result: { isError?: unknown; content?: unknown }): string;
   /** Runs the binary as a command (`verify-audit <file>`) and returns what it printed. */
   run(args: string[]): Promise<string>;
