@@ -7,10 +7,10 @@
  */
 import { execFile } from 'node:child_process';
 
-export const SCOPE = '@gatehouse';
+const SCOPE = '@gatehouse';
 /** Each npm call is bounded: one attempt, a short request timeout, and a hard stop after this. */
-const CALL_TIMEOUT_MS = 20_000;
-const NPM_FLAGS = ['--fetch-retries=0', '--fetch-timeout=10000', '--no-update-notifier'];
+const CALL_TIMEOUT_MS = 45_000;
+const NPM_FLAGS = ['--fetch-retries=0', '--fetch-timeout=30000', '--no-update-notifier'];
 
 export class PreflightError extends Error {}
 
@@ -18,6 +18,8 @@ interface Outcome {
   ok: boolean;
   stdout: string;
   stderr: string;
+  /** Stopped at CALL_TIMEOUT_MS. */
+  timedOut: boolean;
 }
 
 function npm(args: string[], cwd: string): Promise<Outcome> {
@@ -26,20 +28,28 @@ function npm(args: string[], cwd: string): Promise<Outcome> {
       'npm',
       [...args, ...NPM_FLAGS],
       { cwd, encoding: 'utf8', timeout: CALL_TIMEOUT_MS, env: { ...process.env, NO_COLOR: '1' } },
-      (error, stdout, stderr) => resolve({ ok: !error, stdout: stdout.trim(), stderr: stderr.trim() }),
+      (error, stdout, stderr) =>
+        resolve({
+          ok: !error,
+          stdout: stdout.trim(),
+          stderr: stderr.trim(),
+          timedOut: Boolean(error && (error as { killed?: boolean }).killed),
+        }),
     );
   });
 }
 
 /** npm's own reason, one line: the `npm error code …` and the first message after it. */
-export function npmReason(stderr: string): string {
+function npmReason({ stderr, timedOut }: Outcome): string {
+  if (timedOut) return `no answer within ${CALL_TIMEOUT_MS / 1000} s`;
   const lines = stderr
     .split('\n')
     .filter((l) => /^npm (error|ERR!)/.test(l))
     .map((l) => l.replace(/^npm (error|ERR!)\s*/, '').trim())
     .filter((l) => l && !/^(A complete log|Log files|\d{4}-\d\d-\d\dT)/.test(l));
   const code = lines.find((l) => l.startsWith('code '))?.slice(5);
-  const message = lines.find((l) => !/^(code|errno|syscall) /.test(l)) ?? 'no answer';
+  const message =
+    lines.find((l) => !/^(code|errno|syscall) /.test(l)) ?? stderr.split('\n').at(-1) ?? 'no answer';
   return code ? `${code}: ${message}` : message;
 }
 
@@ -70,13 +80,13 @@ export async function preflight(
   say(`${SCOPE} resolves to ${registry}`);
 
   const ping = await npm(['ping', '--registry', registry], root);
-  if (!ping.ok) throw new PreflightError(`registry ${registry} is not reachable: ${npmReason(ping.stderr)}`);
+  if (!ping.ok) throw new PreflightError(`registry ${registry} is not reachable: ${npmReason(ping)}`);
   say(`${registry} answers npm ping`);
 
   const whoami = await npm(['whoami', '--registry', registry], root);
   if (!whoami.ok || !whoami.stdout)
     throw new PreflightError(
-      `no accepted token for ${registry} (npm whoami: ${npmReason(whoami.stderr)}): log in with \`npm login --registry ${registry}\` or set \`//${registry.replace(/^https?:\/\//, '')}:_authToken\` in .npmrc`,
+      `no accepted token for ${registry} (npm whoami: ${npmReason(whoami)}): log in with \`npm login --registry ${registry}\` or set \`//${registry.replace(/^https?:\/\//, '')}:_authToken\` in .npmrc`,
     );
   say(`logged in to ${registry} as ${whoami.stdout}`);
   return { registry, user: whoami.stdout };
