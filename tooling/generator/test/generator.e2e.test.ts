@@ -207,6 +207,10 @@ it('pnpm new:server changes only servers/<name>/, the lockfile and .changeset/',
   // pnpm generate's outputs are already in place: the README tables and the runtime dependency list.
   const readme = readFileSync(join(DIR, 'README.md'), 'utf8');
   expect(readme).toContain('| `list_items` |');
+  // …and the host configuration for every host, pinned to the new package's version.
+  for (const host of ['claude-desktop', 'claude-code', 'vscode', 'cursor'])
+    expect(readme).toContain(`<!-- host: ${host} -->`);
+  expect(readme).toMatch(new RegExp(`"@gatehouse/${NAME}@\\d+\\.\\d+\\.\\d+"`));
   const manifest = JSON.parse(readFileSync(join(DIR, 'package.json'), 'utf8'));
   expect(Object.keys(manifest.dependencies)).toEqual(
     expect.arrayContaining(['zod', '@modelcontextprotocol/server']),
