@@ -8,7 +8,8 @@
  *   node tooling/release/release.ts            the whole release
  *   node tooling/release/release.ts version    only `changeset version` + server.json sync (the "version packages" commit)
  *   node tooling/release/release.ts publish    pre-flight, build, bundle, test and publish what the registry lacks
- *   --dry-run                                  everything but the publish: lists what would be published (`pnpm publish --dry-run`)
+ *   --dry-run                                  everything but the publish: lists what would be published (`pnpm publish --dry-run`);
+ *                                              pending changesets are still applied to the working tree
  *   --skip-tests                               for the release e2e test, which runs inside `pnpm test` itself
  *   --skip-mcpb                                no MCP Bundles (dist-mcpb/<server>-<version>.mcpb, see mcpb.ts)
  */
