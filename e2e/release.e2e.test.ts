@@ -307,6 +307,8 @@ describe('second release, one changeset for platform-ops', () => {
       'Faster deploy lookups.',
     );
     expect(readJson<{ version: string }>(join(copy, 'servers/platform-ops/server.json')).version).toBe(next);
+    // The README's host configuration is pinned to the version just published.
+    expect(readFileSync(join(copy, 'servers/platform-ops/README.md'), 'utf8')).toContain(`"${OPS}@${next}"`);
 
     const ops = await packument(OPS);
     expect(ops['dist-tags'].latest).toBe(next);
