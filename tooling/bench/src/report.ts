@@ -29,12 +29,18 @@ export const verdict = (ok: boolean): Verdict => (ok ? 'PASS' : 'MISS');
 
 export function markdown(
   results: SectionResult[],
-  meta: { quick: boolean; node: string; cpus: number; at: string },
+  meta: {
+    quick: boolean;
+    against: { ref: string; sha: string } | null;
+    node: string;
+    cpus: number;
+    at: string;
+  },
 ): string {
   const lines = [
     `# Gatehouse bench (${meta.quick ? 'quick' : 'full'})`,
     '',
-    `${meta.at} · Node ${meta.node} · ${meta.cpus} CPUs · every ratio is against a baseline started in the same run. Values are medians with (min–max, n runs).`,
+    `${meta.at} · Node ${meta.node} · ${meta.cpus} CPUs · every ratio is against a baseline started in the same run. Values are medians with their interquartile range (IQR) over n runs.${meta.against ? ` A/B rows compare the working tree with ${meta.against.ref} (${meta.against.sha.slice(0, 10)}), samples interleaved.` : ''}`,
     '',
   ];
   for (const section of results) {

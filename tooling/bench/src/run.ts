@@ -1,6 +1,8 @@
 /**
- * `pnpm bench [--quick] [--out DIR]`: every Gatehouse figure against a
- * baseline started in the same run on the same machine. Writes
+ * `pnpm bench [--quick] [--only SECTIONS] [--against REF] [--out DIR]`: every
+ * Gatehouse figure against a baseline started in the same run on the same
+ * machine. `--against main` also builds that git ref in a scratch folder and
+ * interleaves its samples with the working tree's (A/B rows). Writes
  * DIR/bench.md and DIR/bench.json (DIR defaults to <repo>/.bench) and prints
  * each target with its verdict. Exit code 0 unless the bench itself broke;
  * `--strict` also fails on a MISS.
@@ -10,6 +12,8 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startSandbox } from '@gatehouse/sandbox';
+import { against, repsFor } from './ab.ts';
+import { buildRef, twinTargets } from './against.ts';
 import { buildTargets } from './build.ts';
 import { exchange } from './exchange.ts';
 import { markdown, type SectionResult } from './report.ts';
@@ -41,6 +45,7 @@ const { values } = parseArgs({
     strict: { type: 'boolean', default: false },
     out: { type: 'string' },
     only: { type: 'string' },
+    against: { type: 'string' },
   },
 });
 const quick = values.quick === true;
@@ -53,12 +58,30 @@ const log = (line: string) => console.log(line);
 log(`gatehouse bench (${quick ? 'quick' : 'full'}): building baselines…`);
 const built = await buildTargets();
 for (const [name, reason] of Object.entries(built.failed)) log(`  ! ${name} did not build: ${reason}`);
+let refBuild: Awaited<ReturnType<typeof buildRef>> | undefined;
+if (values.against) {
+  try {
+    refBuild = await buildRef(values.against, log);
+  } catch (error) {
+    console.error(`--against ${values.against}: ${(error as Error).message.split('\n')[0]}`);
+    process.exit(2);
+  }
+  against.ref = values.against;
+  for (const [name, reason] of Object.entries(refBuild.failed))
+    log(`  ! ${name} @${values.against} did not build: ${reason}`);
+}
 
 const sandbox = await startSandbox();
 const results: SectionResult[] = [];
 try {
   const targets = await discoverTargets(sandbox, new Set(Object.keys(built.failed)));
   log(`targets: ${targets.map((t) => t.name).join(', ')}`);
+  if (refBuild) {
+    const twins = twinTargets(targets, refBuild);
+    log(
+      `A/B against ${refBuild.ref} (${refBuild.sha.slice(0, 10)}), ${repsFor(quick)} interleaved samples per figure: ${twins.map((t) => t.name).join(', ')}`,
+    );
+  }
   const seeds = await seedArgs(sandbox.url, sandbox.tokens.support);
   const plan: Array<[(typeof SECTIONS)[number], () => Promise<SectionResult>]> = [
     ['coldStart', () => coldStart(targets, options)],
@@ -100,7 +123,13 @@ try {
   for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
 }
 
-const meta = { quick, node: process.version, cpus: availableParallelism(), at: new Date().toISOString() };
+const meta = {
+  quick,
+  against: refBuild ? { ref: refBuild.ref, sha: refBuild.sha } : null,
+  node: process.version,
+  cpus: availableParallelism(),
+  at: new Date().toISOString(),
+};
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, 'bench.md'), `${markdown(results, meta)}\n`);
 const misses = results.flatMap((s) =>

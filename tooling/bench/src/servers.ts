@@ -17,6 +17,10 @@ export interface Target {
   call?: { tool: string; args: Record<string, unknown> };
   /** `<PREFIX>_SCOPES` with every scope, so tools/list shows the whole surface (the worst case for context cost). */
   allScopes?: Record<string, string>;
+  /** With `--against <ref>`: the same target built from the ref (set on the working tree's target). */
+  twin?: Target;
+  /** On a ref's twin: the name of the working tree's target it mirrors. */
+  twinOf?: string;
 }
 
 let counter = 0;

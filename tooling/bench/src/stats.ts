@@ -14,21 +14,32 @@ const median = (values: readonly number[]): number => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
-/** Median of repeated runs with the spread shown as min..max and the relative spread. */
+/** Median of repeated runs with the spread shown as the interquartile range (and min..max kept). */
 export interface Summary {
   n: number;
   median: number;
   min: number;
   max: number;
-  /** (max - min) / median */
+  /** First and third quartiles: half the samples lie between them. */
+  q1: number;
+  q3: number;
+  /** (q3 - q1) / median */
   spread: number;
 }
 
 export function summarize(values: readonly number[]): Summary {
   const m = median(values);
-  const min = Math.min(...values);
-  const max = Math.max(...values);
-  return { n: values.length, median: m, min, max, spread: m === 0 ? 0 : (max - min) / m };
+  const q1 = quantile(values, 0.25);
+  const q3 = quantile(values, 0.75);
+  return {
+    n: values.length,
+    median: m,
+    min: Math.min(...values),
+    max: Math.max(...values),
+    q1,
+    q3,
+    spread: m === 0 ? 0 : (q3 - q1) / m,
+  };
 }
 
 export const round = (value: number, digits = 1): number => {
@@ -36,5 +47,8 @@ export const round = (value: number, digits = 1): number => {
   return Math.round(value * f) / f;
 };
 
+/** `median (IQR q1–q3, n=…)`; a single sample shows as just its value. */
 export const fmt = (s: Summary, digits = 1, unit = ''): string =>
-  `${round(s.median, digits)}${unit} (${round(s.min, digits)}–${round(s.max, digits)}, n=${s.n})`;
+  s.n <= 1
+    ? `${round(s.median, digits)}${unit}`
+    : `${round(s.median, digits)}${unit} (IQR ${round(s.q1, digits)}–${round(s.q3, digits)}, n=${s.n})`;

@@ -1,3 +1,4 @@
+import { abRow, repsFor } from '../ab.ts';
 import { StdioPeer } from '../peer.ts';
 import { type Options, type Row, type SectionResult, verdict } from '../report.ts';
 import { makeScratch, type Target } from '../servers.ts';
@@ -5,11 +6,15 @@ import { fmt, round, summarize } from '../stats.ts';
 
 const LIMIT = 1.15;
 
-/** spawn → initialize result → first tools/list, one fresh process per sample, targets interleaved. */
-export async function coldStart(targets: Target[], options: Options): Promise<SectionResult> {
+/**
+ * spawn → initialize result → first tools/list, one fresh process per sample,
+ * targets (and, with --against, their twins from the ref) interleaved.
+ */
+export async function coldStart(given: Target[], options: Options): Promise<SectionResult> {
   const started = performance.now();
-  const reps = options.quick ? 2 : 15;
+  const reps = repsFor(options.quick);
   const scratch = makeScratch();
+  const targets = given.flatMap((t) => (t.twin ? [t, t.twin] : [t]));
   const samples = new Map<string, { init: number[]; list: number[] }>();
   for (const t of targets) samples.set(t.name, { init: [], list: [] });
   // One untimed spawn each first, so the OS file cache is warm for everyone alike.
@@ -39,6 +44,14 @@ export async function coldStart(targets: Target[], options: Options): Promise<Se
         t.kind === 'gatehouse' ? `${round(ratio, 2)}× bare v2 (≤ ${LIMIT}×)` : `${round(ratio, 2)}× bare v2`,
       verdict: t.kind === 'gatehouse' ? verdict(ratio <= LIMIT) : 'INFO',
     });
+    if (t.twin) {
+      const ab = abRow(t.name, 'spawn → initialize → tools/list', s.list, samples.get(t.twin.name)!.list, {
+        unit: ' ms',
+        higherIsBetter: false,
+      });
+      rows.push(ab.row);
+      (data[t.name] as Record<string, unknown>).ab = { ref: ab.ref, ratio: round(ab.ratio, 3) };
+    }
   }
   return {
     id: 'coldStart',

@@ -1,3 +1,4 @@
+import { abRow, repsFor } from '../ab.ts';
 import { drive, StdioPeer } from '../peer.ts';
 import { type Options, type Row, type SectionResult, verdict } from '../report.ts';
 import { makeScratch, type Target } from '../servers.ts';
@@ -44,33 +45,38 @@ export async function overhead(targets: Target[], options: Options): Promise<Sec
       ms: 0,
     };
   const scratch = makeScratch();
-  const reps = options.quick ? 1 : 5;
+  // n ≥ 15 short runs per figure rather than a few long ones: medians with a spread, and with
+  // --against the ref's core server is a third side of every interleaved round.
+  const reps = repsFor(options.quick);
   const modes = [
-    { name: 'sequential', concurrency: 1, total: options.quick ? 100 : 3_000 },
-    { name: '32 in flight', concurrency: 32, total: options.quick ? 320 : 20_000 },
+    { name: 'sequential', concurrency: 1, total: options.quick ? 100 : 1_000 },
+    { name: '32 in flight', concurrency: 32, total: options.quick ? 320 : 6_000 },
+  ];
+  const sides: Array<['bare' | 'core' | 'ref', Target]> = [
+    ['bare', bare],
+    ['core', core],
+    ...(core.twin ? [['ref', core.twin] as ['ref', Target]] : []),
   ];
   const rows: Row[] = [];
   const data: Record<string, unknown> = {};
   for (const scenario of SCENARIOS) {
     for (const mode of modes) {
       const runs: Record<
-        'bare' | 'core',
+        'bare' | 'core' | 'ref',
         { perSecond: number[]; p50: number[]; p99: number[]; errors: number }
       > = {
         bare: { perSecond: [], p50: [], p99: [], errors: 0 },
         core: { perSecond: [], p50: [], p99: [], errors: 0 },
+        ref: { perSecond: [], p50: [], p99: [], errors: 0 },
       };
       for (let rep = 0; rep < reps; rep++) {
-        for (const [key, target] of [
-          ['bare', bare],
-          ['core', core],
-        ] as const) {
+        for (const [key, target] of sides) {
           const peer = new StdioPeer(target.bin, target.env(scratch));
           try {
             await peer.initialize();
             // Warm-up: JIT, connection pool, audit file.
             await drive(peer, () => peer.callTool(scenario.tool, scenario.args), {
-              total: options.quick ? 32 : 500,
+              total: options.quick ? 32 : 300,
               concurrency: mode.concurrency,
               maxMs: options.quick ? 2_000 : 10_000,
             });
@@ -88,7 +94,7 @@ export async function overhead(targets: Target[], options: Options): Promise<Sec
           }
         }
       }
-      const stats = (k: 'bare' | 'core'): RunStats => ({
+      const stats = (k: 'bare' | 'core' | 'ref'): RunStats => ({
         perSecond: summarize(runs[k].perSecond),
         p50: summarize(runs[k].p50),
         p99: summarize(runs[k].p99),
@@ -112,6 +118,20 @@ export async function overhead(targets: Target[], options: Options): Promise<Sec
         target: `${round(ratio, 2)}× bare (≥ ${LIMIT}×)`,
         verdict: verdict(ratio >= LIMIT && c.errors === 0),
       });
+      if (core.twin) {
+        const ab = abRow(subject, 'core calls/s', runs.core.perSecond, runs.ref.perSecond, {
+          digits: 0,
+          higherIsBetter: true,
+        });
+        const refRatio = ab.ref.median / b.perSecond.median;
+        ab.row.value += ` · ${round(refRatio, 2)}× bare at ${core.twin.name}`;
+        rows.push(ab.row);
+        (data[`${scenario.tool}/${mode.name}`] as Record<string, unknown>).ab = {
+          ref: stats('ref'),
+          ratio: round(ab.ratio, 3),
+          refToBare: round(refRatio, 3),
+        };
+      }
     }
   }
   return {
