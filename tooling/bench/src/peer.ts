@@ -91,8 +91,8 @@ export class StdioPeer {
     return response.result as Record<string, unknown>;
   }
 
-  async callTool(name: string, args: unknown): Promise<Record<string, unknown>> {
-    return this.request('tools/call', { name, arguments: args });
+  async callTool(name: string, args: unknown, timeoutMs?: number): Promise<Record<string, unknown>> {
+    return this.request('tools/call', { name, arguments: args }, timeoutMs);
   }
 
   /** Resident set size of the server process in bytes (Linux /proc); VmHWM is its peak so far. */
