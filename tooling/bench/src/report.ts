@@ -23,6 +23,8 @@ export interface SectionResult {
 
 export interface Options {
   quick: boolean;
+  /** Docs search corpus sizes (`--docs-sizes 10000,100000`); the mode's default when absent. */
+  docsSizes?: number[] | undefined;
 }
 
 export const verdict = (ok: boolean): Verdict => (ok ? 'PASS' : 'MISS');

@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--quick] [--only SECTIONS] [--against REF] [--out DIR]`: every
+ * `pnpm bench [--quick] [--only SECTIONS] [--against REF] [--docs-sizes N,N] [--out DIR]`: every
  * Gatehouse figure against a baseline started in the same run on the same
  * machine. `--against main` also builds that git ref in a scratch folder and
  * interleaves its samples with the working tree's (A/B rows). Writes
@@ -46,12 +46,18 @@ const { values } = parseArgs({
     out: { type: 'string' },
     only: { type: 'string' },
     against: { type: 'string' },
+    'docs-sizes': { type: 'string' },
   },
 });
 const quick = values.quick === true;
 const out = resolve(values.out ?? join(REPO, '.bench'));
 const only = values.only ? parseOnly(values.only) : undefined;
-const options = { quick };
+const docsSizes = values['docs-sizes']?.split(',').map((n) => Number(n.trim()));
+if (docsSizes?.some((n) => !Number.isInteger(n) || n < 1 || n > 1_000_000)) {
+  console.error('--docs-sizes: comma-separated document counts between 1 and 1,000,000');
+  process.exit(2);
+}
+const options = { quick, docsSizes };
 const began = performance.now();
 
 const log = (line: string) => console.log(line);

@@ -122,6 +122,8 @@ export class DocsIndex {
       this.store.useRoot(this.realRoot);
       this.catalog.load(this.store);
       await this.rescan(true);
+      // Part of the first build: the common words' score lists (see local/terms.ts).
+      await this.rankings.warm(this.store);
       log.info(
         { docs: this.db.count(), services: this.catalog.size, ms: Math.round(performance.now() - started) },
         'docs index ready',
@@ -181,6 +183,8 @@ export class DocsIndex {
         'docs index updated',
       );
       this.options.onChange({ added, modified, removed, catalogChanged });
+      // The write dropped the score lists: score the common words again, between other work.
+      void this.rankings.warm(store).catch(() => undefined);
     }
   }
 

@@ -4,6 +4,7 @@ import type { DocKind } from '../schemas.ts';
 import type { ParsedDocument } from './parse.ts';
 import { stripMarkdownExtension } from './paths.ts';
 import type { FoundFile } from './scan.ts';
+import type { TermList } from './terms.ts';
 
 /** One indexed Markdown file, as stored: what the parser found, minus the body (it lives in the FTS table). */
 export type IndexedDoc = Omit<ParsedDocument, 'body' | 'headings' | 'warnings'> & {
@@ -158,23 +159,26 @@ export class DocsStore {
   /** The documents of one page of a ranking, with a snippet each; `page` is in rank order. */
   hits(match: string, page: Array<{ rid: number; rank: number }>): SearchHit[] {
     if (page.length === 0) return [];
-    // Snippets for the page only: with snippet() in the ranking query SQLite computes it (and reads
-    // every body) for all matches before sorting.
+    // Snippets for the page only, one row at a time: FTS5 seeks a `rowid = ?` in each word's
+    // postings, while `rowid IN (…)` beside MATCH runs the whole MATCH and filters it (the cost of
+    // ranking again on common words).
     const rows = this.all<Row>(
-      `SELECT d.*, snippet(docs_fts, 2, '**', '**', '…', 16) AS snip
-       FROM docs_fts JOIN docs d ON d.rid = docs_fts.rowid
-       WHERE docs_fts MATCH ? AND docs_fts.rowid IN (${page.map(() => '?').join(',')})`,
-      match,
+      `SELECT * FROM docs WHERE rid IN (${page.map(() => '?').join(',')})`,
       ...page.map((r) => r.rid),
     );
     const byRid = new Map(rows.map((r) => [Number(r.rid), r]));
     return page.flatMap(({ rid, rank }) => {
       const r = byRid.get(Number(rid));
       if (!r) return [];
+      const snip = this.get<{ snip: string | null }>(
+        "SELECT snippet(docs_fts, 2, '**', '**', '…', 16) AS snip FROM docs_fts WHERE docs_fts MATCH ? AND docs_fts.rowid = ?",
+        match,
+        rid,
+      )?.snip;
       return [
         {
           ...toDoc(r),
-          snippet: String(r.snip ?? '')
+          snippet: String(snip ?? '')
             .replace(/(^|\s)#{1,6}\s+/g, '$1')
             .replace(/\s+/g, ' ')
             .trim(),
@@ -182,6 +186,52 @@ export class DocsStore {
         },
       ];
     });
+  }
+
+  /** One word's matches in rowid order with its bm25 share of each (see terms.ts); `word` is letters and digits only. */
+  termScores(word: string): TermList {
+    const statement = this.stmt(
+      'SELECT docs_fts.rowid, bm25(docs_fts, 10.0, 5.0, 1.0) FROM docs_fts WHERE docs_fts MATCH ? ORDER BY docs_fts.rowid',
+    );
+    // Rows as arrays where node:sqlite can (Node ≥ 24): half the cost of an object per row.
+    const arrays = typeof statement.setReturnArrays === 'function';
+    statement.setReturnArrays?.(true);
+    try {
+      const rows = statement.all(`"${word}"`) as unknown[];
+      const rids = new Int32Array(rows.length);
+      const scores = new Float64Array(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i] as [number, number] | Record<string, number>;
+        const [rid, score] = arrays ? (row as [number, number]) : Object.values(row);
+        rids[i] = rid!;
+        scores[i] = score!;
+      }
+      return { rids, scores };
+    } finally {
+      statement.setReturnArrays?.(false);
+    }
+  }
+
+  /** Indexed terms found in at least `minDocs` documents, most common first (at most 512). */
+  commonTerms(minDocs: number): string[] {
+    this.db.exec('CREATE VIRTUAL TABLE IF NOT EXISTS temp.docs_vocab USING fts5vocab(main, docs_fts, row)');
+    return this.all<{ term: string }>(
+      'SELECT term FROM temp.docs_vocab WHERE doc >= ? ORDER BY doc DESC LIMIT 512',
+      minDocs,
+    )
+      .map((r) => r.term)
+      .filter((term) => /^[\p{L}\p{N}]+$/u.test(term));
+  }
+
+  /** The rowids of the documents a filter lets through. */
+  filtered(kind: string | undefined, status: string | undefined): Set<number> {
+    const where = [...(kind ? ['kind = ?'] : []), ...(status ? ['status = ?'] : [])];
+    const args = [...(kind ? [kind] : []), ...(status ? [status] : [])];
+    return new Set(
+      this.all<{ rid: number }>(`SELECT rid FROM docs WHERE ${where.join(' AND ') || '1'}`, ...args).map(
+        (r) => Number(r.rid),
+      ),
+    );
   }
 
   byId(id: string): IndexedDoc | undefined {

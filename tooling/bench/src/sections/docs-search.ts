@@ -98,7 +98,7 @@ export async function docsSearch(targets: Target[], options: Options): Promise<S
       data: {},
       ms: 0,
     };
-  const sizes = options.quick ? [1_000] : [10_000, 100_000];
+  const sizes = options.docsSizes ?? (options.quick ? [1_000] : [10_000, 100_000]);
   const perKind = options.quick ? 20 : 100;
   const rows: Row[] = [];
   const data: Record<string, unknown> = {};
