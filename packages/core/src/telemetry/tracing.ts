@@ -227,16 +227,13 @@ export function startMcpSpan(
 export interface UpstreamSpan {
   /** `traceparent`/`tracestate` to send upstream; empty when not tracing. */
   readonly headers: Readonly<Record<string, string>>;
-  /** ky hooks counting retries; undefined when not tracing. */
-  readonly hooks: { beforeRetry: Array<() => void> } | undefined;
-  /** Called as each exchange starts (a request the breaker refuses never attempts). */
+  /** Called as each attempt starts, retries included (a request the breaker refuses never attempts). */
   attempt(): void;
   end(status: number | undefined, errorCode?: string): void;
 }
 
 const NOOP_UPSTREAM_SPAN: UpstreamSpan = {
   headers: Object.freeze({}),
-  hooks: undefined,
   attempt: () => undefined,
   end: () => undefined,
 };
@@ -285,16 +282,8 @@ export function startUpstreamSpan(
   let attempts = 0;
   return {
     headers,
-    hooks: {
-      beforeRetry: [
-        () => {
-          attempts += 1;
-        },
-      ],
-    },
     attempt() {
-      // The first exchange; retries are counted by the ky hook.
-      if (attempts === 0) attempts = 1;
+      attempts += 1;
     },
     end(status, errorCode) {
       span.setAttribute('gatehouse.upstream.attempts', attempts);

@@ -1,16 +1,21 @@
 import type { CircuitBreakerPolicy } from 'cockatiel';
-import type { KyInstance } from 'ky';
 import type { z } from 'zod';
 import { GatehouseError } from '../define/errors.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { startUpstreamSpan } from '../telemetry/tracing.ts';
 import {
+  attemptTimeout,
   isDecodingError,
   isHTTPError,
+  isNetworkError,
+  isTimeoutError,
   isTransient,
   loadLibraries,
   retryAfterMs,
+  retryDelayMs,
   TRANSIENT_STATUSES,
+  UpstreamNetworkError,
+  UpstreamStatusError,
 } from './faults.ts';
 import type { Caller, UpstreamIdentity, UpstreamIdentityFacts } from './identity.ts';
 import { cleanQuery, type Query } from './path.ts';
@@ -64,32 +69,29 @@ const STATE_NAMES: readonly CircuitStateName[] = ['closed', 'open', 'half-open',
  * circuit breaker, a response size cap, and zod validation of every body.
  */
 export class Upstream {
-  private engine: { http: KyInstance; breaker: CircuitBreakerPolicy } | undefined;
+  private breaker: CircuitBreakerPolicy | undefined;
   private readonly settings: UpstreamSettings;
+  /** Built once: the base every path resolves against, and the headers every request carries. */
+  private readonly base: URL;
+  private readonly headers: Readonly<Record<string, string>>;
 
   constructor(settings: UpstreamSettings) {
     this.settings = settings;
+    this.base = new URL(settings.baseUrl.endsWith('/') ? settings.baseUrl : `${settings.baseUrl}/`);
+    this.headers = {
+      // In exchange mode there is no default credential at all: each request carries the caller's.
+      ...(settings.identity ? {} : { authorization: `Bearer ${settings.token}` }),
+      accept: 'application/json',
+      'user-agent': settings.userAgent,
+    };
   }
 
-  /** Builds the client and the breaker on first use. */
-  private async ready(): Promise<{ http: KyInstance; breaker: CircuitBreakerPolicy }> {
-    if (this.engine) return this.engine;
-    const { ky, cockatiel } = await loadLibraries();
-    if (this.engine) return this.engine;
+  /** Builds the breaker on first use (cockatiel loads then, not at start-up). */
+  private async ready(): Promise<CircuitBreakerPolicy> {
+    if (this.breaker) return this.breaker;
+    const { cockatiel } = await loadLibraries();
+    if (this.breaker) return this.breaker;
     const settings = this.settings;
-    const http = ky.default.create({
-      baseUrl: settings.baseUrl.endsWith('/') ? settings.baseUrl : `${settings.baseUrl}/`,
-      timeout: settings.timeoutMs,
-      throwHttpErrors: true,
-      // A redirect would carry a side effect's body and Idempotency-Key to another host: never follow one.
-      redirect: 'manual',
-      headers: {
-        // In exchange mode there is no default credential at all: each request carries the caller's.
-        ...(settings.identity ? {} : { authorization: `Bearer ${settings.token}` }),
-        accept: 'application/json',
-        'user-agent': settings.userAgent,
-      },
-    });
     const breaker = cockatiel.circuitBreaker(cockatiel.handleWhen(isTransient), {
       halfOpenAfter: settings.breaker.halfOpenAfterMs,
       breaker: new cockatiel.ConsecutiveBreaker(settings.breaker.consecutiveFailures),
@@ -97,8 +99,8 @@ export class Upstream {
     breaker.onStateChange((state) =>
       settings.log.warn({ upstream: settings.name, circuit: STATE_NAMES[state] }, 'circuit state changed'),
     );
-    this.engine = { http, breaker };
-    return this.engine;
+    this.breaker = breaker;
+    return breaker;
   }
 
   get name(): string {
@@ -106,7 +108,7 @@ export class Upstream {
   }
 
   get circuitState(): CircuitStateName {
-    return this.engine ? (STATE_NAMES[this.engine.breaker.state] ?? 'closed') : 'closed';
+    return this.breaker ? (STATE_NAMES[this.breaker.state] ?? 'closed') : 'closed';
   }
 
   get<S extends z.ZodType>(
@@ -142,7 +144,7 @@ export class Upstream {
     // One plain controller per call, aborted by the caller, by the deadline and, once the call
     // is over, by us. No AbortSignal.any: a composite signal that fetch listens on stays
     // reachable until finalizers run, seconds later under load (+20 % RSS over 100k calls);
-    // aborting at the end also releases the composite ky builds from this signal at once.
+    // aborting at the end also releases each attempt's controller and fetch's listeners at once.
     // A timer, not AbortSignal.timeout, which would keep each call's signal until its deadline.
     const controller = new AbortController();
     const signal = controller.signal;
@@ -160,41 +162,51 @@ export class Upstream {
     let errorCode: string | undefined;
     const span = startUpstreamSpan(method, path, this.settings.name, this.settings.baseUrl);
     try {
-      const { http, breaker } = await this.ready();
+      const breaker = await this.ready();
+      const url = new URL(path.replace(/^\//, ''), this.base);
+      const query = cleanQuery(options.query);
+      if (query) for (const key in query) url.searchParams.append(key, query[key]!);
+      const init: RequestInit = {
+        method,
+        // A redirect would carry a side effect's body and Idempotency-Key to another host: never follow one.
+        redirect: 'manual',
+        headers: {
+          ...this.headers,
+          ...(as ? { authorization: `Bearer ${as.token}` } : {}),
+          ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+          'x-request-id': options.requestId,
+          ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
+          ...span.headers,
+        },
+        ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+      };
+      // The only retry loop: at most `retries` more attempts, for retryable requests, on a transient
+      // status, an attempt timeout or a failed connection, never past the deadline.
+      const attempts = retryable ? this.settings.retries + 1 : 1;
       const data = await breaker.execute(async () => {
-        span.attempt();
-        const response = await http(path.replace(/^\//, ''), {
-          method,
-          signal,
-          searchParams: cleanQuery(options.query),
-          ...(options.body === undefined ? {} : { json: options.body }),
-          headers: {
-            ...(as ? { authorization: `Bearer ${as.token}` } : {}),
-            'x-request-id': options.requestId,
-            ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
-            ...span.headers,
-          },
-          ...(span.hooks ? { hooks: span.hooks } : {}),
-          retry: {
-            limit: retryable ? this.settings.retries : 0,
-            methods: retryable ? [method.toLowerCase()] : [],
-            statusCodes: [...TRANSIENT_STATUSES],
-            afterStatusCodes: [429, 503],
-            retryOnTimeout: true,
-            jitter: true,
-            backoffLimit: 2_000,
-            shouldRetry: ({ error }) => {
-              // A server asking us to wait past our own deadline gets a fast failure instead.
-              if (isHTTPError(error)) {
-                const wait = retryAfterMs(error.response);
-                if (wait !== undefined && Date.now() + wait > deadlineAt) return false;
-              }
-              return undefined;
-            },
-          },
-        });
-        status = response.status;
-        return this.readJson(response, signal);
+        for (let attempt = 1; ; attempt++) {
+          span.attempt();
+          let response: Response;
+          try {
+            response = await this.exchange(url, init, controller, deadlineAt);
+          } catch (error) {
+            if (
+              attempt >= attempts ||
+              controller.signal.aborted ||
+              !(isTimeoutError(error) || isNetworkError(error))
+            )
+              throw error;
+            await this.pause(retryDelayMs(attempt, undefined), deadlineAt, controller.signal, error);
+            continue;
+          }
+          status = response.status;
+          if (response.ok) return this.readJson(response, signal);
+          // Not 2xx (a 3xx included): the body is not read, the connection goes back to the pool.
+          void response.body?.cancel().catch(() => undefined);
+          const fault = new UpstreamStatusError(response);
+          if (attempt >= attempts || !TRANSIENT_STATUSES.has(response.status)) throw fault;
+          await this.pause(retryDelayMs(attempt, response), deadlineAt, controller.signal, fault);
+        }
       });
       const parsed = schema.safeParse(data);
       if (!parsed.success) {
@@ -224,6 +236,58 @@ export class Upstream {
       const ms = Math.round(performance.now() - started);
       options.onUpstream?.(as ? { status, ms, identity: as.facts } : { status, ms });
     }
+  }
+
+  /**
+   * One attempt up to the answer's headers, under its own timeout: a child
+   * controller of the call's, aborted by the call (caller, deadline) or by the
+   * attempt timer, so a timed-out attempt can be retried while the call goes on.
+   */
+  private async exchange(
+    url: URL,
+    init: RequestInit,
+    call: AbortController,
+    deadlineAt: number,
+  ): Promise<Response> {
+    const attempt = new AbortController();
+    const onCall = () => attempt.abort(call.signal.reason);
+    call.signal.addEventListener('abort', onCall, { once: true });
+    const timer = setTimeout(
+      () => attempt.abort(attemptTimeout()),
+      Math.min(this.settings.timeoutMs, deadlineAt - Date.now()),
+    );
+    try {
+      return await fetch(url, { ...init, signal: attempt.signal });
+    } catch (error) {
+      if (attempt.signal.aborted) throw attempt.signal.reason;
+      throw new UpstreamNetworkError(error);
+    } finally {
+      // The timeout covers the wait for the headers; the body is read under the call's deadline. The
+      // attempt keeps following the call (its body stream ends with it); the call's own abort at its
+      // end fires the listener for every attempt, so none outlives the call.
+      clearTimeout(timer);
+    }
+  }
+
+  /** Waits `ms` before the next attempt, or gives up with `fault` at once if that would pass the deadline. */
+  private async pause(ms: number, deadlineAt: number, signal: AbortSignal, fault: unknown): Promise<void> {
+    if (Date.now() + ms >= deadlineAt) throw fault;
+    if (ms <= 0) return;
+    await new Promise<void>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', stop);
+      };
+      const stop = () => {
+        done();
+        reject(signal.reason);
+      };
+      const timer = setTimeout(() => {
+        done();
+        resolve();
+      }, ms);
+      signal.addEventListener('abort', stop, { once: true });
+    });
   }
 
   /** Reads the body with a hard size cap; anything but JSON is a typed error. */

@@ -1,39 +1,64 @@
 /**
  * How the client tells a passing fault from a lasting one: which statuses and
- * errors are worth a retry, what Retry-After asks for, and which failures mean
- * the body could not be inflated. ky and cockatiel load on the first call.
+ * errors are worth a retry, what Retry-After asks for, how long to back off,
+ * and which failures mean the body could not be inflated. cockatiel (the
+ * breaker) loads on the first call.
  */
 import { GatehouseError } from '../define/errors.ts';
 
 export const TRANSIENT_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+/** The statuses whose Retry-After is honoured (others back off on their own schedule). */
+const RETRY_AFTER_STATUSES = new Set([429, 503]);
+
+/** An answer that is not 2xx (a 3xx included: redirects are never followed). */
+export class UpstreamStatusError extends Error {
+  readonly response: Response;
+  constructor(response: Response) {
+    super(`upstream answered HTTP ${response.status}`);
+    this.name = 'UpstreamStatusError';
+    this.response = response;
+  }
+}
+
+/** fetch could not connect, or the connection failed before the answer's headers (the socket error is the cause). */
+export class UpstreamNetworkError extends Error {
+  constructor(cause: unknown) {
+    super('upstream unreachable', { cause });
+    this.name = 'UpstreamNetworkError';
+  }
+}
+
+/** The reason one attempt is aborted with when it waits too long for the answer's headers. */
+export const attemptTimeout = (): DOMException => new DOMException('attempt timed out', 'TimeoutError');
 
 /**
- * The HTTP and resilience libraries load on the first upstream call, not at
- * start-up: a host spawns a server and lists its tools long before it calls one.
+ * The breaker library loads on the first upstream call, not at start-up: a
+ * host spawns a server and lists its tools long before it calls one.
  */
-export type Libraries = { ky: typeof import('ky'); cockatiel: typeof import('cockatiel') };
+export type Libraries = { cockatiel: typeof import('cockatiel') };
 let libraries: Libraries | undefined;
 let loading: Promise<Libraries> | undefined;
 /** The libraries, once the first call has loaded them. */
 export const loadedLibraries = (): Libraries | undefined => libraries;
 
 export function loadLibraries(): Promise<Libraries> {
-  loading ??= Promise.all([import('ky'), import('cockatiel')]).then(([ky, cockatiel]) => {
-    libraries = { ky, cockatiel };
+  loading ??= import('cockatiel').then((cockatiel) => {
+    libraries = { cockatiel };
     return libraries;
   });
   return loading;
 }
-// Errors only exist once a request has run, so the libraries are loaded by then.
-export const isHTTPError = (error: unknown): error is import('ky').HTTPError =>
-  libraries?.ky.isHTTPError(error) === true;
-export const isTimeoutError = (error: unknown) => libraries?.ky.isTimeoutError(error) === true;
-export const isNetworkError = (error: unknown) => libraries?.ky.isNetworkError(error) === true;
+
+export const isHTTPError = (error: unknown): error is UpstreamStatusError =>
+  error instanceof UpstreamStatusError;
+/** An attempt's own timeout, or the call's deadline (both abort with a TimeoutError). */
+export const isTimeoutError = (error: unknown): boolean =>
+  error instanceof DOMException && error.name === 'TimeoutError';
+export const isNetworkError = (error: unknown): boolean => error instanceof UpstreamNetworkError;
 
 export function isTransient(error: unknown): boolean {
   if (isHTTPError(error)) return error.response.status >= 500 || error.response.status === 408;
-  // Our own deadline aborts with a DOMException named TimeoutError; a caller's cancellation is not a fault.
-  if (error instanceof DOMException) return error.name === 'TimeoutError';
+  // Timeouts and deadlines abort with a DOMException named TimeoutError; a caller's cancellation is not a fault.
   return (
     isTimeoutError(error) ||
     isNetworkError(error) ||
@@ -48,6 +73,22 @@ export function retryAfterMs(response: Response): number | undefined {
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+const BACKOFF_BASE_MS = 300;
+const BACKOFF_LIMIT_MS = 2_000;
+
+/**
+ * How long to wait before attempt `attempt + 1`: what Retry-After asks for on
+ * a 429 or 503, otherwise full-jitter exponential back-off (up to 300 ms, then
+ * 600 ms…, at most 2 s).
+ */
+export function retryDelayMs(attempt: number, response: Response | undefined): number {
+  if (response && RETRY_AFTER_STATUSES.has(response.status)) {
+    const asked = retryAfterMs(response);
+    if (asked !== undefined) return asked;
+  }
+  return Math.random() * Math.min(BACKOFF_LIMIT_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
 }
 
 /** zlib, brotli and zstd error codes, as fetch reports a body it could not inflate (in the cause chain). */
