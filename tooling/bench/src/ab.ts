@@ -4,8 +4,11 @@ import { fmt, round, type Summary, summarize } from './stats.ts';
 /** The ref named by `--against`, or undefined for a plain run; set once by run.ts. */
 export const against: { ref: string | undefined } = { ref: undefined };
 
-/** Repetitions per figure: n ≥ 15 in a full run (the issue's floor for an A/B verdict), a few in --quick. */
-export const repsFor = (quick: boolean): number => (quick ? 3 : 15);
+/** `--reps N`, when given: overrides the repetitions of the repeated sections (a shorter look on a busy machine). */
+export const repsOverride: { value: number | undefined } = { value: undefined };
+
+/** Repetitions per figure: n ≥ 15 in a full run (the floor for an A/B verdict), a few in --quick. */
+export const repsFor = (quick: boolean): number => repsOverride.value ?? (quick ? 3 : 15);
 
 /**
  * The A/B row for one figure: the working tree's samples beside the ref's,

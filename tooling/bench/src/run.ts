@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--quick] [--only SECTIONS] [--against REF] [--docs-sizes N,N] [--out DIR]`: every
+ * `pnpm bench [--quick] [--only SECTIONS] [--against REF] [--docs-sizes N,N] [--reps N] [--out DIR]`: every
  * Gatehouse figure against a baseline started in the same run on the same
  * machine. `--against main` also builds that git ref in a scratch folder and
  * interleaves its samples with the working tree's (A/B rows). Writes
@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startSandbox } from '@gatehouse/sandbox';
-import { against, repsFor } from './ab.ts';
+import { against, repsFor, repsOverride } from './ab.ts';
 import { buildRef, twinTargets } from './against.ts';
 import { buildTargets } from './build.ts';
 import { exchange } from './exchange.ts';
@@ -47,6 +47,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     against: { type: 'string' },
     'docs-sizes': { type: 'string' },
+    reps: { type: 'string' },
   },
 });
 const quick = values.quick === true;
@@ -58,6 +59,14 @@ if (docsSizes?.some((n) => !Number.isInteger(n) || n < 1 || n > 1_000_000)) {
   process.exit(2);
 }
 const options = { quick, docsSizes };
+if (values.reps !== undefined) {
+  const reps = Number(values.reps);
+  if (!Number.isInteger(reps) || reps < 1 || reps > 100) {
+    console.error('--reps: a whole number from 1 to 100');
+    process.exit(2);
+  }
+  repsOverride.value = reps;
+}
 const began = performance.now();
 
 const log = (line: string) => console.log(line);

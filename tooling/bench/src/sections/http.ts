@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
+import { abRow, against } from '../ab.ts';
 import { targetBin } from '../build.ts';
 import { type Options, type Row, type SectionResult, verdict } from '../report.ts';
 import { makeScratch, REPO, type Target } from '../servers.ts';
@@ -10,6 +11,8 @@ import { fmt, round, summarize } from '../stats.ts';
 
 /** The issue's target: three times the SDK's per-request handler, with auth, policy and audit on. */
 const LIMIT = 3;
+/** …and, closer to the wire, this share of a raw node:http echo (API key, scopes and audit on). */
+const WIRE_LIMIT = 0.4;
 
 interface HttpTarget {
   name: string;
@@ -151,48 +154,61 @@ export async function http(targets: Target[], options: Options): Promise<Section
       },
       gatehouse: false,
     });
-  const duration = options.quick ? 1 : 10;
-  const reps = options.quick ? 1 : 3;
+  // With --against: the ref's core server with the API key, for the A/B row.
+  const keyed = list.find((t) => t.name === 'core bench server, API key')!;
+  const core = targets.find((t) => t.name === 'core bench server');
+  if (core?.twin)
+    list.push({ ...keyed, name: `${keyed.name} @${against.ref}`, bin: core.twin.bin, gatehouse: false });
+  const duration = options.quick ? 1 : 5;
+  const reps = options.quick ? 1 : 5;
   const rows: Row[] = [];
   const data: Record<string, unknown> = {};
-  const perSecond = new Map<string, number[]>();
-  let ran = 0;
-  for (const t of list) {
-    const started = await listen(t);
-    if ('error' in started) {
-      rows.push({
-        subject: t.name,
-        metric: 'requests/s',
-        value: `unavailable (${started.error})`,
-        verdict: 'INFO',
-      });
-      data[t.name] = { unavailable: started.error };
-      continue;
-    }
-    try {
-      const probe = await fetch(started.url, {
-        method: 'POST',
-        headers: { ...HEADERS, ...t.headers },
-        body: JSON.stringify(t.body),
-      });
-      const text = await probe.text();
-      if (!probe.ok || !text.includes('"result"')) {
+  // Every target is started and probed first; then the rounds interleave them, so the machine's
+  // drift hits all alike.
+  const live: Array<{ t: HttpTarget; url: string; child: ChildProcess }> = [];
+  try {
+    for (const t of list) {
+      const up = await listen(t);
+      if ('error' in up) {
         rows.push({
           subject: t.name,
           metric: 'requests/s',
-          value: `unavailable (HTTP ${probe.status}: ${text.slice(0, 120)})`,
+          value: `unavailable (${up.error})`,
           verdict: 'INFO',
         });
-        data[t.name] = { unavailable: `HTTP ${probe.status}` };
+        data[t.name] = { unavailable: up.error };
         continue;
       }
-      const rps: number[] = [];
-      const p50: number[] = [];
-      const p99: number[] = [];
-      let failures = 0;
-      for (let rep = 0; rep < reps; rep++) {
+      const probe = await fetch(up.url, {
+        method: 'POST',
+        headers: { ...HEADERS, ...t.headers },
+        body: JSON.stringify(t.body),
+      }).catch((error: Error) => error);
+      const text = probe instanceof Error ? probe.message : await probe.text();
+      if (probe instanceof Error || !probe.ok || !text.includes('"result"')) {
+        const status = probe instanceof Error ? 'no answer' : `HTTP ${probe.status}`;
+        rows.push({
+          subject: t.name,
+          metric: 'requests/s',
+          value: `unavailable (${status}: ${text.slice(0, 120)})`,
+          verdict: 'INFO',
+        });
+        data[t.name] = { unavailable: status };
+        up.child.kill('SIGTERM');
+        continue;
+      }
+      live.push({ t, ...up });
+    }
+    const samples = new Map(
+      live.map(({ t }) => [
+        t.name,
+        { rps: [] as number[], p50: [] as number[], p99: [] as number[], failures: 0 },
+      ]),
+    );
+    for (let rep = 0; rep < reps; rep++) {
+      for (const { t, url } of live) {
         const r = await autocannon({
-          url: started.url,
+          url,
           method: 'POST',
           headers: { ...HEADERS, ...t.headers },
           body: JSON.stringify(t.body),
@@ -200,17 +216,22 @@ export async function http(targets: Target[], options: Options): Promise<Section
           duration,
           maxOverallRequests: options.quick ? 20_000 : 500_000,
         });
-        rps.push(r.requests.average);
-        p50.push(r.latency.p50);
-        p99.push(r.latency.p99);
-        failures += r.non2xx + r.errors + r.timeouts;
+        const s = samples.get(t.name)!;
+        s.rps.push(r.requests.average);
+        s.p50.push(r.latency.p50);
+        s.p99.push(r.latency.p99);
+        s.failures += r.non2xx + r.errors + r.timeouts;
       }
-      ran += 1;
-      perSecond.set(t.name, rps);
+    }
+    const median = (name: string) => {
+      const s = samples.get(name);
+      return s ? summarize(s.rps).median : Number.NaN;
+    };
+    for (const { t } of live) {
+      const { rps, p50, p99, failures } = samples.get(t.name)!;
       const s = summarize(rps);
       data[t.name] = { requestsPerSecond: s, p50: summarize(p50), p99: summarize(p99), failures };
-      const bare = perSecond.get('bare SDK v2 createMcpHandler');
-      const ratio = bare ? s.median / summarize(bare).median : Number.NaN;
+      const ratio = s.median / median('bare SDK v2 createMcpHandler');
       rows.push({
         subject: t.name,
         metric: 'requests/s · p50 · p99 (32 connections)',
@@ -218,10 +239,27 @@ export async function http(targets: Target[], options: Options): Promise<Section
         target: t.gatehouse ? `${round(ratio, 2)}× bare createMcpHandler (≥ ${LIMIT}×)` : undefined,
         verdict: t.gatehouse ? verdict(ratio >= LIMIT && failures === 0) : 'INFO',
       });
-    } finally {
-      started.child.kill('SIGTERM');
+      if (t === keyed) {
+        const wire = s.median / median('raw node:http echo (ceiling)');
+        rows.push({
+          subject: t.name,
+          metric: 'against the wire: API key, scopes and audit on, vs raw node:http echo',
+          value: `${fmt(s, 0)} req/s · p99 ${round(summarize(p99).median)} ms`,
+          target: `${round(wire, 2)}× raw node:http (≥ ${WIRE_LIMIT}×)`,
+          verdict: verdict(wire >= WIRE_LIMIT && failures === 0),
+        });
+        const twin = samples.get(`${keyed.name} @${against.ref}`);
+        if (twin)
+          rows.push(
+            abRow(t.name, 'requests/s (32 connections)', rps, twin.rps, { digits: 0, higherIsBetter: true })
+              .row,
+          );
+      }
     }
+  } finally {
+    for (const { child } of live) child.kill('SIGTERM');
   }
+  const ran = live.length;
   if (ran === 0)
     return {
       id: 'http',

@@ -6,6 +6,8 @@ import { round } from '../stats.ts';
 
 const IDLE_LIMIT_MB = 80;
 const GROWTH_LIMIT = 0.1;
+/** RSS at rest after the load, against RSS idle after start. */
+const REST_LIMIT = 1.5;
 const MB = 1024 * 1024;
 
 /**
@@ -18,12 +20,17 @@ const SETTLE_MS = 1_600;
 
 /**
  * RSS idle after start (initialize + tools/list), and idle again after N
- * tools/call with 32 in flight. Growth is measured from the idle RSS after a
- * warm-up of N/10 calls (JIT, pools and heap sized), so it shows what keeps
- * growing — a leak — rather than first-use allocation; growth from idle and
- * the peak under load (VmHWM) are reported beside it.
+ * tools/call with 32 in flight, for every target with a cheap call (each
+ * server's from its test/e2e.json). Growth is measured from the idle RSS after
+ * a warm-up of N/10 calls (JIT, pools and heap sized), so it shows what keeps
+ * growing — a leak — rather than first-use allocation. Two more verdicts per
+ * server: its peak under load (VmHWM) against the bare SDK's peak in the same
+ * run, and its RSS at rest after the load against its RSS idle after start.
+ * With --against, each server's twin from the ref runs right after it (INFO rows).
  */
-export async function memory(targets: Target[], options: Options): Promise<SectionResult> {
+export async function memory(given: Target[], options: Options): Promise<SectionResult> {
+  const targets = given.flatMap((t) => (t.twin ? [t, t.twin] : [t]));
+  let barePeak = Number.NaN;
   const started = performance.now();
   const scratch = makeScratch();
   const total = options.quick ? 600 : 100_000;
@@ -47,8 +54,8 @@ export async function memory(targets: Target[], options: Options): Promise<Secti
       });
       const entry: Record<string, unknown> = { idleBytes: idle };
       data[t.name] = entry;
-      // The load part: the targets whose call is cheap and local-or-sandbox.
-      if (!t.call || !['core bench server', 'platform-ops', 'bare SDK v2'].includes(t.name)) continue;
+      // The load part: every target with a cheap call (local or against the sandbox).
+      if (!t.call) continue;
       const { tool, args } = t.call;
       const warm = await drive(peer, () => peer.callTool(tool, args), {
         total: Math.round(total / 10),
@@ -80,6 +87,24 @@ export async function memory(targets: Target[], options: Options): Promise<Secti
         target: gatehouse ? `${signed(growth)} after warm-up (≤ ${GROWTH_LIMIT * 100}%)` : undefined,
         verdict: gatehouse ? verdict(growth <= GROWTH_LIMIT) : 'INFO',
       });
+      if (t.name === 'bare SDK v2') barePeak = peak;
+      const rest = after / idle;
+      rows.push(
+        {
+          subject: t.name,
+          metric: 'peak RSS under 32 in flight',
+          value: `${round(peak / MB)} MB (bare SDK v2: ${round(barePeak / MB)} MB)`,
+          target: gatehouse ? `${round(peak / barePeak, 2)}× bare peak (≤ 1×)` : undefined,
+          verdict: gatehouse ? verdict(peak <= barePeak) : 'INFO',
+        },
+        {
+          subject: t.name,
+          metric: 'RSS at rest after the load',
+          value: `${round(after / MB)} MB (idle after start ${round(idle / MB)} MB)`,
+          target: gatehouse ? `${round(rest, 2)}× idle (≤ ${REST_LIMIT}×)` : undefined,
+          verdict: gatehouse ? verdict(rest <= REST_LIMIT) : 'INFO',
+        },
+      );
     } finally {
       await peer.close();
     }
