@@ -4,17 +4,23 @@ import { type Options, type Row, type SectionResult, verdict } from '../report.t
 import { makeScratch, type Target } from '../servers.ts';
 import { fmt, quantile, round, type Summary, summarize } from '../stats.ts';
 
-const LIMIT = 0.8;
-
 interface Scenario {
   label: string;
   tool: string;
   args: Record<string, unknown>;
+  /** Calls/s against the bare SDK's, at least. */
+  limit: number;
 }
 
 const SCENARIOS: Scenario[] = [
-  { label: 'echo (no upstream)', tool: 'echo', args: { text: 'hello gatehouse' } },
-  { label: 'upstream GET (sandbox)', tool: 'upstream_health', args: { service: 'checkout-api' } },
+  { label: 'echo (no upstream)', tool: 'echo', args: { text: 'hello gatehouse' }, limit: 0.8 },
+  // The bare SDK's tool makes the same GET with a bare fetch.
+  {
+    label: 'upstream GET (sandbox)',
+    tool: 'upstream_health',
+    args: { service: 'checkout-api' },
+    limit: 0.85,
+  },
 ];
 
 interface RunStats {
@@ -115,8 +121,8 @@ export async function overhead(targets: Target[], options: Options): Promise<Sec
         subject,
         metric: 'core calls/s · p50 · p99',
         value: `${fmt(c.perSecond, 0)} · ${round(c.p50.median, 2)} ms · ${round(c.p99.median, 2)} ms${c.errors ? ` · ${c.errors} errors` : ''}`,
-        target: `${round(ratio, 2)}× bare (≥ ${LIMIT}×)`,
-        verdict: verdict(ratio >= LIMIT && c.errors === 0),
+        target: `${round(ratio, 2)}× bare (≥ ${scenario.limit}×)`,
+        verdict: verdict(ratio >= scenario.limit && c.errors === 0),
       });
       if (core.twin) {
         const ab = abRow(subject, 'core calls/s', runs.core.perSecond, runs.ref.perSecond, {
