@@ -8,7 +8,7 @@ import { join } from 'node:path';
  */
 
 /** mulberry32: small, fast, good enough for test data. */
-export function prng(seed: number): () => number {
+function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -25,7 +25,7 @@ const CONSONANTS = 'bdfgklmnprtvz';
 const VOWELS = 'aou';
 
 /** `size` distinct made-up words, in rank order (index 0 is the most frequent). */
-export function vocabulary(size: number, rand: () => number): string[] {
+function vocabulary(size: number, rand: () => number): string[] {
   const syllable = () =>
     `${CONSONANTS[Math.floor(rand() * CONSONANTS.length)]}${VOWELS[Math.floor(rand() * VOWELS.length)]}`;
   const words = new Set<string>();
@@ -37,7 +37,7 @@ export function vocabulary(size: number, rand: () => number): string[] {
 }
 
 /** Draws ranks 0..n-1 with P(r) ∝ 1 / (r + 1)^s. */
-export function zipf(n: number, s: number, rand: () => number): () => number {
+function zipf(n: number, s: number, rand: () => number): () => number {
   const cdf = new Float64Array(n);
   let sum = 0;
   for (let r = 0; r < n; r++) {

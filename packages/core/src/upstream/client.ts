@@ -11,7 +11,6 @@ import {
   isTimeoutError,
   isTransient,
   loadLibraries,
-  retryAfterMs,
   retryDelayMs,
   TRANSIENT_STATUSES,
   UpstreamNetworkError,
