@@ -7,13 +7,17 @@ export interface TermList {
 }
 
 /**
- * Postings kept across words (rowid + score: 12 bytes each), least recently
- * used dropped first: at least MIN_ENTRIES, or PER_DOCUMENT per indexed document.
+ * Postings kept across words (rowid + score: 12 bytes each): at least
+ * MIN_ENTRIES, or PER_DOCUMENT per indexed document. Up to WARM_PART of it
+ * holds the warmed common words, which stay until the index changes; the rest
+ * holds words scored on first use, least recently used dropped first.
  */
 const MIN_ENTRIES = 4_000_000;
-const PER_DOCUMENT = 64;
-/** Words in at least this share of the documents are scored ahead of time (most costly first). */
+const PER_DOCUMENT = 96;
+const WARM_PART = 0.6;
+/** Words in at least this share (and at least WARM_MIN_DOCS) of the documents are warmed, most common first. */
 const WARM_SHARE = 0.1;
+const WARM_MIN_DOCS = 2_000;
 
 /**
  * Per-word score lists, the parts a query's ranking is summed from. FTS5's
@@ -27,18 +31,25 @@ const WARM_SHARE = 0.1;
  */
 export class TermLists {
   private readonly cache = new Map<string, TermList>();
+  /** Warmed lists: not evicted (a common word's list is the costliest to score again). */
+  private readonly pinned = new Map<string, TermList>();
   private entries = 0;
+  private pinnedEntries = 0;
   private budget = MIN_ENTRIES;
   /** Bumped by `clear`, so a warm-up running across a write stops. */
   private version = 0;
 
   clear(): void {
     this.cache.clear();
+    this.pinned.clear();
     this.entries = 0;
+    this.pinnedEntries = 0;
     this.version += 1;
   }
 
   get(store: DocsStore, word: string): TermList {
+    const warm = this.pinned.get(word);
+    if (warm) return warm;
     let list = this.cache.get(word);
     if (list) {
       this.cache.delete(word);
@@ -49,7 +60,7 @@ export class TermLists {
     this.cache.set(word, list);
     this.entries += list.rids.length;
     for (const [key, old] of this.cache) {
-      if (this.entries <= this.budget || key === word) break;
+      if (this.entries + this.pinnedEntries <= this.budget || key === word) break;
       this.cache.delete(key);
       this.entries -= old.rids.length;
     }
@@ -57,19 +68,28 @@ export class TermLists {
   }
 
   /**
-   * Scores the common words ahead of time (those in WARM_SHARE of the
-   * documents or more, most common first, up to three quarters of the
-   * budget): they are the costly ones (lists nearly as long as the index) and
-   * the ones most queries contain. Yields to the event loop between words;
-   * stops if the index changes meanwhile.
+   * Scores the common words ahead of time (most common first, up to
+   * WARM_PART of the budget): they are the costly ones (lists nearly as long
+   * as the index) and the ones most queries contain. Yields to the event loop
+   * between words; stops if the index changes meanwhile.
    */
   async warm(store: DocsStore): Promise<void> {
     const version = this.version;
     const documents = store.count();
     this.budget = Math.max(MIN_ENTRIES, PER_DOCUMENT * documents);
-    for (const word of store.commonTerms(Math.ceil(documents * WARM_SHARE))) {
-      if (this.version !== version || this.entries > this.budget * 0.75) return;
-      this.get(store, word);
+    const minDocs = Math.max(WARM_MIN_DOCS, Math.ceil(documents * WARM_SHARE));
+    for (const word of store.commonTerms(minDocs)) {
+      if (this.version !== version) return;
+      if (this.pinned.has(word)) continue;
+      const cached = this.cache.get(word);
+      if (cached) {
+        this.cache.delete(word);
+        this.entries -= cached.rids.length;
+      }
+      const list = cached ?? store.termScores(word);
+      if (this.pinnedEntries + list.rids.length > this.budget * WARM_PART) return;
+      this.pinned.set(word, list);
+      this.pinnedEntries += list.rids.length;
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
