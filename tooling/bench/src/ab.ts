@@ -7,8 +7,8 @@ export const against: { ref: string | undefined } = { ref: undefined };
 /** `--reps N`, when given: overrides the repetitions of the repeated sections (a shorter look on a busy machine). */
 export const repsOverride: { value: number | undefined } = { value: undefined };
 
-/** Repetitions per figure: n ≥ 15 in a full run (the floor for an A/B verdict), a few in --quick. */
-export const repsFor = (quick: boolean): number => repsOverride.value ?? (quick ? 3 : 15);
+/** Repetitions per figure: n ≥ 15 in a full run (the floor for an A/B verdict), one in --quick (a smoke run). */
+export const repsFor = (quick: boolean): number => repsOverride.value ?? (quick ? 1 : 15);
 
 /**
  * The A/B row for one figure: the working tree's samples beside the ref's,

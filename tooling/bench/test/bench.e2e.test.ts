@@ -9,7 +9,7 @@ const run = promisify(execFile);
 const out = mkdtempSync(join(tmpdir(), 'gatehouse-bench-test-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-const SECTIONS = ['coldStart', 'overhead', 'memory', 'context', 'http', 'docsSearch', 'soak'];
+const SECTIONS = ['coldStart', 'overhead', 'memory', 'context', 'tokens', 'http', 'docsSearch', 'soak'];
 
 // Keeps `pnpm bench` working. It never asserts a timing: a loaded CI machine
 // may MISS a target, and that is the bench's report, not a test failure.
@@ -43,6 +43,7 @@ describe('pnpm bench --quick', () => {
       'Core overhead',
       'Memory',
       'Context cost',
+      'Token budgets per tool',
       'HTTP',
       'Docs search',
       'Soak',
