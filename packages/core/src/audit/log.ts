@@ -6,6 +6,7 @@ import type { AnchorWriter, CheckpointReason } from './anchor.ts';
 import { chainMac, GENESIS } from './chain.ts';
 import type { WriterLock } from './lock.ts';
 import { type AuditEntry, auditEntry, type CallRecord } from './record.ts';
+import type { AuditShipper } from './ship/shipper.ts';
 import { openTrail } from './trail.ts';
 
 export { verifyAuditFile } from './verify.ts';
@@ -40,6 +41,13 @@ export interface AuditOptions {
   /** …or this many ms after a record (default 5000), and at start and clean shutdown. */
   checkpointMs?: number;
   log?: TrailLog;
+  /** Ships every record and checkpoint off the box (audit/ship/, loaded only when configured). */
+  ship?: AuditShipper;
+}
+
+/** A side effect's intent could not be spooled for shipping (the spool is full or cannot be written). */
+export class AuditShipError extends Error {
+  override name = 'AuditShipError';
 }
 
 const quiet: TrailLog = { info() {}, warn() {}, error() {} };
@@ -126,7 +134,15 @@ export class AuditLog {
       },
     };
     this.logger = pino({ base: null, messageKey: 'msg', timestamp: pino.stdTimeFunctions.isoTime }, sink);
+    this.ship = options.ship;
+    this.ship?.attach(
+      { file: this.syncable ? this.file : undefined, records: this.written, bytes: this.bytes },
+      trail.anchor?.latest,
+    );
   }
+
+  private readonly ship: AuditShipper | undefined;
+  private shipping: Promise<void> | undefined;
 
   /**
    * For a transport that will call the returned function before every answer
@@ -147,9 +163,15 @@ export class AuditLog {
 
   /** Writes every chained line still in memory; throws when the write fails (the lines are then lost, and the chain shows the gap). */
   flush(): void {
+    this.flushLines(false);
+  }
+
+  /** `durable`: also throws when the lines reach the log but cannot be spooled for shipping. */
+  private flushLines(durable: boolean): void {
     if (this.pending.length === 0) return;
-    const count = this.pending.length;
-    const data = Buffer.from(count === 1 ? this.pending[0]! : this.pending.join(''));
+    const lines = this.pending;
+    const count = lines.length;
+    const data = Buffer.from(count === 1 ? lines[0]! : lines.join(''));
     this.pending = [];
     try {
       for (let offset = 0; offset < data.length; ) offset += writeSync(this.fd, data, offset);
@@ -158,18 +180,27 @@ export class AuditLog {
       if (this.anchor) this.stopAnchoring(error);
       throw error;
     }
+    const first = this.written + 1;
+    const from = this.bytes;
     this.written += count;
     this.writtenMac = this.prevMac;
     this.bytes += data.length;
+    const spooled = this.ship ? this.ship.records(lines, first, from) : true;
     if (this.anchor && this.written - this.anchored >= (this.options.checkpointRecords ?? 100))
       this.checkpoint('records');
+    if (!spooled && durable)
+      throw new AuditShipError('the audit record is on the box but could not be spooled for shipping');
   }
 
   /** Signs and appends a checkpoint of what is on disk; a failure is logged once, never thrown at a caller. */
   private checkpoint(reason: CheckpointReason): void {
     if (!this.anchor) return;
     try {
-      this.anchor.write({ records: this.written, mac: this.writtenMac, bytes: this.bytes }, reason);
+      const made = this.anchor.write(
+        { records: this.written, mac: this.writtenMac, bytes: this.bytes },
+        reason,
+      );
+      this.ship?.checkpoint(made.line, made.seq);
       this.anchored = this.written;
       this.anchorFailed = false;
     } catch (error) {
@@ -220,9 +251,11 @@ export class AuditLog {
    * transport flushes before answering; throws when that write fails.
    */
   private write(record: AuditEntry, options: { durable?: boolean }): void {
+    if (options.durable && this.ship && !this.ship.ready(this.bytes))
+      throw new AuditShipError('the audit spool cannot take records: side effects wait until it can');
     this.seq += 1;
     this.logger.info({ seq: this.seq, server: this.options.server, ...record });
-    if (!this.grouped || options.durable) this.flush();
+    if (!this.grouped || options.durable) this.flushLines(options.durable === true);
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.scheduledFlush);
@@ -249,7 +282,13 @@ export class AuditLog {
         this.anchor = undefined;
         if (this.file) closeSync(this.fd);
         this.lock?.release();
+        this.shipping = this.ship?.close();
       }
     }
+  }
+
+  /** Resolves once shipping has delivered what it could at close (at once when not shipping). */
+  async shipped(): Promise<void> {
+    await this.shipping;
   }
 }

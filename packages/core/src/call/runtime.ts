@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import {
   createRequestStateCodec,
   type RequestStateCodec,
@@ -7,6 +9,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/server';
 import { z } from 'zod';
+import { defaultKeyDir } from '../audit/keys.ts';
 import { AuditLog } from '../audit/log.ts';
 import { ConfigError } from '../config/env.ts';
 import { assertKnownNames } from '../config/names.ts';
@@ -106,6 +109,7 @@ export async function createRuntime(
     config.auditTrail.signingKey,
     config.identity.clientSecret,
     config.identity.localToken,
+    config.auditShip?.key,
   ]);
   const log = createLogger({
     name: definition.name,
@@ -113,15 +117,23 @@ export async function createRuntime(
     destination: options.logDestination,
     scrub,
   });
-  const audit = new AuditLog({
-    server: definition.name,
-    file: config.auditFile,
-    key: config.auditKey,
-    scrub,
-    envPrefix: config.prefix,
-    ...config.auditTrail,
-    log,
-  });
+  const ship = config.auditShip ? await startShipping(definition.name, config, log) : undefined;
+  let audit: AuditLog;
+  try {
+    audit = new AuditLog({
+      ship,
+      server: definition.name,
+      file: config.auditFile,
+      key: config.auditKey,
+      scrub,
+      envPrefix: config.prefix,
+      ...config.auditTrail,
+      log,
+    });
+  } catch (error) {
+    await ship?.close(0);
+    throw error;
+  }
   audit.policy = rules?.hash;
   const upstream = config.upstream
     ? new Upstream({
@@ -240,6 +252,26 @@ export async function createRuntime(
       idle.stop();
       await definition.disposeDeps?.(deps);
       audit.close();
+      await audit.shipped();
     },
   };
+}
+
+/** Loads audit/ship/ only when shipping is configured: a server without it starts as before. */
+async function startShipping(server: string, config: ServerConfig, log: Logger) {
+  const settings = config.auditShip!;
+  const { startShipping: start } = await import('../audit/ship/index.ts');
+  const replica = config.auditTrail.replica ?? hostname();
+  const p = config.prefix;
+  return start(
+    {
+      ...settings,
+      spoolDir:
+        settings.spoolDir?.replaceAll('{replica}', replica) ??
+        join(dirname(defaultKeyDir(server)), 'spool', replica),
+    },
+    { app: server, replica },
+    log,
+    { syslog: `${p}_AUDIT_SYSLOG`, spoolDir: `${p}_AUDIT_SPOOL_DIR` },
+  );
 }

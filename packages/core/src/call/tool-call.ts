@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { CallToolResult, McpServer, ServerContext } from '@modelcontextprotocol/server';
+import { AuditShipError } from '../audit/log.ts';
 import { type ApprovalFacts, type AuditDecision, CallRecord } from '../audit/record.ts';
 import { jsonShape } from '../define/canonical.ts';
 import { GatehouseError, isGatehouseError } from '../define/errors.ts';
@@ -218,7 +219,9 @@ const recordIntent: Stage = {
       call.runtime.log.error({ err: error }, 'audit write failed before a side effect');
       throw new GatehouseError(
         'AUDIT_UNAVAILABLE',
-        'The audit log cannot be written, so this action was not run. The operator must fix the audit destination.',
+        error instanceof AuditShipError
+          ? 'The audit trail cannot be spooled for shipping, so this action was not run; reads still work. The operator must bring the syslog receiver back or free the spool.'
+          : 'The audit log cannot be written, so this action was not run. The operator must fix the audit destination.',
       );
     }
   },

@@ -78,6 +78,22 @@ function commonEnvSchema(prefix: string, server: string, upstream: 'required' | 
       .describe(
         "Names this process's audit chain, and fills {replica} in the audit file path (default: host name)",
       ),
+    [`${prefix}_AUDIT_SYSLOG`]: envText(1).describe(
+      'Also ship audit records and checkpoints to this syslog receiver: tls://host:6514 (RFC 5424 over TLS, octet-counted)',
+    ),
+    [`${prefix}_AUDIT_SYSLOG_CA`]: envText(1).describe(
+      "PEM of the CA the syslog receiver's certificate chains to (default: the system's CAs)",
+    ),
+    [`${prefix}_AUDIT_SYSLOG_CERT`]: envText(1).describe(
+      'PEM client certificate for a syslog receiver that asks for one (with the key)',
+    ),
+    [`${prefix}_AUDIT_SYSLOG_KEY`]: envText(1).describe('PEM private key of that client certificate'),
+    [`${prefix}_AUDIT_SPOOL_DIR`]: envText(1).describe(
+      `Folder of the durable shipping spool, one writer (default $XDG_STATE_HOME or ~/.local/state, then gatehouse/${server}/spool/<replica>); put it on a volume that outlives the container`,
+    ),
+    [`${prefix}_AUDIT_SPOOL_MAX_MB`]: positiveInt(64, 65_536).describe(
+      'Largest spool: past it, side effects are refused until syslog takes the backlog (reads go on)',
+    ),
     [`${prefix}_STATE_KEY`]: envText(32).describe(
       'Key (32+ bytes) sealing approval state; share it across replicas',
     ),
@@ -180,6 +196,17 @@ export interface CommonConfig {
     checkpointRecords: number;
     checkpointMs: number;
   };
+  /** Shipping the trail to syslog; undefined unless `<P>_AUDIT_SYSLOG` is set. */
+  auditShip:
+    | {
+        syslog: string;
+        ca: string | undefined;
+        cert: string | undefined;
+        key: string | undefined;
+        spoolDir: string | undefined;
+        spoolMaxBytes: number;
+      }
+    | undefined;
   stateKey: string | undefined;
   approvalMode: 'elicit' | 'two-step';
   approvalTtlS: number;
@@ -293,6 +320,16 @@ export function loadConfig<Extra extends z.ZodObject>(
       checkpointRecords: data[`${p}_AUDIT_CHECKPOINT_RECORDS`] as number,
       checkpointMs: data[`${p}_AUDIT_CHECKPOINT_MS`] as number,
     },
+    auditShip: data[`${p}_AUDIT_SYSLOG`]
+      ? {
+          syslog: data[`${p}_AUDIT_SYSLOG`] as string,
+          ca: data[`${p}_AUDIT_SYSLOG_CA`] as string | undefined,
+          cert: data[`${p}_AUDIT_SYSLOG_CERT`] as string | undefined,
+          key: data[`${p}_AUDIT_SYSLOG_KEY`] as string | undefined,
+          spoolDir: data[`${p}_AUDIT_SPOOL_DIR`] as string | undefined,
+          spoolMaxBytes: (data[`${p}_AUDIT_SPOOL_MAX_MB`] as number) * 1024 * 1024,
+        }
+      : undefined,
     stateKey: data[`${p}_STATE_KEY`] as string | undefined,
     approvalMode: data[`${p}_APPROVAL_MODE`] as 'elicit' | 'two-step',
     approvalTtlS: data[`${p}_APPROVAL_TTL_S`] as number,

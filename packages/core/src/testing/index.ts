@@ -349,3 +349,11 @@ export {
 } from './authz/server.ts';
 export { type SignInOptions, type SignInResult, signInWithCode } from './authz/sign-in.ts';
 export { type HttpServer, startHttp } from './fixture/http.ts';
+export {
+  hasOpenssl,
+  makeCerts,
+  receivedCopy,
+  startReceiver,
+  type TestCerts,
+  type TestReceiver,
+} from './syslog.ts';
