@@ -71,6 +71,8 @@ const config: KnipConfig = {
     },
     'packages/*': {
       entry: TESTS,
+      // Debian's openssl makes the shipping tests' throwaway certificates (.ci/run installs it).
+      ignoreBinaries: ['openssl'],
     },
     ...Object.fromEntries(
       servers.map((dir) => [
@@ -105,7 +107,8 @@ const config: KnipConfig = {
     e2e: {
       entry: TESTS,
       // Not an npm package: used when the machine has it, else the deploy test renders overlays by hand.
-      ignoreBinaries: ['kubectl'],
+      // openssl, rsyslogd, dockerd, debootstrap: Debian packages the system tests use (.ci/run installs them).
+      ignoreBinaries: ['kubectl', 'openssl'],
     },
   },
 };

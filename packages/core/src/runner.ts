@@ -11,6 +11,7 @@ import { ConfigError, envTable, loadConfig } from './config/env.ts';
 import { httpEnvTable } from './http/settings.ts';
 import { KEYS_USAGE, keysCommand } from './keys-command.ts';
 import { claimStdout, GuardedStdioTransport } from './stdio/transport.ts';
+import { shutdownMetrics, startMetrics } from './telemetry/metrics.ts';
 import { shutdownTracing, startTracing } from './telemetry/tracing.ts';
 
 const CLI_OPTIONS = {
@@ -184,6 +185,15 @@ export async function runServer(
   await startTracing({ name: definition.name, version: definition.version, env, log: runtime.log });
   // The local operator, narrowed to the operator's own toolsets (<P>_TOOLSETS) when set.
   const principal = narrowToolsets(localOperator(config.scopes), runtime.policy);
+  // And metrics, from the audit trail's records, when OTEL_* configuration asks for them.
+  await startMetrics({
+    name: definition.name,
+    version: definition.version,
+    env,
+    log: runtime.log,
+    audit: runtime.audit,
+    transport: values.transport === 'http' ? 'tcp' : 'pipe',
+  });
 
   if (values.transport === 'stdio') {
     runtime.log.info(
@@ -197,6 +207,7 @@ export async function runServer(
     await serveOverStdio(runtime, principal);
     await runtime.close();
     await shutdownTracing();
+    await shutdownMetrics();
     process.exit(0);
   }
   if (values.transport === 'http') {

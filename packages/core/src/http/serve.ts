@@ -9,6 +9,7 @@ import { openOutOfBand } from '../approval/start.ts';
 import type { Principal } from '../call/policy.ts';
 import type { Runtime } from '../call/runtime.ts';
 import { createAccessLog } from '../telemetry/logger.ts';
+import { shutdownMetrics } from '../telemetry/metrics.ts';
 import { shutdownTracing } from '../telemetry/tracing.ts';
 import { AuthError, type Authenticator, principalOf } from './auth.ts';
 import { type ConnectionGuard, createHttpServer, type Refusal, type SocketLimits } from './connections.ts';
@@ -327,6 +328,7 @@ export async function serveHttp(
       .drain(server)
       .then(() => runtime.close())
       .then(() => shutdownTracing())
+      .then(() => shutdownMetrics())
       .catch((error: unknown) => runtime.log.error({ err: error }, 'shutdown failed'))
       .finally(() => process.exit(0));
   };

@@ -8,8 +8,6 @@ import { SyslogSender } from './sender.ts';
 import { AuditShipper } from './shipper.ts';
 import { Spool } from './spool.ts';
 
-export { AuditShipper } from './shipper.ts';
-
 export interface ShipSettings {
   /** `tls://host:port`. */
   syslog: string;

@@ -9,7 +9,7 @@
  */
 
 /** The private enterprise number RFC 5612 sets aside for documentation and examples. */
-export const SD_ID = 'gatehouse@32473';
+const SD_ID = 'gatehouse@32473';
 
 export type ShipKind = 'audit' | 'checkpoint';
 
