@@ -1,35 +1,23 @@
-# syntax=docker/dockerfile:1.7
 # Any Gatehouse server as a container: Streamable HTTP on :8080, non-root, read-only root
-# filesystem friendly (the only writable path is the /var/lib/gatehouse volume). One template for
-# every server: SERVER names its folder under servers/, and the server's own defaults come from
-# servers/<SERVER>/deploy/image.env (loaded with node --env-file; a variable set at run time wins).
-# Build from the repository root:
-#   docker build -f deploy/docker/server.Dockerfile --build-arg SERVER=platform-ops \
-#     -t gatehouse/platform-ops:0.1.0 .
+# filesystem (the only writable path is the /var/lib/gatehouse volume). Built with no network:
+# deploy/docker/build.sh stages the build context on the host (app/: `pnpm deploy --prod` of the
+# server named by SERVER, with its servers/<SERVER>/deploy/image.env; node: Node from the npm `node`
+# package) and BASE_IMAGE is a Debian made locally with debootstrap and `docker import`ed. Nothing is
+# downloaded or installed during the build:
+#   deploy/docker/build.sh platform-ops        # → gatehouse/platform-ops:<version>
 # Run (credentials come from files, never from the image or the command line):
-#   docker run --read-only --tmpfs /tmp -v platform-ops-data:/var/lib/gatehouse -p 8080:8080 \
+#   docker run --read-only --tmpfs /tmp -v platform-ops-data:/var/lib/gatehouse -p 127.0.0.1:8080:8080 \
 #     -v ./secrets:/run/secrets/gatehouse:ro --env-file platform-ops.env gatehouse/platform-ops:0.1.0
-
-# ── build: install only this server and its workspace dependencies, bundle, then
-#    `pnpm deploy --prod` this one package (dist + its production node_modules) to /out.
-FROM node:24.21.0-bookworm-slim AS build
+ARG BASE_IMAGE=gatehouse/debian:bookworm-minbase
+FROM ${BASE_IMAGE}
 ARG SERVER
-ENV CI=true TURBO_TELEMETRY_DISABLED=1
-WORKDIR /repo
-RUN npm install -g --no-audit --no-fund --loglevel=error pnpm@10.34.9
-COPY . .
-RUN test -f "servers/${SERVER}/deploy/image.env" || { echo "--build-arg SERVER=<a folder under servers/ with deploy/image.env> is required (got '${SERVER}')" >&2; exit 1; }
-RUN pnpm install --frozen-lockfile --filter "{servers/${SERVER}}..."
-RUN pnpm --filter "{servers/${SERVER}}" build
-RUN pnpm --filter "{servers/${SERVER}}" deploy --legacy --prod /out && cp "servers/${SERVER}/deploy/image.env" /out/image.env
-
-# ── runtime: Node only, the deployed package owned by root and read-only to the app user.
-FROM node:24.21.0-bookworm-slim AS runtime
-# The audit trail's generated keys and signed checkpoints go under the volume (the root is read-only).
+LABEL org.opencontainers.image.title="gatehouse-${SERVER}"
+# The audit trail's generated keys, signed checkpoints and shipping spool go under the volume.
 ENV NODE_ENV=production XDG_STATE_HOME=/var/lib/gatehouse/state
+COPY node /usr/local/bin/node
+COPY app /app
+RUN test -f /app/image.env && install -d -o 1000 -g 1000 -m 0750 /var/lib/gatehouse
 WORKDIR /app
-COPY --from=build --chown=root:root --chmod=a=rX /out /app
-RUN install -d -o 1000 -g 1000 -m 0750 /var/lib/gatehouse
 VOLUME ["/var/lib/gatehouse"]
 USER 1000:1000
 EXPOSE 8080
