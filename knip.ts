@@ -71,6 +71,9 @@ const config: KnipConfig = {
     },
     'packages/*': {
       entry: TESTS,
+    },
+    'packages/core': {
+      entry: TESTS,
       // Debian's openssl makes the shipping tests' throwaway certificates (.ci/run installs it).
       ignoreBinaries: ['openssl'],
     },

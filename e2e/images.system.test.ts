@@ -10,6 +10,7 @@
  * .ci/run installs docker.io and debootstrap and fails when this is skipped under CI=true.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,11 +19,20 @@ import { makeCerts, ok, readAudit, receivedCopy } from '@gatehouse/core/testing'
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerMissing, type Engine, startEngine } from './src/docker.ts';
-import { createRsyslog, freePort, rsyslogMissing } from './src/rsyslog.ts';
+import { findNginx, freePort, startNginx } from './src/nginx.ts';
+import { createRsyslog, rsyslogMissing } from './src/rsyslog.ts';
 import { type E2eHarness, type E2eServer, repoRoot, SERVERS, startHarness } from './src/servers.ts';
 
 const missing = dockerMissing() ?? rsyslogMissing();
 if (missing) console.warn(`images.system.test.ts skipped: ${missing}`);
+const NGINX = findNginx();
+if (!NGINX) console.warn('images.system.test.ts: the replicas test is skipped: nginx is not installed');
+const API_KEY = 'gh_images_key_5d1f8b2a9c3e4f70_secret';
+const ROLLBACK = {
+  service: 'payments-gateway',
+  environment: 'staging',
+  reason: 'error rate doubled after 2.3 deploy',
+} as const;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function callOverHttp(url: string, server: E2eServer, times = 1): Promise<void> {
@@ -75,9 +85,14 @@ describe.skipIf(missing !== undefined)('server images, built with no network and
   }, 60_000);
 
   /** Runs a server's image as a client would deploy it: token from a mounted file, state on a volume. */
-  async function runServer(server: E2eServer, name: string, extra: string[] = [], volume?: string) {
-    const h = await startHarness(server, 'info');
-    harnesses.push(h);
+  async function runServer(
+    server: E2eServer,
+    name: string,
+    options: { extra?: string[]; volume?: string; harness?: E2eHarness; args?: string[] } = {},
+  ) {
+    const { extra = [], volume, args = ['--transport', 'http', '--no-auth'] } = options;
+    const h = options.harness ?? (await startHarness(server, 'info'));
+    if (!options.harness) harnesses.push(h);
     const env = h.env();
     const p = server.prefix;
     const secrets = join(dir, `${name}-secrets`);
@@ -113,9 +128,7 @@ describe.skipIf(missing !== undefined)('server images, built with no network and
       `${p}_API_TOKEN_FILE=/run/secrets/gatehouse/token`,
       ...extra,
       images.get(server.name)!,
-      '--transport',
-      'http',
-      '--no-auth',
+      ...args,
     );
     const url = `http://127.0.0.1:${port}/mcp`;
     await until(`${name} to listen`, async () =>
@@ -183,7 +196,7 @@ describe.skipIf(missing !== undefined)('server images, built with no network and
     ];
     try {
       // rsyslog is down: every answered call's record waits in the spool on the volume.
-      const { url } = await runServer(server, 'gh-kill', shipping, data);
+      const { url } = await runServer(server, 'gh-kill', { extra: shipping, volume: data });
       await callOverHttp(url, server, 30);
       await engine.docker('kill', '-s', 'KILL', 'gh-kill');
       await syslog.start();
@@ -205,4 +218,90 @@ describe.skipIf(missing !== undefined)('server images, built with no network and
       await syslog.stop();
     }
   }, 240_000);
+  it.skipIf(!NGINX)(
+    'two replicas behind nginx: one client spread over both, an approval sealed by one completed by the other',
+    async () => {
+      const server = SERVERS.find((s) => s.name === 'platform-ops')!;
+      const h = await startHarness(server, 'info');
+      harnesses.push(h);
+      const p = server.prefix;
+      const shared = join(dir, 'replica-secrets');
+      mkdirSync(shared, { recursive: true });
+      writeFileSync(join(shared, 'state-key'), 's'.repeat(24) + 't'.repeat(24));
+      writeFileSync(
+        join(shared, 'api-keys.json'),
+        JSON.stringify([
+          {
+            name: 'operator',
+            sha256: createHash('sha256').update(API_KEY).digest('hex'),
+            scopes: Object.keys(server.definition.scopes),
+          },
+        ]),
+      );
+      for (const f of ['state-key', 'api-keys.json']) chmodSync(join(shared, f), 0o644);
+      const audits: string[] = [];
+      const ports: number[] = [];
+      for (const replica of ['a', 'b']) {
+        const data = join(dir, `replica-${replica}`);
+        mkdirSync(data);
+        chmodSync(data, 0o777);
+        audits.push(join(data, 'audit.jsonl'));
+        const { port } = await runServer(server, `gh-replica-${replica}`, {
+          harness: h,
+          volume: data,
+          args: ['--transport', 'http'],
+          extra: [
+            '-v',
+            `${shared}:/run/shared:ro`,
+            '-e',
+            `${p}_STATE_KEY_FILE=/run/shared/state-key`,
+            '-e',
+            `${p}_API_KEYS_FILE=/run/shared/api-keys.json`,
+            '-e',
+            `${p}_PUBLIC_URL=https://ops.gatehouse.test/mcp`,
+            '-e',
+            `${p}_TRUSTED_PROXIES=127.0.0.1`,
+          ],
+        });
+        ports.push(port);
+      }
+      const proxy = await startNginx(NGINX!, join(dir, 'nginx'), ports);
+      const client = new Client(
+        { name: 'replicas-test', version: '1.0.0' },
+        { capabilities: { elicitation: { form: {} } }, versionNegotiation: { mode: { pin: '2026-07-28' } } },
+      );
+      client.setRequestHandler('elicitation/create', async () => ({
+        action: 'accept' as const,
+        content: { approve: true },
+      }));
+      try {
+        await client.connect(
+          new StreamableHTTPClientTransport(new URL(`${proxy.url}/mcp`), {
+            requestInit: { headers: { authorization: `Bearer ${API_KEY}` } },
+          }),
+        );
+        for (let i = 0; i < 4; i++) ok(await client.callTool(server.call!));
+        for (const file of audits)
+          expect(readAudit(file).filter((r) => r.name === server.call!.name).length).toBeGreaterThan(0);
+        await h.control.clearRequests();
+        const result = await client.callTool({ name: 'rollback_deploy', arguments: ROLLBACK });
+        expect(result.isError).toBeFalsy();
+      } finally {
+        await client.close();
+        await proxy.stop();
+      }
+      const rollbacks = audits.map((file) => readAudit(file).filter((r) => r.name === 'rollback_deploy'));
+      const sealedBy = rollbacks.findIndex((records) =>
+        records.some((r) => r.decision === 'approval_requested'),
+      );
+      const completedBy = rollbacks.findIndex((records) => records.some((r) => r.decision === 'approved'));
+      expect(sealedBy).toBeGreaterThanOrEqual(0);
+      expect(completedBy).toBeGreaterThanOrEqual(0);
+      expect(completedBy).not.toBe(sealedBy);
+      const posts = (await h.control.requests()).filter((r) => r.method === 'POST');
+      expect(posts).toHaveLength(1);
+      for (const replica of ['a', 'b']) await engine.docker('stop', `gh-replica-${replica}`);
+    },
+    240_000,
+  );
 });
