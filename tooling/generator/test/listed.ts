@@ -6,7 +6,7 @@
  * here is that copy's own (relative imports), and it finds the copy's servers.
  */
 import { join } from 'node:path';
-import { renderByHand } from '../../../e2e/src/kustomize.ts';
+import { render } from '../../../e2e/src/kustomize.ts';
 import { SERVERS } from '../../../e2e/src/servers.ts';
 import { manifestFor, manifestProblems } from '../../release/src/mcpb.ts';
 import { checkServerJson } from '../../release/src/server-json.ts';
@@ -38,8 +38,12 @@ const report = {
   e2eCall: e2e?.call ?? null,
   /** The kinds its deploy overlay renders to (servers/<name>/deploy over deploy/k8s/base). */
   deployKinds: server
-    ? renderByHand(join(server.dir, 'deploy'))
-        .map((d) => `${d.kind}/${d.metadata.name}`)
+    ? render(join(server.dir, 'deploy'))
+        // kustomize names a generated ConfigMap with a content hash: the kind and base name are what count.
+        .map(
+          (d) =>
+            `${d.kind}/${d.kind === 'ConfigMap' ? d.metadata.name.replace(/-[a-z0-9]{10}$/, '') : d.metadata.name}`,
+        )
         .sort()
     : [],
   /** server.json as the release checks it, and the MCP bundle manifest the bundles would ship. */
