@@ -66,6 +66,10 @@ describe.skipIf(missing !== undefined)('the trail shipped to a real rsyslog over
         ok(result);
         answered.push(String(i));
       }
+      // Bounded wait, with the server still running, for the spool to drain after the outage.
+      const written = readFileSync(auditFile, 'utf8').trim().split('\n').length;
+      for (let i = 0; i < 300 && receivedCopy(syslog.messages(), dir).records.length < written; i++)
+        await sleep(100);
     } finally {
       await connected.close();
     }

@@ -162,9 +162,15 @@ export class SyslogSender {
    */
   async close(timeoutMs = this.confirmMs + 1_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    // Disconnected with a backlog: one more attempt now rather than after the backoff.
+    if (!this.socket && this.spool.backlog > 0) {
+      if (this.reconnect) clearTimeout(this.reconnect);
+      this.open();
+    }
     while (
-      this.connected &&
-      (this.sent < this.spool.end || this.inFlight.length > 0) &&
+      (this.socket !== undefined || this.reconnect !== undefined) &&
+      (!this.connected || this.sent < this.spool.end || this.inFlight.length > 0) &&
+      this.spool.backlog > 0 &&
       Date.now() < deadline
     ) {
       this.pump();
