@@ -9,7 +9,7 @@ const run = promisify(execFile);
 const out = mkdtempSync(join(tmpdir(), 'gatehouse-bench-test-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-const SECTIONS = ['coldStart', 'overhead', 'memory', 'context', 'tokens', 'http', 'docsSearch', 'soak'];
+const SECTIONS = ['coldStart', 'overhead', 'memory', 'context', 'tokens', 'http', 'docsSearch', 'soak', 'exchange'];
 
 // Keeps `pnpm bench` working. It never asserts a timing: a loaded CI machine
 // may MISS a target, and that is the bench's report, not a test failure.
@@ -47,6 +47,7 @@ describe('pnpm bench --quick', () => {
       'HTTP',
       'Docs search',
       'Soak',
+      'Upstream identity',
     ])
       expect(md).toContain(`## ${title}`);
     expect(md).toMatch(/\| (PASS|MISS) \|/);
