@@ -17,19 +17,9 @@ import type { Attributes, Histogram } from '@opentelemetry/api';
 import type { AuditLog } from '../audit/log.ts';
 import type { AuditEntry } from '../audit/record.ts';
 import type { Logger } from './logger.ts';
+import { otlpProtocol, otlpRequested, serviceResource } from './otlp-env.ts';
 
 let stop: (() => Promise<void>) | undefined;
-
-/** Wanted when OTEL_METRICS_EXPORTER lists `otlp`, or an OTLP endpoint is set, and the SDK is not disabled. */
-function metricsRequested(env: NodeJS.ProcessEnv): boolean {
-  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
-  const exporters = (env.OTEL_METRICS_EXPORTER ?? '')
-    .split(',')
-    .map((name) => name.trim().toLowerCase())
-    .filter(Boolean);
-  if (exporters.length > 0) return exporters.includes('otlp');
-  return Boolean(env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim());
-}
 
 const METHOD: Record<string, string> = {
   tool: 'tools/call',
@@ -73,16 +63,13 @@ export async function startMetrics(options: {
   transport: 'pipe' | 'tcp';
 }): Promise<void> {
   const { env, log } = options;
-  if (stop || !metricsRequested(env)) return;
-  const protocol = (
-    env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL ??
-    env.OTEL_EXPORTER_OTLP_PROTOCOL ??
-    'http/protobuf'
-  )
-    .trim()
-    .toLowerCase();
-  if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
-    log.warn({ protocol }, 'metrics off: only the OTLP protocols http/protobuf and http/json are supported');
+  if (stop || !otlpRequested(env, 'METRICS')) return;
+  const protocol = otlpProtocol(env, 'METRICS');
+  if (typeof protocol !== 'string') {
+    log.warn(
+      { protocol: protocol.unsupported },
+      'metrics off: only the OTLP protocols http/protobuf and http/json are supported',
+    );
     return;
   }
   try {
@@ -94,15 +81,7 @@ export async function startMetrics(options: {
         : import('@opentelemetry/exporter-metrics-otlp-proto'),
     ]);
     const interval = Number(env.OTEL_METRIC_EXPORT_INTERVAL ?? 60_000);
-    const resource = resources
-      .defaultResource()
-      .merge(
-        resources.resourceFromAttributes({
-          'service.name': options.name,
-          'service.version': options.version,
-        }),
-      )
-      .merge(resources.detectResources({ detectors: [resources.envDetector] }));
+    const resource = serviceResource(resources, options.name, options.version);
     const reader = new sdk.PeriodicExportingMetricReader({
       exporter: new exporterModule.OTLPMetricExporter(),
       exportIntervalMillis: Number.isFinite(interval) && interval >= 100 ? interval : 60_000,

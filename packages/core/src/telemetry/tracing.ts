@@ -13,6 +13,7 @@
 import { TRACEPARENT_META_KEY, TRACESTATE_META_KEY } from '@modelcontextprotocol/server';
 import type { Attributes, Context, TextMapGetter, Tracer } from '@opentelemetry/api';
 import type { Logger } from './logger.ts';
+import { otlpProtocol, otlpRequested, serviceResource } from './otlp-env.ts';
 
 type Api = typeof import('@opentelemetry/api');
 
@@ -20,21 +21,6 @@ type Api = typeof import('@opentelemetry/api');
 let api: Api | undefined;
 let tracer: Tracer | undefined;
 let stop: (() => Promise<void>) | undefined;
-
-/**
- * Tracing is wanted when OTLP is asked for explicitly (OTEL_TRACES_EXPORTER
- * lists `otlp`) or an OTLP endpoint is configured, and OTEL_SDK_DISABLED is
- * not true. An exporter list without `otlp` (e.g. `none`) turns it off.
- */
-function tracingRequested(env: NodeJS.ProcessEnv): boolean {
-  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
-  const exporters = (env.OTEL_TRACES_EXPORTER ?? '')
-    .split(',')
-    .map((name) => name.trim().toLowerCase())
-    .filter(Boolean);
-  if (exporters.length > 0) return exporters.includes('otlp');
-  return Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim());
-}
 
 /**
  * Starts the SDK when the environment asks for it: OTLP over HTTP (protobuf
@@ -50,16 +36,13 @@ export async function startTracing(options: {
   log: Logger;
 }): Promise<void> {
   const { env, log } = options;
-  if (tracer || !tracingRequested(env)) return;
-  const protocol = (
-    env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ??
-    env.OTEL_EXPORTER_OTLP_PROTOCOL ??
-    'http/protobuf'
-  )
-    .trim()
-    .toLowerCase();
-  if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
-    log.warn({ protocol }, 'tracing off: only the OTLP protocols http/protobuf and http/json are supported');
+  if (tracer || !otlpRequested(env, 'TRACES')) return;
+  const protocol = otlpProtocol(env, 'TRACES');
+  if (typeof protocol !== 'string') {
+    log.warn(
+      { protocol: protocol.unsupported },
+      'tracing off: only the OTLP protocols http/protobuf and http/json are supported',
+    );
     return;
   }
   try {
@@ -84,16 +67,7 @@ export async function startTracing(options: {
       },
       otel.DiagLogLevel.WARN,
     );
-    const resource = resources
-      .defaultResource()
-      .merge(
-        resources.resourceFromAttributes({
-          'service.name': options.name,
-          'service.version': options.version,
-        }),
-      )
-      // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES still win, as everywhere else.
-      .merge(resources.detectResources({ detectors: [resources.envDetector] }));
+    const resource = serviceResource(resources, options.name, options.version);
     const provider = new sdk.TracerProvider({
       resource,
       spanProcessors: [new sdk.BatchSpanProcessor({ exporter: new exporterModule.OTLPTraceExporter() })],
