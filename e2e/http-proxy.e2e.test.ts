@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { eventually, type HttpChild, readAudit, spawnHttp } from '@gatehouse/core/testing';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findNginx, type NginxProxy, startNginx } from './src/nginx.ts';
+import { approvalReplicas, findNginx, type NginxProxy, startNginx } from './src/nginx.ts';
 import { type E2eHarness, SERVERS, startHarness } from './src/servers.ts';
 
 const OPS = SERVERS.find((s) => s.name === 'platform-ops')!;
@@ -139,11 +139,7 @@ describe.skipIf(!NGINX)('behind nginx, round-robin over two replicas', () => {
       await client.close();
     }
 
-    const rollbacks = audits.map((file) => readAudit(file).filter((r) => r.name === 'rollback_deploy'));
-    const sealedBy = rollbacks.findIndex((records) =>
-      records.some((r) => r.decision === 'approval_requested'),
-    );
-    const completedBy = rollbacks.findIndex((records) => records.some((r) => r.decision === 'approved'));
+    const { rollbacks, sealedBy, completedBy } = approvalReplicas(audits, 'rollback_deploy');
     expect(sealedBy).toBeGreaterThanOrEqual(0);
     expect(completedBy).toBeGreaterThanOrEqual(0);
     // The round that asked the human and the round that acted ran on different replicas.

@@ -19,7 +19,7 @@ import { makeCerts, ok, readAudit, receivedCopy } from '@gatehouse/core/testing'
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerMissing, type Engine, startEngine } from './src/docker.ts';
-import { findNginx, freePort, startNginx } from './src/nginx.ts';
+import { approvalReplicas, findNginx, freePort, startNginx } from './src/nginx.ts';
 import { createRsyslog, rsyslogMissing } from './src/rsyslog.ts';
 import { type E2eHarness, type E2eServer, repoRoot, SERVERS, startHarness } from './src/servers.ts';
 
@@ -290,11 +290,7 @@ describe.skipIf(missing !== undefined)('server images, built with no network and
         await client.close();
         await proxy.stop();
       }
-      const rollbacks = audits.map((file) => readAudit(file).filter((r) => r.name === 'rollback_deploy'));
-      const sealedBy = rollbacks.findIndex((records) =>
-        records.some((r) => r.decision === 'approval_requested'),
-      );
-      const completedBy = rollbacks.findIndex((records) => records.some((r) => r.decision === 'approved'));
+      const { sealedBy, completedBy } = approvalReplicas(audits, 'rollback_deploy');
       expect(sealedBy).toBeGreaterThanOrEqual(0);
       expect(completedBy).toBeGreaterThanOrEqual(0);
       expect(completedBy).not.toBe(sealedBy);

@@ -7,6 +7,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { readAudit } from '@gatehouse/core/testing';
 
 export function findNginx(): string | undefined {
   for (const candidate of ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'])
@@ -116,4 +117,15 @@ export async function startNginx(
   child.kill('SIGKILL');
   const log = existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : '';
   throw new Error(`nginx did not start: ${stderr}${log}`.slice(-2000));
+}
+
+/**
+ * Which replica sealed an approval and which one completed it, from each replica's audit file: the
+ * index of the file holding the `approval_requested` record and of the one holding `approved`.
+ */
+export function approvalReplicas(audits: readonly string[], tool: string) {
+  const rollbacks = audits.map((file) => readAudit(file).filter((r) => r.name === tool));
+  const sealedBy = rollbacks.findIndex((records) => records.some((r) => r.decision === 'approval_requested'));
+  const completedBy = rollbacks.findIndex((records) => records.some((r) => r.decision === 'approved'));
+  return { rollbacks, sealedBy, completedBy };
 }
