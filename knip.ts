@@ -49,12 +49,18 @@ function peersOfDependencies(dir: string): Set<string> {
 function loadedThroughInlinedCode(dir: string, entries: string[]): string[] {
   const own = [...sourceFiles(join(root, dir))].map((file) => readFileSync(file, 'utf8')).join('\n');
   const peers = peersOfDependencies(dir);
+  const manifest = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
+  const declared = new Set(Object.keys({ ...manifest.dependencies, ...manifest.devDependencies }));
   const names = new Set(
     entries.flatMap((entry) => Object.keys(runtimeDependencies(root, join(root, entry)))),
   );
-  return [...names]
-    .filter((name) => !own.includes(`'${name}'`) && !own.includes(`'${name}/`) && !peers.has(name))
-    .sort();
+  return (
+    [...names]
+      // Only what the package declares: a lazily loaded one it leaves out is not knip's to ignore.
+      .filter((name) => declared.has(name))
+      .filter((name) => !own.includes(`'${name}'`) && !own.includes(`'${name}/`) && !peers.has(name))
+      .sort()
+  );
 }
 
 const servers = readdirSync(join(root, 'servers'), { withFileTypes: true })
