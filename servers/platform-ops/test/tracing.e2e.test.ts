@@ -6,110 +6,21 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import { eventually, legacyCall, MCP_HEADERS, rpcBody, spawnHttp } from '@gatehouse/core/testing';
+import {
+  CLIENT,
+  eventually,
+  legacyCall,
+  MCP_HEADERS,
+  type OtlpSpan,
+  rpcBody,
+  SERVER,
+  spawnHttp,
+  startCollector,
+  startRecordingProxy,
+} from '@gatehouse/core/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BIN, type Harness, startHarness } from './harness.ts';
-
-/** One span as OTLP/JSON carries it, with its resource's attributes beside it. */
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  status?: { code?: number; message?: string };
-  attributes: Record<string, unknown>;
-  resource: Record<string, unknown>;
-}
-
-const SERVER = 2;
-const CLIENT = 3;
-
-type KeyValue = { key: string; value: Record<string, unknown> };
-const flatten = (list: KeyValue[] = []) =>
-  Object.fromEntries(list.map(({ key, value }) => [key, Object.values(value)[0]]));
-
-async function bodyOf(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
-
-const listen = async (server: Server) => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-};
-
-/** A minimal OTLP/HTTP collector: POST /v1/traces with JSON bodies. */
-async function startCollector() {
-  const spans: OtlpSpan[] = [];
-  const posts: Array<{ path: string; type: string }> = [];
-  const server = createServer(async (req, res) => {
-    const body = await bodyOf(req);
-    posts.push({ path: req.url ?? '', type: req.headers['content-type'] ?? '' });
-    const payload = JSON.parse(body.toString('utf8')) as {
-      resourceSpans: Array<{
-        resource: { attributes: KeyValue[] };
-        scopeSpans: Array<{
-          spans: Array<Omit<OtlpSpan, 'attributes' | 'resource'> & { attributes: KeyValue[] }>;
-        }>;
-      }>;
-    };
-    for (const rs of payload.resourceSpans)
-      for (const ss of rs.scopeSpans)
-        for (const span of ss.spans)
-          spans.push({
-            ...span,
-            attributes: flatten(span.attributes),
-            resource: flatten(rs.resource.attributes),
-          });
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end('{}');
-  });
-  const url = await listen(server);
-  return {
-    url,
-    spans,
-    posts,
-    reset() {
-      spans.length = 0;
-      posts.length = 0;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-/** Forwards to the sandbox and records the trace headers each upstream request carried. */
-async function startRecordingProxy(target: string) {
-  const seen: Array<{ path: string; traceparent?: string }> = [];
-  const server = createServer(async (req, res) => {
-    const body = await bodyOf(req);
-    const traceparent = req.headers.traceparent;
-    seen.push({ path: req.url ?? '', ...(typeof traceparent === 'string' ? { traceparent } : {}) });
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers))
-      if (typeof value === 'string' && !['host', 'connection', 'content-length'].includes(name))
-        headers.set(name, value);
-    const upstream = await fetch(`${target}${req.url}`, {
-      method: req.method,
-      headers,
-      ...(body.length > 0 ? { body: new Uint8Array(body) } : {}),
-    });
-    res.writeHead(upstream.status, {
-      'content-type': upstream.headers.get('content-type') ?? 'application/json',
-    });
-    res.end(Buffer.from(await upstream.arrayBuffer()));
-  });
-  const url = await listen(server);
-  return {
-    url,
-    seen,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 

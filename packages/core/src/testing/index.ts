@@ -349,6 +349,7 @@ export {
 } from './authz/server.ts';
 export { type SignInOptions, type SignInResult, signInWithCode } from './authz/sign-in.ts';
 export { type HttpServer, startHttp } from './fixture/http.ts';
+export { CLIENT, type OtlpSpan, SERVER, startCollector, startRecordingProxy } from './fixture/otlp.ts';
 export {
   hasOpenssl,
   makeCerts,
