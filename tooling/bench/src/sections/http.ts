@@ -159,6 +159,11 @@ export async function http(targets: Target[], options: Options): Promise<Section
   const core = targets.find((t) => t.name === 'core bench server');
   if (core?.twin)
     list.push({ ...keyed, name: `${keyed.name} @${against.ref}`, bin: core.twin.bin, gatehouse: false });
+  // All targets run at once, and an audit file has one writer: each core server gets its own.
+  list.forEach((t, i) => {
+    if ('BENCH_AUDIT_FILE' in t.env)
+      t.env = { ...t.env, BENCH_AUDIT_FILE: join(scratch, `http-audit-${i}.jsonl`) };
+  });
   const duration = options.quick ? 1 : 5;
   const reps = options.quick ? 1 : 5;
   const rows: Row[] = [];
