@@ -20,6 +20,7 @@ import {
   type AuthorizationServer,
   approvalLink,
   errorOf,
+  freePort,
   type HttpChild,
   type PostgresServer,
   readAudit,
@@ -30,7 +31,7 @@ import {
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findNginx, freePort, type NginxProxy, startNginx } from './src/nginx.ts';
+import { findNginx, type NginxProxy, startNginx } from './src/nginx.ts';
 import { type E2eHarness, SERVERS, startHarness } from './src/servers.ts';
 
 const OPS = SERVERS.find((s) => s.name === 'platform-ops')!;

@@ -15,11 +15,11 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { makeCerts, ok, readAudit, receivedCopy } from '@gatehouse/core/testing';
+import { freePort, makeCerts, ok, readAudit, receivedCopy } from '@gatehouse/core/testing';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerMissing, type Engine, startEngine } from './src/docker.ts';
-import { approvalReplicas, findNginx, freePort, startNginx } from './src/nginx.ts';
+import { approvalReplicas, findNginx, startNginx } from './src/nginx.ts';
 import { createRsyslog, rsyslogMissing } from './src/rsyslog.ts';
 import { type E2eHarness, type E2eServer, repoRoot, SERVERS, startHarness } from './src/servers.ts';
 

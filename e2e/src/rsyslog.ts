@@ -7,8 +7,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import type { TestCerts } from '@gatehouse/core/testing';
-import { freePort } from './nginx.ts';
+import { freePort, type TestCerts } from '@gatehouse/core/testing';
 
 const RSYSLOGD = ['/usr/sbin/rsyslogd', '/sbin/rsyslogd'].find((p) => existsSync(p));
 const GTLS = [

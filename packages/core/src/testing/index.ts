@@ -286,6 +286,7 @@ export {
 export { type HttpChild, legacyCall, MCP_HEADERS, rpcBody, spawnHttp } from './http.ts';
 export { type InProcessOptions, type InProcessServer, startInProcess } from './inprocess.ts';
 export { perFile } from './per-file.ts';
+export { freePort } from './ports.ts';
 export { type PostgresServer, startPostgres } from './postgres.ts';
 export { REGISTRY_BUDGETS, registryProblems, templateShapeProblems } from './registry.ts';
 export {
