@@ -62,6 +62,20 @@ describe('audit log', () => {
     expect(verifyAuditFile(options.file, 'k'.repeat(32))).toEqual({ ok: true, events: 3_002 });
   });
 
+  it('writes the line format existing trails hold: level and time first, the record, then its MAC', () => {
+    const options = place({ key: 'k'.repeat(32) });
+    const log = new AuditLog({ ...options, server: 'fmt' });
+    log.record(okCall('tool "quoted" \u2028 \ud800'));
+    log.close();
+    const [line] = readFileSync(options.file, 'utf8').split('\n');
+    expect(line).toMatch(
+      /^\{"level":30,"time":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","seq":1,"server":"fmt","event":"call",.*,"mac":"[\w-]{43}"\}$/s,
+    );
+    // A lone surrogate is escaped, so the line stays valid UTF-8 JSON.
+    expect(line).toContain('\\ud800');
+    expect(JSON.parse(line!).name).toBe('tool "quoted" \u2028 \ud800');
+  });
+
   it('names the first broken event after reordering', () => {
     const options = place({ key: 'k'.repeat(32) });
     const log = new AuditLog(options);

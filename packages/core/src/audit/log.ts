@@ -1,6 +1,5 @@
 import type { KeyObject } from 'node:crypto';
 import { closeSync, fsyncSync, writeSync } from 'node:fs';
-import { pino } from 'pino';
 import { keyedDigest } from '../define/canonical.ts';
 import type { AnchorWriter, CheckpointReason } from './anchor.ts';
 import { chainMac, GENESIS } from './chain.ts';
@@ -53,7 +52,7 @@ export class AuditShipError extends Error {
 const quiet: TrailLog = { info() {}, warn() {}, error() {} };
 
 /**
- * The audit trail. Built on pino for its serialisation and time stamps; every
+ * The audit trail: one JSON line per record, and every
  * line carries an HMAC over the previous line's MAC and its own content, so an
  * edit, deletion or reordering breaks the chain at a point `verifyAuditFile`
  * names. Lines are written synchronously: at once by default, or — once a
@@ -79,7 +78,6 @@ export class AuditLog {
   readonly publicKey: string | undefined;
   /** The key prepared once: building an HMAC from a string key converts it on every call. */
   private readonly secret: KeyObject;
-  private readonly logger: pino.Logger;
   private readonly fd: number;
   /** Only a regular file can be synced (a device given as the file, such as /dev/full, cannot). */
   private readonly syncable: boolean;
@@ -125,15 +123,6 @@ export class AuditLog {
       this.timer.unref();
     }
     this.trailLog = log;
-    const sink = {
-      write: (line: string) => {
-        const body = (this.options.scrub ? this.options.scrub(line) : line).trimEnd();
-        const mac = chainMac(this.secret, this.prevMac, body);
-        this.pending.push(`${body.slice(0, -1)},"mac":"${mac}"}\n`);
-        this.prevMac = mac;
-      },
-    };
-    this.logger = pino({ base: null, messageKey: 'msg', timestamp: pino.stdTimeFunctions.isoTime }, sink);
     this.ship = options.ship;
     this.ship?.attach(
       { file: this.syncable ? this.file : undefined, records: this.written, bytes: this.bytes },
@@ -254,13 +243,28 @@ export class AuditLog {
     if (options.durable && this.ship && !this.ship.ready(this.bytes))
       throw new AuditShipError('the audit spool cannot take records: side effects wait until it can');
     this.seq += 1;
-    this.logger.info({ seq: this.seq, server: this.options.server, ...record });
+    this.chain(record);
     if (!this.grouped || options.durable) this.flushLines(options.durable === true);
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.scheduledFlush);
     }
     for (const observer of this.observers) observer(record);
+  }
+
+  /**
+   * Serialises, scrubs and chains one record into `pending`. The line is the
+   * one pino wrote before (`level` 30 and an ISO `time` first, then the
+   * record), built directly: the trail needs no logger, and pino's per-line
+   * work was a twentieth of a call's CPU on the echo path.
+   */
+  private chain(record: AuditEntry): void {
+    const fields = JSON.stringify({ seq: this.seq, server: this.options.server, ...record });
+    const line = `{"level":30,"time":"${new Date().toISOString()}",${fields.slice(1)}`;
+    const body = this.options.scrub ? this.options.scrub(line) : line;
+    const mac = chainMac(this.secret, this.prevMac, body);
+    this.pending.push(`${body.slice(0, -1)},"mac":"${mac}"}\n`);
+    this.prevMac = mac;
   }
 
   /** Lets other parts of the server (metrics) follow every record without touching the trail. */
