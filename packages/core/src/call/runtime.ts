@@ -252,7 +252,7 @@ export async function createRuntime(
       idle.stop();
       await definition.disposeDeps?.(deps);
       audit.close();
-      await audit.shipped();
+      await Promise.all([audit.shipped(), upstream?.close()]);
     },
   };
 }

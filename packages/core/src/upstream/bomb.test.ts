@@ -1,13 +1,14 @@
 /**
  * Compression bombs (matrix #29): an upstream answers a small gzip body
  * (`Content-Encoding: gzip`) that inflates far beyond the response size cap.
- * fetch (undici) inflates lazily, as the body is read, and the cap in
- * `Upstream.readJson` counts the inflated bytes it is handed, so reading stops
- * at the cap: the bomb is never inflated whole. The upstream is the real
+ * The client inflates lazily, as the body is read (node:zlib in upstream/wire.ts),
+ * and the cap counts the inflated bytes, so reading stops at the cap: the bomb
+ * is never inflated whole. The upstream is the real
  * sandbox on loopback (the fixture's domain) with its `gzip-bomb` fault.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { GZIP_BOMB_INFLATED_BYTES, type Sandbox, sandboxControl, startSandbox } from '@gatehouse/sandbox';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -120,5 +121,54 @@ describe('a body that claims gzip but is not', () => {
     expect(error).toBeInstanceOf(GatehouseError);
     expect(error).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE', retryable: false });
     expect((error as GatehouseError).message).toMatch(words);
+  });
+});
+
+describe('compressed bodies, inflated as they are read', () => {
+  let server: Server;
+  let base: string;
+  const seen: Array<string | undefined> = [];
+  const json = Buffer.from(
+    JSON.stringify({ ok: true, items: Array.from({ length: 200 }, (_, i) => `item-${i}`) }),
+  );
+  const bodies: Record<string, [string, Buffer]> = {
+    '/gzip': ['gzip', gzipSync(json)],
+    '/deflate': ['deflate', deflateSync(json)],
+    '/br': ['br', brotliCompressSync(json)],
+    '/compress': ['compress', json],
+  };
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      seen.push(req.headers['accept-encoding']);
+      const [encoding, body] = bodies[(req.url ?? '').split('?')[0]!] ?? ['identity', json];
+      // Chunked (no Content-Length): the streaming path, as an upstream that compresses on the fly.
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': encoding });
+      res.end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it.each(['/gzip', '/deflate', '/br'])(
+    'reads %s as the JSON it holds, and asks for the encodings it can read',
+    async (path) => {
+      const schema = z.object({ ok: z.literal(true), items: z.array(z.string()).length(200) });
+      await expect(client(base, 'token', MIB).get(path, schema, call())).resolves.toMatchObject({ ok: true });
+      expect(seen.at(-1)).toBe('gzip, deflate, br');
+    },
+  );
+
+  it('refuses an encoding it did not ask for as UPSTREAM_BAD_RESPONSE, naming it', async () => {
+    const error = await failure(client(base, 'token', MIB).get('/compress', z.unknown(), call()));
+    expect(error).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE', upstreamStatus: 200 });
+    expect((error as GatehouseError).message).toContain('could not be decoded as compress');
+  });
+
+  it('counts inflated bytes against the cap, not the bytes on the wire', async () => {
+    // ~2 KB inflated from a few hundred bytes on the wire, against a 1 KB cap.
+    const error = await failure(client(base, 'token', 1024).get('/br', z.unknown(), call()));
+    expect(error).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE' });
+    expect((error as GatehouseError).message).toContain('larger than the 1024-byte limit');
   });
 });

@@ -5,7 +5,6 @@ import type { Logger } from '../telemetry/logger.ts';
 import { startUpstreamSpan } from '../telemetry/tracing.ts';
 import {
   attemptTimeout,
-  isDecodingError,
   isHTTPError,
   isNetworkError,
   isTimeoutError,
@@ -19,6 +18,7 @@ import {
 import type { Caller, UpstreamIdentity, UpstreamIdentityFacts } from './identity.ts';
 import { cleanQuery, type Query } from './path.ts';
 import { translateFailure } from './translate.ts';
+import { ACCEPT_ENCODING, readJsonBody, type UpstreamAnswer, Wire, type WireRequest } from './wire.ts';
 
 /** Per-call options; a ToolContext satisfies this, so handlers pass `ctx` straight through. */
 export interface UpstreamCallOptions {
@@ -73,6 +73,7 @@ export class Upstream {
   /** Built once: the base every path resolves against, and the headers every request carries. */
   private readonly base: URL;
   private readonly headers: Readonly<Record<string, string>>;
+  private readonly wire = new Wire();
 
   constructor(settings: UpstreamSettings) {
     this.settings = settings;
@@ -81,6 +82,7 @@ export class Upstream {
       // In exchange mode there is no default credential at all: each request carries the caller's.
       ...(settings.identity ? {} : { authorization: `Bearer ${settings.token}` }),
       accept: 'application/json',
+      'accept-encoding': ACCEPT_ENCODING,
       'user-agent': settings.userAgent,
     };
   }
@@ -100,6 +102,11 @@ export class Upstream {
     );
     this.breaker = breaker;
     return breaker;
+  }
+
+  /** Closes the connection pool (idle keep-alive connections would otherwise linger until they time out). */
+  close(): Promise<void> {
+    return this.wire.close();
   }
 
   get name(): string {
@@ -141,12 +148,11 @@ export class Upstream {
     const started = performance.now();
     const deadlineAt = Date.now() + this.settings.deadlineMs;
     // One plain controller per call, aborted by the caller, by the deadline and, once the call
-    // is over, by us. No AbortSignal.any: a composite signal that fetch listens on stays
+    // is over, by us. No AbortSignal.any: a composite signal that the request listens on stays
     // reachable until finalizers run, seconds later under load (+20 % RSS over 100k calls);
-    // aborting at the end also releases each attempt's controller and fetch's listeners at once.
+    // aborting at the end also releases each attempt's controller and its listeners at once.
     // A timer, not AbortSignal.timeout, which would keep each call's signal until its deadline.
     const controller = new AbortController();
-    const signal = controller.signal;
     const onCallerAbort = () => controller.abort(callerSignal.reason);
     if (callerSignal.aborted) onCallerAbort();
     else callerSignal.addEventListener('abort', onCallerAbort, { once: true });
@@ -165,10 +171,9 @@ export class Upstream {
       const url = new URL(path.replace(/^\//, ''), this.base);
       const query = cleanQuery(options.query);
       if (query) for (const key in query) url.searchParams.append(key, query[key]!);
-      const init: RequestInit = {
+      // A redirect would carry a side effect's body and Idempotency-Key to another host: the wire never follows one.
+      const init: WireRequest = {
         method,
-        // A redirect would carry a side effect's body and Idempotency-Key to another host: never follow one.
-        redirect: 'manual',
         headers: {
           ...this.headers,
           ...(as ? { authorization: `Bearer ${as.token}` } : {}),
@@ -177,7 +182,7 @@ export class Upstream {
           ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
           ...span.headers,
         },
-        ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
       };
       // The only retry loop: at most `retries` more attempts, for retryable requests, on a transient
       // status, an attempt timeout or a failed connection, never past the deadline.
@@ -185,7 +190,7 @@ export class Upstream {
       const data = await breaker.execute(async () => {
         for (let attempt = 1; ; attempt++) {
           span.attempt();
-          let response: Response;
+          let response: UpstreamAnswer;
           try {
             response = await this.exchange(url, init, controller, deadlineAt);
           } catch (error) {
@@ -199,9 +204,12 @@ export class Upstream {
             continue;
           }
           status = response.status;
-          if (response.ok) return this.readJson(response, signal);
+          if (response.status >= 200 && response.status < 300)
+            return readJsonBody(response, this.settings.maxResponseBytes, (what) =>
+              this.badResponse(what, response.status),
+            );
           // Not 2xx (a 3xx included): the body is not read, the connection goes back to the pool.
-          void response.body?.cancel().catch(() => undefined);
+          this.wire.discard(response);
           const fault = new UpstreamStatusError(response);
           if (attempt >= attempts || !TRANSIENT_STATUSES.has(response.status)) throw fault;
           await this.pause(retryDelayMs(attempt, response), deadlineAt, controller.signal, fault);
@@ -244,10 +252,10 @@ export class Upstream {
    */
   private async exchange(
     url: URL,
-    init: RequestInit,
+    init: WireRequest,
     call: AbortController,
     deadlineAt: number,
-  ): Promise<Response> {
+  ): Promise<UpstreamAnswer> {
     const attempt = new AbortController();
     const onCall = () => attempt.abort(call.signal.reason);
     call.signal.addEventListener('abort', onCall, { once: true });
@@ -256,7 +264,7 @@ export class Upstream {
       Math.min(this.settings.timeoutMs, deadlineAt - Date.now()),
     );
     try {
-      return await fetch(url, { ...init, signal: attempt.signal });
+      return await this.wire.send(url, init, attempt.signal);
     } catch (error) {
       if (attempt.signal.aborted) throw attempt.signal.reason;
       throw new UpstreamNetworkError(error);
@@ -287,71 +295,6 @@ export class Upstream {
       }, ms);
       signal.addEventListener('abort', stop, { once: true });
     });
-  }
-
-  /** Reads the body with a hard size cap; anything but JSON is a typed error. */
-  private async readJson(response: Response, signal: AbortSignal): Promise<unknown> {
-    const max = this.settings.maxResponseBytes;
-    const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-    if (declared > max) {
-      await response.body?.cancel();
-      throw this.badResponse(
-        `its response (${declared} bytes) is larger than the ${max}-byte limit`,
-        response.status,
-      );
-    }
-    const type = response.headers.get('content-type') ?? '';
-    if (!/\bjson\b/i.test(type)) {
-      await response.body?.cancel();
-      throw this.badResponse(
-        `it answered with ${type ? `content type ${type.split(';')[0]}` : 'no content type'} instead of JSON`,
-        response.status,
-      );
-    }
-    // A declared length within the cap is enforced by the HTTP client itself: read it in one go.
-    const known = Number.isFinite(declared) && !response.headers.has('content-encoding');
-    if (known && declared > 0) {
-      return this.parseJson(await response.text(), response.status);
-    }
-    const reader = response.body?.getReader();
-    if (!reader) throw this.badResponse('it answered with an empty body', response.status);
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for (;;) {
-      if (signal.aborted) {
-        await reader.cancel();
-        throw signal.reason;
-      }
-      let chunk: Awaited<ReturnType<typeof reader.read>>;
-      try {
-        chunk = await reader.read();
-      } catch (error) {
-        // fetch inflates as we read: a body that is not what its Content-Encoding says is the upstream's fault.
-        if (isDecodingError(error))
-          throw this.badResponse(
-            `its body could not be decoded as ${response.headers.get('content-encoding') ?? 'declared'}`,
-            response.status,
-          );
-        throw error;
-      }
-      const { done, value } = chunk;
-      if (done) break;
-      size += value.byteLength;
-      if (size > max) {
-        await reader.cancel();
-        throw this.badResponse(`its response is larger than the ${max}-byte limit`, response.status);
-      }
-      chunks.push(value);
-    }
-    return this.parseJson(Buffer.concat(chunks).toString('utf8'), response.status);
-  }
-
-  private parseJson(text: string, status: number): unknown {
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw this.badResponse('its response is not valid JSON', status);
-    }
   }
 
   private badResponse(what: string, status: number): GatehouseError {

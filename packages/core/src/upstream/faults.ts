@@ -5,6 +5,7 @@
  * breaker) loads on the first call.
  */
 import { GatehouseError } from '../define/errors.ts';
+import type { UpstreamHead } from './wire.ts';
 
 export const TRANSIENT_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
 /** The statuses whose Retry-After is honoured (others back off on their own schedule). */
@@ -12,15 +13,15 @@ const RETRY_AFTER_STATUSES = new Set([429, 503]);
 
 /** An answer that is not 2xx (a 3xx included: redirects are never followed). */
 export class UpstreamStatusError extends Error {
-  readonly response: Response;
-  constructor(response: Response) {
+  readonly response: UpstreamHead;
+  constructor(response: UpstreamHead) {
     super(`upstream answered HTTP ${response.status}`);
     this.name = 'UpstreamStatusError';
     this.response = response;
   }
 }
 
-/** fetch could not connect, or the connection failed before the answer's headers (the socket error is the cause). */
+/** The request could not connect, or the connection failed before the answer's headers (the socket error is the cause). */
 export class UpstreamNetworkError extends Error {
   constructor(cause: unknown) {
     super('upstream unreachable', { cause });
@@ -66,7 +67,7 @@ export function isTransient(error: unknown): boolean {
   );
 }
 
-export function retryAfterMs(response: Response): number | undefined {
+export function retryAfterMs(response: UpstreamHead): number | undefined {
   const value = response.headers.get('retry-after');
   if (!value) return undefined;
   const seconds = Number(value);
@@ -83,7 +84,7 @@ const BACKOFF_LIMIT_MS = 2_000;
  * a 429 or 503, otherwise full-jitter exponential back-off (up to 300 ms, then
  * 600 ms…, at most 2 s).
  */
-export function retryDelayMs(attempt: number, response: Response | undefined): number {
+export function retryDelayMs(attempt: number, response: UpstreamHead | undefined): number {
   if (response && RETRY_AFTER_STATUSES.has(response.status)) {
     const asked = retryAfterMs(response);
     if (asked !== undefined) return asked;
@@ -91,7 +92,7 @@ export function retryDelayMs(attempt: number, response: Response | undefined): n
   return Math.random() * Math.min(BACKOFF_LIMIT_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
 }
 
-/** zlib, brotli and zstd error codes, as fetch reports a body it could not inflate (in the cause chain). */
+/** zlib, brotli and zstd error codes: a body that could not be inflated (looked for in the cause chain). */
 const DECODING_ERROR_CODE = /^(Z_|ERR__ERROR_|ZSTD_error_)/;
 export function isDecodingError(error: unknown): boolean {
   let current = error;

@@ -2,11 +2,12 @@
 import { GatehouseError } from '../define/errors.ts';
 import type { UpstreamSettings } from './client.ts';
 import { isHTTPError, isNetworkError, isTimeoutError, loadedLibraries, retryAfterMs } from './faults.ts';
+import type { UpstreamHead } from './wire.ts';
 
 /** A 3xx is refused, naming where it pointed (origin and path only: a query may hold secrets). */
 function redirected(
   settings: UpstreamSettings,
-  response: Response,
+  response: UpstreamHead,
   common: { upstreamStatus: number },
 ): GatehouseError {
   let target = '';
