@@ -73,7 +73,8 @@ export class Upstream {
   /** Built once: the base every path resolves against, and the headers every request carries. */
   private readonly base: URL;
   private readonly headers: Readonly<Record<string, string>>;
-  private readonly wire = new Wire();
+  /** Built with the breaker on the first call (undici loads then). */
+  private wire: Wire | undefined;
 
   constructor(settings: UpstreamSettings) {
     this.settings = settings;
@@ -87,11 +88,11 @@ export class Upstream {
     };
   }
 
-  /** Builds the breaker on first use (cockatiel loads then, not at start-up). */
-  private async ready(): Promise<CircuitBreakerPolicy> {
-    if (this.breaker) return this.breaker;
-    const { cockatiel } = await loadLibraries();
-    if (this.breaker) return this.breaker;
+  /** Builds the breaker and the connection pool on first use (cockatiel and undici load then, not at start-up). */
+  private async ready(): Promise<{ breaker: CircuitBreakerPolicy; wire: Wire }> {
+    if (this.breaker && this.wire) return { breaker: this.breaker, wire: this.wire };
+    const { cockatiel, undici } = await loadLibraries();
+    if (this.breaker && this.wire) return { breaker: this.breaker, wire: this.wire };
     const settings = this.settings;
     const breaker = cockatiel.circuitBreaker(cockatiel.handleWhen(isTransient), {
       halfOpenAfter: settings.breaker.halfOpenAfterMs,
@@ -101,12 +102,13 @@ export class Upstream {
       settings.log.warn({ upstream: settings.name, circuit: STATE_NAMES[state] }, 'circuit state changed'),
     );
     this.breaker = breaker;
-    return breaker;
+    this.wire = new Wire(undici);
+    return { breaker, wire: this.wire };
   }
 
   /** Closes the connection pool (idle keep-alive connections would otherwise linger until they time out). */
   close(): Promise<void> {
-    return this.wire.close();
+    return this.wire?.close() ?? Promise.resolve();
   }
 
   get name(): string {
@@ -167,7 +169,7 @@ export class Upstream {
     let errorCode: string | undefined;
     const span = startUpstreamSpan(method, path, this.settings.name, this.settings.baseUrl);
     try {
-      const breaker = await this.ready();
+      const { breaker, wire } = await this.ready();
       const url = new URL(path.replace(/^\//, ''), this.base);
       const query = cleanQuery(options.query);
       if (query) for (const key in query) url.searchParams.append(key, query[key]!);
@@ -192,7 +194,7 @@ export class Upstream {
           span.attempt();
           let response: UpstreamAnswer;
           try {
-            response = await this.exchange(url, init, controller, deadlineAt);
+            response = await this.exchange(wire, url, init, controller, deadlineAt);
           } catch (error) {
             if (
               attempt >= attempts ||
@@ -209,7 +211,7 @@ export class Upstream {
               this.badResponse(what, response.status),
             );
           // Not 2xx (a 3xx included): the body is not read, the connection goes back to the pool.
-          this.wire.discard(response);
+          wire.discard(response);
           const fault = new UpstreamStatusError(response);
           if (attempt >= attempts || !TRANSIENT_STATUSES.has(response.status)) throw fault;
           await this.pause(retryDelayMs(attempt, response), deadlineAt, controller.signal, fault);
@@ -251,6 +253,7 @@ export class Upstream {
    * attempt timer, so a timed-out attempt can be retried while the call goes on.
    */
   private async exchange(
+    wire: Wire,
     url: URL,
     init: WireRequest,
     call: AbortController,
@@ -264,7 +267,7 @@ export class Upstream {
       Math.min(this.settings.timeoutMs, deadlineAt - Date.now()),
     );
     try {
-      return await this.wire.send(url, init, attempt.signal);
+      return await wire.send(url, init, attempt.signal);
     } catch (error) {
       if (attempt.signal.aborted) throw attempt.signal.reason;
       throw new UpstreamNetworkError(error);

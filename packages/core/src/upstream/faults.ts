@@ -33,18 +33,19 @@ export class UpstreamNetworkError extends Error {
 export const attemptTimeout = (): DOMException => new DOMException('attempt timed out', 'TimeoutError');
 
 /**
- * The breaker library loads on the first upstream call, not at start-up: a
- * host spawns a server and lists its tools long before it calls one.
+ * The breaker and HTTP libraries load on the first upstream call, not at
+ * start-up: a host spawns a server and lists its tools long before it calls
+ * one (undici alone takes longer to import than the rest of a server's start).
  */
-export type Libraries = { cockatiel: typeof import('cockatiel') };
+export type Libraries = { cockatiel: typeof import('cockatiel'); undici: typeof import('undici') };
 let libraries: Libraries | undefined;
 let loading: Promise<Libraries> | undefined;
 /** The libraries, once the first call has loaded them. */
 export const loadedLibraries = (): Libraries | undefined => libraries;
 
 export function loadLibraries(): Promise<Libraries> {
-  loading ??= import('cockatiel').then((cockatiel) => {
-    libraries = { cockatiel };
+  loading ??= Promise.all([import('cockatiel'), import('undici')]).then(([cockatiel, undici]) => {
+    libraries = { cockatiel, undici };
     return libraries;
   });
   return loading;

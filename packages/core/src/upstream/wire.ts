@@ -13,7 +13,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { pipeline, type Readable, type Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
 import { GatehouseError } from '../define/errors.ts';
 import { isDecodingError } from './faults.ts';
 
@@ -55,11 +55,18 @@ class HeaderView {
 
 /** One upstream's connection pool (keep-alive), closed with the server. */
 export class Wire {
-  private readonly agent = new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 });
+  private readonly agent: Agent;
+  private readonly request: typeof import('undici').request;
+
+  /** Takes undici as loaded on the first call (faults.ts `loadLibraries`). */
+  constructor(undici: typeof import('undici')) {
+    this.agent = new undici.Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 });
+    this.request = undici.request;
+  }
 
   /** Sends one request and resolves at the answer's headers; the signal aborts it (and its body) at any point. */
   async send(url: URL, init: WireRequest, signal: AbortSignal): Promise<UpstreamAnswer> {
-    const answer = await request(url, {
+    const answer = await this.request(url, {
       method: init.method,
       headers: init.headers,
       body: init.body,
