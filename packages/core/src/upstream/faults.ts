@@ -37,15 +37,26 @@ export const attemptTimeout = (): DOMException => new DOMException('attempt time
  * start-up: a host spawns a server and lists its tools long before it calls
  * one (undici alone takes longer to import than the rest of a server's start).
  */
-export type Libraries = { cockatiel: typeof import('cockatiel'); undici: typeof import('undici') };
+export type Libraries = {
+  cockatiel: typeof import('cockatiel');
+  undici: {
+    Agent: typeof import('undici').Agent;
+    request: typeof import('undici/lib/api/api-request.js').default;
+  };
+};
 let libraries: Libraries | undefined;
 let loading: Promise<Libraries> | undefined;
 /** The libraries, once the first call has loaded them. */
 export const loadedLibraries = (): Libraries | undefined => libraries;
 
 export function loadLibraries(): Promise<Libraries> {
-  loading ??= Promise.all([import('cockatiel'), import('undici')]).then(([cockatiel, undici]) => {
-    libraries = { cockatiel, undici };
+  // Only undici's pool and `request` (see undici-parts.d.ts), not its index.
+  loading ??= Promise.all([
+    import('cockatiel'),
+    import('undici/lib/dispatcher/agent.js'),
+    import('undici/lib/api/api-request.js'),
+  ]).then(([cockatiel, agent, request]) => {
+    libraries = { cockatiel, undici: { Agent: agent.default, request: request.default } };
     return libraries;
   });
   return loading;

@@ -15,6 +15,7 @@ import { pipeline, type Readable, type Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
 import type { Agent } from 'undici';
 import { GatehouseError } from '../define/errors.ts';
+import type { Libraries } from './faults.ts';
 import { isDecodingError } from './faults.ts';
 
 /** An answer's status and headers: what retries, Retry-After and the typed errors read. */
@@ -56,22 +57,23 @@ class HeaderView {
 /** One upstream's connection pool (keep-alive), closed with the server. */
 export class Wire {
   private readonly agent: Agent;
-  private readonly request: typeof import('undici').request;
+  private readonly request: Libraries['undici']['request'];
 
-  /** Takes undici as loaded on the first call (faults.ts `loadLibraries`). */
-  constructor(undici: typeof import('undici')) {
+  /** Takes undici's parts as loaded on the first call (faults.ts `loadLibraries`). */
+  constructor(undici: Libraries['undici']) {
     this.agent = new undici.Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 });
     this.request = undici.request;
   }
 
   /** Sends one request and resolves at the answer's headers; the signal aborts it (and its body) at any point. */
   async send(url: URL, init: WireRequest, signal: AbortSignal): Promise<UpstreamAnswer> {
-    const answer = await this.request(url, {
+    const answer = await this.request.call(this.agent, {
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
       method: init.method,
       headers: init.headers,
       body: init.body,
       signal,
-      dispatcher: this.agent,
     });
     return {
       status: answer.statusCode,
