@@ -258,9 +258,11 @@ export class AuditLog {
    * record), built directly: the trail needs no logger, and pino's per-line
    * work was a twentieth of a call's CPU on the echo path.
    */
+  private serverJson: string | undefined;
+
   private chain(record: AuditEntry): void {
-    const fields = JSON.stringify({ seq: this.seq, server: this.options.server, ...record });
-    const line = `{"level":30,"time":"${new Date().toISOString()}",${fields.slice(1)}`;
+    this.serverJson ??= JSON.stringify(this.options.server);
+    const line = `{"level":30,"time":"${new Date().toISOString()}","seq":${this.seq},"server":${this.serverJson},${JSON.stringify(record).slice(1)}`;
     const body = this.options.scrub ? this.options.scrub(line) : line;
     const mac = chainMac(this.secret, this.prevMac, body);
     this.pending.push(`${body.slice(0, -1)},"mac":"${mac}"}\n`);
