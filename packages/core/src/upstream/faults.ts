@@ -1,3 +1,4 @@
+/// <reference path="./undici-parts.d.ts" />
 /**
  * How the client tells a passing fault from a lasting one: which statuses and
  * errors are worth a retry, what Retry-After asks for, how long to back off,
