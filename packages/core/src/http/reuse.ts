@@ -37,19 +37,14 @@ const REUSABLE_METHODS = new Set([
  */
 export function reusableRequest(
   headers: { accept?: string; 'content-type'?: string; 'mcp-protocol-version'?: string | string[] },
-  body: Buffer,
+  /** The body as parsed at the door (once per request). */
+  message: unknown,
 ): JSONRPCRequest | undefined {
   const version = headers['mcp-protocol-version'];
   if (typeof version !== 'string' || !LEGACY_VERSIONS.has(version)) return undefined;
   const accept = headers.accept ?? '';
   if (!accept.includes('application/json') || !accept.includes('text/event-stream')) return undefined;
   if (!/^application\/json\s*(;|$)/i.test(headers['content-type'] ?? '')) return undefined;
-  let message: unknown;
-  try {
-    message = JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
   if (!message || typeof message !== 'object' || Array.isArray(message)) return undefined;
   const { jsonrpc, id, method, params } = message as Record<string, unknown>;
   if (jsonrpc !== '2.0' || typeof method !== 'string' || !REUSABLE_METHODS.has(method)) return undefined;
