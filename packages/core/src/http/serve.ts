@@ -56,7 +56,8 @@ export function createHttpApp(
   const access = createAccessLog({ name: runtime.definition.name, level: runtime.log.level });
   const accessLog = access.log.child({ component: 'http' });
   let draining = false;
-  let inflight = 0;
+  /** Requests being served now (also the metrics' gauge). */
+  const metrics = g.metrics;
   if (!runtime.config.stateKey) warnWithoutStateKey(runtime);
   const jwks = g.authenticator?.jwks;
   /** Why this process should not get traffic yet: a token cannot be checked before the issuer's keys are in. */
@@ -131,22 +132,16 @@ export function createHttpApp(
     const id =
       typeof incoming === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(incoming) ? incoming : randomUUID();
     const state: RequestState = { id, route: 'other', stream: false };
-    inflight += 1;
-    g.metrics.inflight.inc();
+    metrics.inflightNow += 1;
     runtime.idle.touch();
     // Read now: once the client hangs up the socket is gone, and the close handler must not throw.
     const remote = normalizeAddress(req.socket?.remoteAddress);
     res.once('close', () => {
       runtime.idle.touch();
-      inflight -= 1;
-      g.metrics.inflight.dec();
+      metrics.inflightNow -= 1;
       state.release?.();
       const seconds = (performance.now() - started) / 1000;
-      g.metrics.requests.inc({
-        route: state.route,
-        method: req.method ?? '',
-        status: String(res.statusCode),
-      });
+      g.metrics.countRequest(state.route, req.method ?? '', res.statusCode);
       g.metrics.requestSeconds.observe({ route: state.route }, seconds);
       const fromProxy = g.trusted.has(remote);
       const forwarded = fromProxy
@@ -167,7 +162,7 @@ export function createHttpApp(
         },
         'http request',
       );
-      if (inflight === 0) onIdle?.();
+      if (metrics.inflightNow === 0) onIdle?.();
     });
     const origin = req.headers.origin;
     const cors: Record<string, string> = { 'x-request-id': id };
@@ -220,7 +215,7 @@ export function createHttpApp(
       server.close();
       server.closeIdleConnections();
       await g.sessions?.closeAll();
-      if (inflight > 0) {
+      if (metrics.inflightNow > 0) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, g.settings.shutdownTimeoutMs);
           timer.unref();
