@@ -22,6 +22,9 @@ describe('stateless 2025 calls on a kept server', () => {
         const item = items[i % items.length]!;
         const response = await front.call(front.readToken, legacyCall(7, 'get_item_status', { item }));
         expect(response.headers.get('content-type')).toContain('application/json');
+        // A complete answer declares its length (one write, no chunked framing).
+        const length = Buffer.byteLength(await response.clone().text());
+        expect(response.headers.get('content-length')).toBe(String(length));
         return { item, message: await rpcBody(response) };
       }),
     );

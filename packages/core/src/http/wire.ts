@@ -143,7 +143,12 @@ export async function send(
 ): Promise<void> {
   beforeWrite();
   if (response instanceof JsonReply) {
-    res.writeHead(200, { ...extra, 'content-type': 'application/json' });
+    // With its length declared the answer is one plain write, not a chunked body (size line, data, terminator).
+    res.writeHead(200, {
+      ...extra,
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(response.text),
+    });
     res.end(response.text);
     return;
   }
