@@ -29,12 +29,21 @@ export const MAX_ARGUMENT_DEPTH = 32;
 
 const ARTICLE: Record<string, string> = { array: 'an ', null: '' };
 
+/** What the seam reads of the SDK's request context. */
+export type SeamRequest = Pick<ServerContext['mcpReq'], 'signal' | '_meta' | 'notify'>;
+
+/**
+ * A call through the SDK carries the SDK's whole context (an approval asks the client through it);
+ * a stateless HTTP call answered straight at the seam (http/direct.ts) carries only its request.
+ */
+export type SeamContext = ServerContext | { readonly direct: true; readonly mcpReq: SeamRequest };
+
 /** One tool call as it passes the stages: the audit part is `record`, the rest is what the stages hand on. */
 interface ToolCall {
   readonly runtime: Runtime;
   readonly prepared: PreparedTool;
   readonly principal: Principal;
-  readonly sdk: ServerContext;
+  readonly sdk: SeamContext;
   readonly mcp: McpServer;
   readonly record: CallRecord;
   readonly raw: unknown;
@@ -180,12 +189,15 @@ const approve: Stage = {
   async run(call) {
     const { tool } = call.prepared;
     if (!needsApproval(tool)) return;
+    const ctx = call.sdk;
+    // Never reached: a call that may need a human is always answered through the SDK.
+    if ('direct' in ctx) throw new Error('a call needing approval reached the seam without the SDK');
     const result = await call.runtime.approval
       .check({
         tool,
         args: call.args,
         principal: call.principal,
-        ctx: call.sdk,
+        ctx,
         mcp: call.mcp,
         twoStepToken: call.twoStepToken,
       })
@@ -227,7 +239,7 @@ const recordIntent: Stage = {
   },
 };
 
-function progressOf(sdk: ServerContext): CallContext['progress'] {
+function progressOf(sdk: SeamContext): CallContext['progress'] {
   const token = sdk.mcpReq._meta?.progressToken;
   return async (progress, total, message) => {
     if (token === undefined) return;
@@ -301,7 +313,7 @@ export async function runTool(
   runtime: Runtime,
   prepared: PreparedTool,
   raw: unknown,
-  sdk: ServerContext,
+  sdk: SeamContext,
   mcp: McpServer,
   principal: Principal,
 ): Promise<CallToolResult> {

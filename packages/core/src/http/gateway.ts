@@ -15,7 +15,7 @@ import {
   validateHostHeader,
 } from '@modelcontextprotocol/server';
 import { type AuditDecision, CallRecord } from '../audit/record.ts';
-import { buildMcpServer } from '../call/build.ts';
+import { buildMcpServer, servedTools } from '../call/build.ts';
 import type { Principal } from '../call/policy.ts';
 import type { Runtime } from '../call/runtime.ts';
 import { recordOutcome } from '../call/tool-call.ts';
@@ -223,7 +223,12 @@ export function createGateway(runtime: Runtime, settings: HttpSettings, localPri
     concurrency: new ConcurrencyLimiter(settings.maxConcurrent),
     handler,
     // Stateless 2025-era calls are answered by a server kept per principal, not one built per request.
-    kept: settings.sessions ? undefined : new KeptServers((principal) => build(principal)),
+    kept: settings.sessions
+      ? undefined
+      : new KeptServers((principal) => ({
+          mcp: build(principal),
+          tools: servedTools(runtime, principal, { scopeRefusal }).all,
+        })),
     sessions,
     flushAudit: runtime.audit.flushBeforeAnswers((error) => log.error({ err: error }, 'audit write failed')),
     audit,

@@ -1,8 +1,8 @@
 /**
  * /mcp: the checks at the door (Host, Origin, query credentials, declared
  * size), authentication, per-principal admission, the body's shape, then the
- * answer: a kept server for stateless 2025 calls, the session store, or the
- * SDK's per-request handler.
+ * answer: the seam directly or a kept server for stateless 2025 calls, the
+ * session store, or the SDK's per-request handler.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
@@ -17,6 +17,7 @@ import type { Principal } from '../call/policy.ts';
 import { canonicalJson, jsonShape } from '../define/canonical.ts';
 import { withIncomingTrace } from '../telemetry/tracing.ts';
 import { AuthError, principalOf } from './auth.ts';
+import { directToolCall } from './direct.ts';
 import type { Gateway } from './gateway.ts';
 import { reusableRequest } from './reuse.ts';
 import { jsonRpcError } from './sessions.ts';
@@ -147,7 +148,9 @@ export async function serveMcp(
       (await server.mcp.resolveScopeChallenge({ request: reusable, authInfo })) !== undefined;
     if (!challenged)
       return withIncomingTrace(req.headers, async () => {
-        const answer = await server.transport.dispatch(reusable, authInfo, abort.signal);
+        // A plain tools/call goes straight to the seam (./direct.ts); the rest through the kept server's SDK.
+        const answer = await (directToolCall(g.runtime, server, reusable, abort.signal) ??
+          server.transport.dispatch(reusable, authInfo, abort.signal));
         return answer
           ? new JsonReply(answer)
           : jsonRpcError(503, -32000, 'The request ended before it was answered');

@@ -130,6 +130,14 @@ export interface Kept {
   transport: DispatchTransport;
   /** The principal the kept server was built for (its calls run as it). */
   principal: Principal;
+  /** The tools `mcp` registered (call/build.ts servedTools): any other name is an unknown tool. */
+  tools: ReadonlySet<string>;
+}
+
+/** What KeptServers builds for a principal: the server and the tools it registered. */
+export interface KeptBuild {
+  mcp: McpServer;
+  tools: ReadonlySet<string>;
 }
 
 /** Keys of principals seen before: an API key's principal is one object for the life of the process. */
@@ -152,10 +160,10 @@ function keyOf(principal: Principal): string {
  */
 export class KeptServers {
   private readonly kept = new Map<string, Promise<Kept>>();
-  private readonly build: (principal: Principal) => McpServer;
+  private readonly build: (principal: Principal) => KeptBuild;
   private readonly max: number;
 
-  constructor(build: (principal: Principal) => McpServer, max = 64) {
+  constructor(build: (principal: Principal) => KeptBuild, max = 64) {
     this.build = build;
     this.max = max;
   }
@@ -181,10 +189,10 @@ export class KeptServers {
       });
     }
     const created = (async () => {
-      const mcp = this.build(principal);
+      const { mcp, tools } = this.build(principal);
       const transport = new DispatchTransport();
       await mcp.connect(transport);
-      return { mcp, transport, principal };
+      return { mcp, transport, principal, tools };
     })();
     this.kept.set(key, created);
     if (this.kept.size > this.max) {
