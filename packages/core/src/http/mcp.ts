@@ -141,7 +141,8 @@ export async function serveMcp(
   const reusable =
     g.kept && body && !req.headers['mcp-session-id'] ? reusableRequest(req.headers, message) : undefined;
   if (g.kept && reusable) {
-    const server = await g.kept.get(principal);
+    const found = g.kept.get(principal);
+    const server = found instanceof Promise ? await found : found;
     // A call that needs a 403 insufficient_scope challenge is the SDK handler's to answer.
     const challenged =
       g.scopeRefusal === 'challenge' &&

@@ -160,6 +160,8 @@ function keyOf(principal: Principal): string {
  */
 export class KeptServers {
   private readonly kept = new Map<string, Promise<Kept>>();
+  /** Servers already connected, by their promise: the next request takes one without waiting on it. */
+  private readonly ready = new WeakMap<Promise<Kept>, Kept>();
   private readonly build: (principal: Principal) => KeptBuild;
   private readonly max: number;
 
@@ -174,8 +176,8 @@ export class KeptServers {
     await Promise.all(all.map(async (entry) => (await entry).mcp.close().catch(() => undefined)));
   }
 
-  /** The server kept for this principal, built and connected on first use. */
-  get(principal: Principal): Promise<Kept> {
+  /** The server kept for this principal, built and connected on first use (at once once connected). */
+  get(principal: Principal): Kept | Promise<Kept> {
     const key = keyOf(principal);
     const found = this.kept.get(key);
     if (found) {
@@ -183,6 +185,11 @@ export class KeptServers {
       this.kept.delete(key);
       this.kept.set(key, found);
       // The same caller with a newer access token: its calls exchange the newer one.
+      const ready = this.ready.get(found);
+      if (ready) {
+        carryInboundToken(principal, ready.principal);
+        return ready;
+      }
       return found.then((kept) => {
         carryInboundToken(principal, kept.principal);
         return kept;
@@ -194,6 +201,7 @@ export class KeptServers {
       await mcp.connect(transport);
       return { mcp, transport, principal, tools };
     })();
+    void created.then((kept) => this.ready.set(created, kept)).catch(() => undefined);
     this.kept.set(key, created);
     if (this.kept.size > this.max) {
       const [oldest] = this.kept.keys();

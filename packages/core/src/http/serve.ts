@@ -66,6 +66,8 @@ export function createHttpApp(
       ? `the signing keys (JWKS) of the issuer ${g.settings.issuer} have not been fetched yet; tokens cannot be verified`
       : undefined;
   let onIdle: (() => void) | undefined;
+  /** Where the RFC 9728 metadata is also served (its URL's path), worked out once. */
+  const metadataPath = new URL(g.resourceMetadataUrl ?? '/', 'http://x').pathname;
 
   async function route(
     req: IncomingMessage,
@@ -106,8 +108,7 @@ export function createHttpApp(
     if (
       g.metadata &&
       g.settings.publicUrl &&
-      (path === '/.well-known/oauth-protected-resource' ||
-        path === new URL(g.resourceMetadataUrl ?? '/', 'http://x').pathname)
+      (path === '/.well-known/oauth-protected-resource' || path === metadataPath)
     ) {
       if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS')
         return new Response(null, { status: 405, headers: { allow: 'GET, HEAD, OPTIONS' } });

@@ -46,7 +46,9 @@ export function jsonTooDeep(text: string, max = MAX_JSON_DEPTH): boolean {
   return false;
 }
 
-export const normalizeAddress = (address: string | undefined) => (address ?? '').replace(/^::ffff:/, '');
+/** A peer address without the IPv4-mapped prefix (`::ffff:127.0.0.1` is `127.0.0.1`). */
+export const normalizeAddress = (address: string | undefined) =>
+  address === undefined ? '' : address.startsWith('::ffff:') ? address.slice(7) : address;
 
 export function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
