@@ -54,7 +54,6 @@ export function createHttpApp(
   const g = createGateway(runtime, settings, localPrincipal);
   const page = outOfBand && approvalPage(runtime, g.authenticator, settings, outOfBand);
   const access = createAccessLog({ name: runtime.definition.name, level: runtime.log.level });
-  const accessLog = access.log.child({ component: 'http' });
   let draining = false;
   /** Requests being served now (also the metrics' gauge). */
   const metrics = g.metrics;
@@ -150,19 +149,16 @@ export function createHttpApp(
             .split(',')[0]
             ?.trim()
         : undefined;
-      accessLog.info(
-        {
-          reqId: id,
-          method: req.method,
-          route: state.route,
-          status: res.statusCode,
-          ms: Math.round(seconds * 1000),
-          ip: forwarded || remote,
-          ...(state.principal ? { principal: state.principal } : {}),
-          ...(state.reason ? { reason: state.reason } : {}),
-        },
-        'http request',
-      );
+      access.request({
+        reqId: id,
+        method: req.method,
+        route: state.route,
+        status: res.statusCode,
+        ms: Math.round(seconds * 1000),
+        ip: forwarded || remote,
+        ...(state.principal ? { principal: state.principal } : {}),
+        ...(state.reason ? { reason: state.reason } : {}),
+      });
       if (metrics.inflightNow === 0) onIdle?.();
     });
     const origin = req.headers.origin;
