@@ -1,14 +1,13 @@
 /**
- * The call path of a tool, as named stages over one call: toolsets → admit →
- * validate → authorize → approve → record intent → run → check output, then the outcome
- * is recorded whatever happened. Tools never touch McpServer; every call goes
- * through here, so no tool can skip a stage.
+ * The call path of a tool, as named stages over one call: toolsets → admit → validate → authorize →
+ * approve → record intent → run → check output, then the outcome is recorded whatever happened. Tools
+ * never touch McpServer; every call (SDK or http/direct.ts) goes through here: no tool skips a stage.
  *
- * Admission comes before validation on purpose: a server shedding load should
- * not spend CPU parsing the arguments of calls it is about to refuse.
+ * Admission comes before validation on purpose: a server shedding load should not spend CPU parsing
+ * the arguments of calls it is about to refuse.
  */
 import { randomUUID } from 'node:crypto';
-import type { CallToolResult, McpServer, ServerContext } from '@modelcontextprotocol/server';
+import type { CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import { AuditShipError } from '../audit/log.ts';
 import { type ApprovalFacts, type AuditDecision, CallRecord } from '../audit/record.ts';
 import { jsonShape } from '../define/canonical.ts';
@@ -16,7 +15,7 @@ import { GatehouseError, isGatehouseError } from '../define/errors.ts';
 import { describeIssues } from '../define/schema.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { startMcpSpan } from '../telemetry/tracing.ts';
-import { CallContext } from './context.ts';
+import { CallContext, type SeamContext } from './context.ts';
 import { needsApproval } from './definition.ts';
 import { receivedArguments } from './inbound.ts';
 import { inToolsets, missingScopes, type Principal } from './policy.ts';
@@ -28,15 +27,6 @@ export const MAX_ARGUMENT_ELEMENTS = 5_000;
 export const MAX_ARGUMENT_DEPTH = 32;
 
 const ARTICLE: Record<string, string> = { array: 'an ', null: '' };
-
-/** What the seam reads of the SDK's request context. */
-export type SeamRequest = Pick<ServerContext['mcpReq'], 'signal' | '_meta' | 'notify'>;
-
-/**
- * A call through the SDK carries the SDK's whole context (an approval asks the client through it);
- * a stateless HTTP call answered straight at the seam (http/direct.ts) carries only its request.
- */
-export type SeamContext = ServerContext | { readonly direct: true; readonly mcpReq: SeamRequest };
 
 /** One tool call as it passes the stages: the audit part is `record`, the rest is what the stages hand on. */
 interface ToolCall {
@@ -190,8 +180,7 @@ const approve: Stage = {
     const { tool } = call.prepared;
     if (!needsApproval(tool)) return;
     const ctx = call.sdk;
-    // Never reached: a call that may need a human is always answered through the SDK.
-    if ('direct' in ctx) throw new Error('a call needing approval reached the seam without the SDK');
+    if ('direct' in ctx) throw new Error('never reached: http/direct.ts leaves approvals to the SDK');
     const result = await call.runtime.approval
       .check({
         tool,

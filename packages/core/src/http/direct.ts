@@ -13,9 +13,10 @@
  * the SDK's path, which owns those answers.
  */
 import type { CallToolResult, JSONRPCRequest, JSONRPCResultResponse } from '@modelcontextprotocol/server';
+import type { SeamContext } from '../call/context.ts';
 import { needsApproval } from '../call/definition.ts';
 import type { Runtime } from '../call/runtime.ts';
-import { runTool, type SeamContext } from '../call/tool-call.ts';
+import { runTool } from '../call/tool-call.ts';
 import type { Kept } from './reuse.ts';
 
 const PARAM_KEYS = new Set(['name', 'arguments']);
