@@ -33,11 +33,14 @@ async function both(
   params: Record<string, unknown>,
   extra: Record<string, string> = {},
 ): Promise<{ direct: unknown; sdk: unknown }> {
-  const direct = await rpcBody(await front.call(token, call(1, params), extra));
+  const directText = await (await front.call(token, call(1, params), extra)).text();
   const directRecord = lastRecord();
-  const sdk = await rpcBody(await front.call(token, call(1, { ...params, _meta: {} }), extra));
+  const sdkText = await (await front.call(token, call(1, { ...params, _meta: {} }), extra)).text();
   expect(lastRecord()).toEqual(directRecord);
-  return { direct: untimed(direct), sdk: untimed(sdk) };
+  // Which path answered shows in the member order: the SDK puts `result` first.
+  expect(directText.startsWith('{"jsonrpc":"2.0","id":1,"result":')).toBe(true);
+  expect(sdkText.startsWith('{"result":')).toBe(true);
+  return { direct: untimed(JSON.parse(directText)), sdk: untimed(JSON.parse(sdkText)) };
 }
 
 describe('tools/call answered straight at the seam', () => {
@@ -59,11 +62,13 @@ describe('tools/call answered straight at the seam', () => {
     }
   });
 
-  it("refuses alike what the seam refuses: bad and unknown arguments, arguments absent, tools outside the connection's toolsets", async () => {
+  it("refuses alike what the seam refuses: bad, unknown, absent and non-object arguments, tools outside the connection's toolsets", async () => {
     const cases: Array<[Record<string, unknown>, string, Record<string, string>?]> = [
       [{ name: 'get_item_status', arguments: { item: 'no spaces allowed' } }, 'INVALID_ARGUMENT'],
       [{ name: 'get_item_status', arguments: { item: 'orders-api', extra: 1 } }, 'INVALID_ARGUMENT'],
       [{ name: 'get_item_status' }, 'INVALID_ARGUMENT'],
+      // Carried to the seam inside an object at the door (call/inbound.ts), refused there.
+      [{ name: 'get_item_status', arguments: [1] }, 'INVALID_ARGUMENT'],
       [
         { name: 'get_item_status', arguments: { item: 'orders-api' } },
         'OUTSIDE_TOOLSETS',
@@ -80,15 +85,18 @@ describe('tools/call answered straight at the seam', () => {
     }
   });
 
-  it('leaves the SDK its own answers: unknown tools, non-object arguments', async () => {
+  it('leaves the SDK its own answers: unknown tools, extra params', async () => {
     const unknown = await rpcBody(
       await front.call(API_KEY, call(2, { name: 'no_such_tool', arguments: {} })),
     );
     expect(unknown).toMatchObject({ id: 2, error: { code: -32602 } });
-    const list = await rpcBody(
-      await front.call(API_KEY, call(3, { name: 'get_item_status', arguments: [1] })),
-    );
-    expect(list).toMatchObject({ id: 3 });
-    expect(JSON.stringify(list)).not.toContain('structuredContent');
+    const extra = await (
+      await front.call(
+        API_KEY,
+        call(3, { name: 'get_item_status', arguments: { item: 'orders-api' }, task: {} }),
+      )
+    ).text();
+    expect(extra.startsWith('{"result":')).toBe(true);
+    expect(JSON.parse(extra)).toMatchObject({ id: 3, result: { structuredContent: { item: 'orders-api' } } });
   });
 });
