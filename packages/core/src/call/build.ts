@@ -133,6 +133,19 @@ export interface BuildOptions {
   onScopeChallenge?: (tool: string, scopes: string[], args: unknown) => void;
 }
 
+/**
+ * Every tool an instance built for `principal` registers (listed, narrowed out by toolsets, or
+ * hidden only for want of a scope when there is nothing to step up with): a call to any other
+ * name is answered as an unknown tool.
+ */
+export function servedTools(runtime: Runtime, principal: Principal, options: BuildOptions = {}) {
+  const { listed, narrowed } = registeredTools(runtime, principal);
+  // With nothing to step up with (scopeRefusal 'deny'), a tool hidden only for want of a scope is
+  // registered unlisted too, so a call reaches the seam and is refused DENIED, naming the scope.
+  const scoped = options.scopeRefusal === 'deny' ? scopeHiddenTools(runtime, principal) : new Set<string>();
+  return { listed, narrowed, scoped, all: new Set([...listed, ...narrowed, ...scoped]) };
+}
+
 export function buildMcpServer(
   runtime: Runtime,
   principal: Principal,
@@ -150,10 +163,7 @@ export function buildMcpServer(
       cacheHints: listCacheHints(runtime, principal),
     },
   );
-  const { listed, narrowed } = registeredTools(runtime, principal);
-  // With nothing to step up with (scopeRefusal 'deny'), a tool hidden only for want of a scope is
-  // registered unlisted too, so a call reaches the seam and is refused DENIED, naming the scope.
-  const scoped = options.scopeRefusal === 'deny' ? scopeHiddenTools(runtime, principal) : new Set<string>();
+  const { listed, narrowed, scoped } = servedTools(runtime, principal, options);
   for (const name of [...listed, ...narrowed, ...scoped]) {
     const prepared = runtime.tools.get(name)!;
     const { tool } = prepared;

@@ -1,8 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import type { ServerContext } from '@modelcontextprotocol/server';
 import type { ReadContext, ToolContext } from '../define/define.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import type { Principal } from './policy.ts';
 import type { Runtime } from './runtime.ts';
+
+/** What the seam (tool-call.ts) reads of the SDK's request context. */
+type SeamRequest = Pick<ServerContext['mcpReq'], 'signal' | '_meta' | 'notify'>;
+
+/**
+ * A call through the SDK carries the SDK's whole context (an approval asks the client through it);
+ * a stateless HTTP call answered straight at the seam (http/direct.ts) carries only its request.
+ */
+export type SeamContext = ServerContext | { readonly direct: true; readonly mcpReq: SeamRequest };
 
 /**
  * A tool handler's context. `log` is a getter on the prototype: a child

@@ -1,14 +1,13 @@
 /**
- * The call path of a tool, as named stages over one call: toolsets → admit →
- * validate → authorize → approve → record intent → run → check output, then the outcome
- * is recorded whatever happened. Tools never touch McpServer; every call goes
- * through here, so no tool can skip a stage.
+ * The call path of a tool, as named stages over one call: toolsets → admit → validate → authorize →
+ * approve → record intent → run → check output, then the outcome is recorded whatever happened. Tools
+ * never touch McpServer; every call (SDK or http/direct.ts) goes through here: no tool skips a stage.
  *
- * Admission comes before validation on purpose: a server shedding load should
- * not spend CPU parsing the arguments of calls it is about to refuse.
+ * Admission comes before validation on purpose: a server shedding load should not spend CPU parsing
+ * the arguments of calls it is about to refuse.
  */
 import { randomUUID } from 'node:crypto';
-import type { CallToolResult, McpServer, ServerContext } from '@modelcontextprotocol/server';
+import type { CallToolResult, McpServer } from '@modelcontextprotocol/server';
 import { AuditShipError } from '../audit/log.ts';
 import { type ApprovalFacts, type AuditDecision, CallRecord } from '../audit/record.ts';
 import { jsonShape } from '../define/canonical.ts';
@@ -16,7 +15,7 @@ import { GatehouseError, isGatehouseError } from '../define/errors.ts';
 import { describeIssues } from '../define/schema.ts';
 import type { Logger } from '../telemetry/logger.ts';
 import { startMcpSpan } from '../telemetry/tracing.ts';
-import { CallContext } from './context.ts';
+import { CallContext, type SeamContext } from './context.ts';
 import { needsApproval } from './definition.ts';
 import { receivedArguments } from './inbound.ts';
 import { inToolsets, missingScopes, type Principal } from './policy.ts';
@@ -34,7 +33,7 @@ interface ToolCall {
   readonly runtime: Runtime;
   readonly prepared: PreparedTool;
   readonly principal: Principal;
-  readonly sdk: ServerContext;
+  readonly sdk: SeamContext;
   readonly mcp: McpServer;
   readonly record: CallRecord;
   readonly raw: unknown;
@@ -180,12 +179,14 @@ const approve: Stage = {
   async run(call) {
     const { tool } = call.prepared;
     if (!needsApproval(tool)) return;
+    const ctx = call.sdk;
+    if ('direct' in ctx) throw new Error('never reached: http/direct.ts leaves approvals to the SDK');
     const result = await call.runtime.approval
       .check({
         tool,
         args: call.args,
         principal: call.principal,
-        ctx: call.sdk,
+        ctx,
         mcp: call.mcp,
         twoStepToken: call.twoStepToken,
       })
@@ -227,7 +228,7 @@ const recordIntent: Stage = {
   },
 };
 
-function progressOf(sdk: ServerContext): CallContext['progress'] {
+function progressOf(sdk: SeamContext): CallContext['progress'] {
   const token = sdk.mcpReq._meta?.progressToken;
   return async (progress, total, message) => {
     if (token === undefined) return;
@@ -301,7 +302,7 @@ export async function runTool(
   runtime: Runtime,
   prepared: PreparedTool,
   raw: unknown,
-  sdk: ServerContext,
+  sdk: SeamContext,
   mcp: McpServer,
   principal: Principal,
 ): Promise<CallToolResult> {

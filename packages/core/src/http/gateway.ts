@@ -12,9 +12,10 @@ import {
   type McpHttpHandler,
   OAuthError,
   OAuthErrorCode,
+  validateHostHeader,
 } from '@modelcontextprotocol/server';
 import { type AuditDecision, CallRecord } from '../audit/record.ts';
-import { buildMcpServer } from '../call/build.ts';
+import { buildMcpServer, servedTools } from '../call/build.ts';
 import type { Principal } from '../call/policy.ts';
 import type { Runtime } from '../call/runtime.ts';
 import { recordOutcome } from '../call/tool-call.ts';
@@ -38,6 +39,8 @@ export interface Gateway {
   readonly localPrincipal: Principal;
   /** Host names accepted in Host and Origin. */
   readonly allowed: string[];
+  /** The SDK's Host check against `allowed`; an accepted header's answer is remembered (a few, bounded). */
+  checkHost(header: string | undefined): ReturnType<typeof validateHostHeader>;
   /** Peers whose X-Forwarded-* headers are believed (addresses and CIDR ranges). */
   readonly trusted: { has(address: string): boolean };
   readonly resourceMetadataUrl: string | undefined;
@@ -190,17 +193,27 @@ export function createGateway(runtime: Runtime, settings: HttpSettings, localPri
         audit(principal, 'protocol', 'session', 'TOOLSETS_CHANGED', {}, randomUUID(), 'invalid'),
     });
 
+  const allowed = [
+    ...LOCAL_NAMES,
+    ...settings.allowedOrigins.map(hostnameOf),
+    ...(publicUrl ? [publicUrl.hostname.toLowerCase()] : []),
+  ];
+  /** Host headers already accepted: the same few arrive on every request, each parsed as a URL by the check. */
+  const hosts = new Map<string, ReturnType<typeof validateHostHeader>>();
   return {
     runtime,
     settings,
     scopeRefusal,
     log,
     localPrincipal,
-    allowed: [
-      ...LOCAL_NAMES,
-      ...settings.allowedOrigins.map(hostnameOf),
-      ...(publicUrl ? [publicUrl.hostname.toLowerCase()] : []),
-    ],
+    allowed,
+    checkHost(header) {
+      const known = header === undefined ? undefined : hosts.get(header);
+      if (known) return known;
+      const checked = validateHostHeader(header, allowed);
+      if (checked.ok && header !== undefined && hosts.size < 64) hosts.set(header, checked);
+      return checked;
+    },
     trusted: settings.trustedProxies,
     resourceMetadataUrl,
     metadata,
@@ -210,7 +223,12 @@ export function createGateway(runtime: Runtime, settings: HttpSettings, localPri
     concurrency: new ConcurrencyLimiter(settings.maxConcurrent),
     handler,
     // Stateless 2025-era calls are answered by a server kept per principal, not one built per request.
-    kept: settings.sessions ? undefined : new KeptServers((principal) => build(principal)),
+    kept: settings.sessions
+      ? undefined
+      : new KeptServers((principal) => ({
+          mcp: build(principal),
+          tools: servedTools(runtime, principal, { scopeRefusal }).all,
+        })),
     sessions,
     flushAudit: runtime.audit.flushBeforeAnswers((error) => log.error({ err: error }, 'audit write failed')),
     audit,

@@ -1,15 +1,14 @@
 /**
  * /mcp: the checks at the door (Host, Origin, query credentials, declared
  * size), authentication, per-principal admission, the body's shape, then the
- * answer: a kept server for stateless 2025 calls, the session store, or the
- * SDK's per-request handler.
+ * answer: the seam directly or a kept server for stateless 2025 calls, the
+ * session store, or the SDK's per-request handler.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type AuthInfo,
   bearerAuthChallengeResponse,
   isLegacyRequest,
-  validateHostHeader,
   validateOriginHeader,
   verifyBearerToken,
 } from '@modelcontextprotocol/server';
@@ -18,6 +17,7 @@ import type { Principal } from '../call/policy.ts';
 import { canonicalJson, jsonShape } from '../define/canonical.ts';
 import { withIncomingTrace } from '../telemetry/tracing.ts';
 import { AuthError, principalOf } from './auth.ts';
+import { directToolCall } from './direct.ts';
 import type { Gateway } from './gateway.ts';
 import { reusableRequest } from './reuse.ts';
 import { jsonRpcError } from './sessions.ts';
@@ -43,7 +43,7 @@ export async function serveMcp(
   const fromProxy = g.trusted.has(normalizeAddress(req.socket?.remoteAddress));
   const hostHeader =
     (fromProxy && (req.headers['x-forwarded-host'] as string | undefined)) || req.headers.host;
-  const host = validateHostHeader(hostHeader, g.allowed);
+  const host = g.checkHost(hostHeader);
   const source = sourceOf(g, req);
   if (!host.ok) {
     door(g, state, source, 'FOREIGN_HOST', { host: String(hostHeader).slice(0, 256) });
@@ -64,8 +64,9 @@ export async function serveMcp(
         'access-control-max-age': '600',
       },
     });
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  for (const key of url.searchParams.keys())
+  // Parsed only when there is a query to look at (most requests have none).
+  const url = (req.url ?? '/').includes('?') ? new URL(req.url ?? '/', 'http://localhost') : undefined;
+  for (const key of url?.searchParams.keys() ?? [])
     if (TOKEN_QUERY.test(key)) {
       door(g, state, source, 'QUERY_TOKEN', { parameter: key.slice(0, 64) });
       return g.challenge(
@@ -117,6 +118,8 @@ export async function serveMcp(
   principal = narrowed;
 
   let body: Buffer | undefined;
+  /** The body's JSON, parsed once at the door (undefined when it is not JSON). */
+  let message: unknown;
   if (method !== 'GET' && method !== 'HEAD' && method !== 'DELETE') {
     try {
       body = await readBody(req, g.settings.maxBodyBytes);
@@ -129,23 +132,26 @@ export async function serveMcp(
     }
     const screened = screenBody(g, req, state, principal, body);
     if (screened instanceof Response) return screened;
-    body = screened;
+    ({ body, message } = screened);
   }
   const abort = new AbortController();
   res.once('close', () => {
     if (!res.writableFinished) abort.abort();
   });
   const reusable =
-    g.kept && body && !req.headers['mcp-session-id'] ? reusableRequest(req.headers, body) : undefined;
+    g.kept && body && !req.headers['mcp-session-id'] ? reusableRequest(req.headers, message) : undefined;
   if (g.kept && reusable) {
-    const server = await g.kept.get(principal);
+    const found = g.kept.get(principal);
+    const server = found instanceof Promise ? await found : found;
     // A call that needs a 403 insufficient_scope challenge is the SDK handler's to answer.
     const challenged =
       g.scopeRefusal === 'challenge' &&
       (await server.mcp.resolveScopeChallenge({ request: reusable, authInfo })) !== undefined;
     if (!challenged)
       return withIncomingTrace(req.headers, async () => {
-        const answer = await server.transport.dispatch(reusable, authInfo, abort.signal);
+        // A plain tools/call goes straight to the seam (./direct.ts); the rest through the kept server's SDK.
+        const answer = await (directToolCall(g.runtime, server, reusable, abort.signal) ??
+          server.transport.dispatch(reusable, authInfo, abort.signal));
         return answer
           ? new JsonReply(answer)
           : jsonRpcError(503, -32000, 'The request ended before it was answered');
@@ -158,7 +164,8 @@ export async function serveMcp(
   }
   // A body the door rewrote (carried arguments) has a length of its own.
   if (body && headers.has('content-length')) headers.set('content-length', String(body.length));
-  const request = new Request(`http://${host.hostname}${url.pathname}${url.search}`, {
+  const target = url ?? new URL(req.url ?? '/', 'http://localhost');
+  const request = new Request(`http://${host.hostname}${target.pathname}${target.search}`, {
     method,
     headers,
     signal: abort.signal,
@@ -263,7 +270,7 @@ function screenBody(
   state: RequestState,
   principal: Principal,
   body: Buffer,
-): Buffer | Response {
+): { body: Buffer; message: unknown } | Response {
   // JSON-RPC batches were removed from the protocol in 2025-06-18.
   const first = body.find((byte) => byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09);
   if (first === 0x5b && req.headers['mcp-protocol-version'] !== '2025-03-26') {
@@ -290,13 +297,13 @@ function screenBody(
   if (!parsed) {
     // The SDK answers it (a parse error); the record is written here.
     g.audit(principal, 'protocol', 'jsonrpc', 'PARSE_ERROR', {}, state.id, 'invalid');
-    return body;
+    return { body, message: undefined };
   }
   let carried = false;
   for (const one of Array.isArray(message) ? message : [message])
     if (inspectInbound(g.runtime, principal, one, { scopeRefusal: g.scopeRefusal })) carried = true;
   // Written without recursion: what is carried may nest deeply.
-  return carried ? Buffer.from(canonicalJson(message), 'utf8') : body;
+  return { body: carried ? Buffer.from(canonicalJson(message), 'utf8') : body, message };
 }
 
 /** A tool call whose envelope is shallow: only its arguments nest past the door's depth. */

@@ -37,19 +37,14 @@ const REUSABLE_METHODS = new Set([
  */
 export function reusableRequest(
   headers: { accept?: string; 'content-type'?: string; 'mcp-protocol-version'?: string | string[] },
-  body: Buffer,
+  /** The body as parsed at the door (once per request). */
+  message: unknown,
 ): JSONRPCRequest | undefined {
   const version = headers['mcp-protocol-version'];
   if (typeof version !== 'string' || !LEGACY_VERSIONS.has(version)) return undefined;
   const accept = headers.accept ?? '';
   if (!accept.includes('application/json') || !accept.includes('text/event-stream')) return undefined;
   if (!/^application\/json\s*(;|$)/i.test(headers['content-type'] ?? '')) return undefined;
-  let message: unknown;
-  try {
-    message = JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
   if (!message || typeof message !== 'object' || Array.isArray(message)) return undefined;
   const { jsonrpc, id, method, params } = message as Record<string, unknown>;
   if (jsonrpc !== '2.0' || typeof method !== 'string' || !REUSABLE_METHODS.has(method)) return undefined;
@@ -135,6 +130,14 @@ export interface Kept {
   transport: DispatchTransport;
   /** The principal the kept server was built for (its calls run as it). */
   principal: Principal;
+  /** The tools `mcp` registered (call/build.ts servedTools): any other name is an unknown tool. */
+  tools: ReadonlySet<string>;
+}
+
+/** What KeptServers builds for a principal: the server and the tools it registered. */
+export interface KeptBuild {
+  mcp: McpServer;
+  tools: ReadonlySet<string>;
 }
 
 /** Keys of principals seen before: an API key's principal is one object for the life of the process. */
@@ -157,10 +160,12 @@ function keyOf(principal: Principal): string {
  */
 export class KeptServers {
   private readonly kept = new Map<string, Promise<Kept>>();
-  private readonly build: (principal: Principal) => McpServer;
+  /** Servers already connected, by their promise: the next request takes one without waiting on it. */
+  private readonly ready = new WeakMap<Promise<Kept>, Kept>();
+  private readonly build: (principal: Principal) => KeptBuild;
   private readonly max: number;
 
-  constructor(build: (principal: Principal) => McpServer, max = 64) {
+  constructor(build: (principal: Principal) => KeptBuild, max = 64) {
     this.build = build;
     this.max = max;
   }
@@ -171,8 +176,8 @@ export class KeptServers {
     await Promise.all(all.map(async (entry) => (await entry).mcp.close().catch(() => undefined)));
   }
 
-  /** The server kept for this principal, built and connected on first use. */
-  get(principal: Principal): Promise<Kept> {
+  /** The server kept for this principal, built and connected on first use (at once once connected). */
+  get(principal: Principal): Kept | Promise<Kept> {
     const key = keyOf(principal);
     const found = this.kept.get(key);
     if (found) {
@@ -180,17 +185,23 @@ export class KeptServers {
       this.kept.delete(key);
       this.kept.set(key, found);
       // The same caller with a newer access token: its calls exchange the newer one.
+      const ready = this.ready.get(found);
+      if (ready) {
+        carryInboundToken(principal, ready.principal);
+        return ready;
+      }
       return found.then((kept) => {
         carryInboundToken(principal, kept.principal);
         return kept;
       });
     }
     const created = (async () => {
-      const mcp = this.build(principal);
+      const { mcp, tools } = this.build(principal);
       const transport = new DispatchTransport();
       await mcp.connect(transport);
-      return { mcp, transport, principal };
+      return { mcp, transport, principal, tools };
     })();
+    void created.then((kept) => this.ready.set(created, kept)).catch(() => undefined);
     this.kept.set(key, created);
     if (this.kept.size > this.max) {
       const [oldest] = this.kept.keys();

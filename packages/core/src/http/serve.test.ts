@@ -22,6 +22,9 @@ describe('stateless 2025 calls on a kept server', () => {
         const item = items[i % items.length]!;
         const response = await front.call(front.readToken, legacyCall(7, 'get_item_status', { item }));
         expect(response.headers.get('content-type')).toContain('application/json');
+        // A complete answer declares its length (one write, no chunked framing).
+        const length = Buffer.byteLength(await response.clone().text());
+        expect(response.headers.get('content-length')).toBe(String(length));
         return { item, message: await rpcBody(response) };
       }),
     );
@@ -184,5 +187,19 @@ describe('operations', () => {
     expect(metrics).toContain('gatehouse_http_request_duration_seconds_bucket');
     expect(metrics).toContain('gatehouse_upstream_circuit_state');
     expect(metrics).toMatch(/gatehouse_http_rejected_total\{[^}]*reason="origin"/);
+    // Request counts are kept apart from prom-client and handed over at each scrape: none is lost
+    // or counted twice between scrapes. The scrape itself is the one request in flight.
+    const scrape = async () =>
+      (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+    const healthz = (text: string) =>
+      Number(
+        /gatehouse_http_requests_total\{[^}]*route="healthz"[^}]*status="200"[^}]*\} (\d+)/.exec(text)?.[1],
+      );
+    const before = healthz(await scrape());
+    expect(before).toBeGreaterThanOrEqual(1);
+    for (let i = 0; i < 3; i++) await (await fetch(`${base}/healthz`)).text();
+    const after = await scrape();
+    expect(healthz(after)).toBe(before + 3);
+    expect(after).toMatch(/gatehouse_http_inflight\{[^}]*\} 1\n/);
   });
 });

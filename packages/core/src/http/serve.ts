@@ -54,9 +54,9 @@ export function createHttpApp(
   const g = createGateway(runtime, settings, localPrincipal);
   const page = outOfBand && approvalPage(runtime, g.authenticator, settings, outOfBand);
   const access = createAccessLog({ name: runtime.definition.name, level: runtime.log.level });
-  const accessLog = access.log.child({ component: 'http' });
   let draining = false;
-  let inflight = 0;
+  /** Requests being served now (also the metrics' gauge). */
+  const metrics = g.metrics;
   if (!runtime.config.stateKey) warnWithoutStateKey(runtime);
   const jwks = g.authenticator?.jwks;
   /** Why this process should not get traffic yet: a token cannot be checked before the issuer's keys are in. */
@@ -65,6 +65,8 @@ export function createHttpApp(
       ? `the signing keys (JWKS) of the issuer ${g.settings.issuer} have not been fetched yet; tokens cannot be verified`
       : undefined;
   let onIdle: (() => void) | undefined;
+  /** Where the RFC 9728 metadata is also served (its URL's path), worked out once. */
+  const metadataPath = new URL(g.resourceMetadataUrl ?? '/', 'http://x').pathname;
 
   async function route(
     req: IncomingMessage,
@@ -105,8 +107,7 @@ export function createHttpApp(
     if (
       g.metadata &&
       g.settings.publicUrl &&
-      (path === '/.well-known/oauth-protected-resource' ||
-        path === new URL(g.resourceMetadataUrl ?? '/', 'http://x').pathname)
+      (path === '/.well-known/oauth-protected-resource' || path === metadataPath)
     ) {
       if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS')
         return new Response(null, { status: 405, headers: { allow: 'GET, HEAD, OPTIONS' } });
@@ -131,22 +132,16 @@ export function createHttpApp(
     const id =
       typeof incoming === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(incoming) ? incoming : randomUUID();
     const state: RequestState = { id, route: 'other', stream: false };
-    inflight += 1;
-    g.metrics.inflight.inc();
+    metrics.inflightNow += 1;
     runtime.idle.touch();
     // Read now: once the client hangs up the socket is gone, and the close handler must not throw.
     const remote = normalizeAddress(req.socket?.remoteAddress);
     res.once('close', () => {
       runtime.idle.touch();
-      inflight -= 1;
-      g.metrics.inflight.dec();
+      metrics.inflightNow -= 1;
       state.release?.();
       const seconds = (performance.now() - started) / 1000;
-      g.metrics.requests.inc({
-        route: state.route,
-        method: req.method ?? '',
-        status: String(res.statusCode),
-      });
+      g.metrics.countRequest(state.route, req.method ?? '', res.statusCode);
       g.metrics.requestSeconds.observe({ route: state.route }, seconds);
       const fromProxy = g.trusted.has(remote);
       const forwarded = fromProxy
@@ -154,20 +149,17 @@ export function createHttpApp(
             .split(',')[0]
             ?.trim()
         : undefined;
-      accessLog.info(
-        {
-          reqId: id,
-          method: req.method,
-          route: state.route,
-          status: res.statusCode,
-          ms: Math.round(seconds * 1000),
-          ip: forwarded || remote,
-          ...(state.principal ? { principal: state.principal } : {}),
-          ...(state.reason ? { reason: state.reason } : {}),
-        },
-        'http request',
-      );
-      if (inflight === 0) onIdle?.();
+      access.request({
+        reqId: id,
+        method: req.method,
+        route: state.route,
+        status: res.statusCode,
+        ms: Math.round(seconds * 1000),
+        ip: forwarded || remote,
+        ...(state.principal ? { principal: state.principal } : {}),
+        ...(state.reason ? { reason: state.reason } : {}),
+      });
+      if (metrics.inflightNow === 0) onIdle?.();
     });
     const origin = req.headers.origin;
     const cors: Record<string, string> = { 'x-request-id': id };
@@ -220,7 +212,7 @@ export function createHttpApp(
       server.close();
       server.closeIdleConnections();
       await g.sessions?.closeAll();
-      if (inflight > 0) {
+      if (metrics.inflightNow > 0) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, g.settings.shutdownTimeoutMs);
           timer.unref();

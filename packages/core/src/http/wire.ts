@@ -46,7 +46,9 @@ export function jsonTooDeep(text: string, max = MAX_JSON_DEPTH): boolean {
   return false;
 }
 
-export const normalizeAddress = (address: string | undefined) => (address ?? '').replace(/^::ffff:/, '');
+/** A peer address without the IPv4-mapped prefix (`::ffff:127.0.0.1` is `127.0.0.1`). */
+export const normalizeAddress = (address: string | undefined) =>
+  address === undefined ? '' : address.startsWith('::ffff:') ? address.slice(7) : address;
 
 export function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -56,15 +58,59 @@ export function safeEqual(a: string, b: string): boolean {
 
 export class BodyTooLarge extends Error {}
 
-export async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) throw new BodyTooLarge();
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+const prematureClose = () =>
+  Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+
+/**
+ * The whole request body, refused past `max` bytes. Read with stream events rather than `for await`:
+ * one promise per body instead of an async generator and a promise per chunk, on every request.
+ * Past the cap the request is let go as an abandoned `for await` lets it go (its iterator returned):
+ * destroyed without its socket, so the 413 still reaches the client and the rest is never read.
+ */
+export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    if (req.destroyed) {
+      reject(prematureClose());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const settle = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        settle();
+        void req[Symbol.asyncIterator]()
+          .return?.()
+          .catch(() => undefined);
+        reject(new BodyTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      settle();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    };
+    const onError = (error: Error) => {
+      settle();
+      reject(error);
+    };
+    // Closed before its end: the client went away mid-body.
+    const onClose = () => {
+      settle();
+      reject(prematureClose());
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 function waitDrain(res: ServerResponse): Promise<void> {
@@ -99,7 +145,12 @@ export async function send(
 ): Promise<void> {
   beforeWrite();
   if (response instanceof JsonReply) {
-    res.writeHead(200, { ...extra, 'content-type': 'application/json' });
+    // With its length declared the answer is one plain write, not a chunked body (size line, data, terminator).
+    res.writeHead(200, {
+      ...extra,
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(response.text),
+    });
     res.end(response.text);
     return;
   }

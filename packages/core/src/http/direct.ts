@@ -1,0 +1,57 @@
+/**
+ * The common stateless 2025-era request — a plain `tools/call` of a tool the
+ * caller's kept server registered — answered straight through the seam
+ * (call/tool-call.ts) instead of through the SDK's protocol layer. Every
+ * Gatehouse stage runs as on the SDK path (toolsets, admission, strict
+ * validation, scopes, rules, the output check, the audit record); what is
+ * skipped is the SDK re-checking what the seam guarantees: the message's
+ * shape against each JSON-RPC schema in turn, the request and the result
+ * against their tools/call schemas, and the advertised schemas that validate
+ * nothing (call/runtime.ts). Anything else — another method, `_meta`, extra
+ * params, arguments that are not an object, an unknown tool, a tool that may
+ * need a human's approval, an output schema that is not an object — takes
+ * the SDK's path, which owns those answers.
+ */
+import type { CallToolResult, JSONRPCRequest, JSONRPCResultResponse } from '@modelcontextprotocol/server';
+import type { SeamContext } from '../call/context.ts';
+import { needsApproval } from '../call/definition.ts';
+import type { Runtime } from '../call/runtime.ts';
+import { runTool } from '../call/tool-call.ts';
+import type { Kept } from './reuse.ts';
+
+const PARAM_KEYS = new Set(['name', 'arguments']);
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Nothing to notify: a direct call carries no progress token (reusableRequest sends those to the SDK). */
+const silent = async () => undefined;
+
+/**
+ * The answer of a request the seam can serve alone, or undefined when the
+ * request must take the SDK's path. `signal` aborts when the HTTP client goes away.
+ */
+export function directToolCall(
+  runtime: Runtime,
+  kept: Kept,
+  request: JSONRPCRequest,
+  signal: AbortSignal,
+): Promise<JSONRPCResultResponse> | undefined {
+  if (request.method !== 'tools/call') return undefined;
+  const params = request.params;
+  if (!isPlainObject(params)) return undefined;
+  for (const key of Object.keys(params)) if (!PARAM_KEYS.has(key)) return undefined;
+  const { name, arguments: args } = params;
+  if (typeof name !== 'string' || !kept.tools.has(name)) return undefined;
+  if (args !== undefined && !isPlainObject(args)) return undefined;
+  const prepared = runtime.tools.get(name);
+  if (!prepared || needsApproval(prepared.tool)) return undefined;
+  const output = prepared.listed.outputSchema;
+  if (output !== undefined && output.type !== 'object') return undefined;
+  const ctx: SeamContext = { direct: true, mcpReq: { signal, _meta: undefined, notify: silent } };
+  return runTool(runtime, prepared, args, ctx, kept.mcp, kept.principal).then((result: CallToolResult) => ({
+    jsonrpc: '2.0',
+    id: request.id,
+    result,
+  }));
+}
