@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
+import type { McpServer } from '@modelcontextprotocol/server';
 import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { VERIFY_USAGE, verifyAuditCommand } from './audit/verify-command.ts';
-import { buildMcpServer, visibleToolNames } from './call/build.ts';
+import { buildMcpServer, servedTools, visibleToolNames } from './call/build.ts';
 import type { AnyServerDefinition, ServerConfig } from './call/definition.ts';
+import { directToolCall, LEGACY_VERSIONS } from './call/direct.ts';
 import { localOperator, narrowToolsets, type Principal } from './call/policy.ts';
 import { POLICY_USAGE, policyCommand } from './call/rules-command.ts';
 import { createRuntime, type Runtime } from './call/runtime.ts';
@@ -92,15 +94,33 @@ function startupMessage(error: unknown): string | undefined {
 /** stdio: one connection, the local operator as principal, stdout reserved for JSON-RPC. */
 async function serveOverStdio(runtime: Runtime, principal: Principal): Promise<void> {
   const stdout = claimStdout();
+  // The SDK may build more than one instance (an opening probe, then the one the connection is
+  // pinned to). Once one has agreed a 2025-era revision, a plain tools/call is answered straight
+  // at the seam (call/direct.ts) with it; everything else, and every 2026-era call, goes to the SDK.
+  const instances: McpServer[] = [];
+  const tools = servedTools(runtime, principal).all;
   const transport = new GuardedStdioTransport(
     stdout,
     sessionObserver(runtime, principal),
     runtime.audit.flushBeforeAnswers((error) => runtime.log.error({ err: error }, 'audit write failed')),
+    (request, signal) => {
+      const legacy = instances.find((m) =>
+        LEGACY_VERSIONS.has(m.server.getNegotiatedProtocolVersion() ?? ''),
+      );
+      return legacy ? directToolCall(runtime, { mcp: legacy, principal, tools }, request, signal) : undefined;
+    },
   );
-  const handle = serveStdio(() => buildMcpServer(runtime, principal), {
-    transport,
-    onerror: (error) => runtime.log.warn({ err: error.message }, 'protocol error'),
-  });
+  const handle = serveStdio(
+    () => {
+      const mcp = buildMcpServer(runtime, principal);
+      instances.push(mcp);
+      return mcp;
+    },
+    {
+      transport,
+      onerror: (error) => runtime.log.warn({ err: error.message }, 'protocol error'),
+    },
+  );
   await new Promise<void>((resolve) => {
     const previous = transport.onclose;
     transport.onclose = () => {

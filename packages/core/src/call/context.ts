@@ -10,7 +10,7 @@ type SeamRequest = Pick<ServerContext['mcpReq'], 'signal' | '_meta' | 'notify'>;
 
 /**
  * A call through the SDK carries the SDK's whole context (an approval asks the client through it);
- * a stateless HTTP call answered straight at the seam (http/direct.ts) carries only its request.
+ * a call answered straight at the seam (./direct.ts: stateless HTTP, stdio) carries only its request.
  */
 export type SeamContext = ServerContext | { readonly direct: true; readonly mcpReq: SeamRequest };
 

@@ -1,7 +1,7 @@
 /**
  * The call path of a tool, as named stages over one call: toolsets → admit → validate → authorize →
  * approve → record intent → run → check output, then the outcome is recorded whatever happened. Tools
- * never touch McpServer; every call (SDK or http/direct.ts) goes through here: no tool skips a stage.
+ * never touch McpServer; every call (SDK or call/direct.ts) goes through here: no tool skips a stage.
  *
  * Admission comes before validation on purpose: a server shedding load should not spend CPU parsing
  * the arguments of calls it is about to refuse.
@@ -180,7 +180,7 @@ const approve: Stage = {
     const { tool } = call.prepared;
     if (!needsApproval(tool)) return;
     const ctx = call.sdk;
-    if ('direct' in ctx) throw new Error('never reached: http/direct.ts leaves approvals to the SDK');
+    if ('direct' in ctx) throw new Error('never reached: call/direct.ts leaves approvals to the SDK');
     const result = await call.runtime.approval
       .check({
         tool,

@@ -12,12 +12,12 @@ import {
   validateOriginHeader,
   verifyBearerToken,
 } from '@modelcontextprotocol/server';
+import { directToolCall } from '../call/direct.ts';
 import { inspectInbound } from '../call/inbound.ts';
 import type { Principal } from '../call/policy.ts';
 import { canonicalJson, jsonShape } from '../define/canonical.ts';
 import { withIncomingTrace } from '../telemetry/tracing.ts';
 import { AuthError, principalOf } from './auth.ts';
-import { directToolCall } from './direct.ts';
 import type { Gateway } from './gateway.ts';
 import { reusableRequest } from './reuse.ts';
 import { jsonRpcError } from './sessions.ts';
@@ -149,7 +149,7 @@ export async function serveMcp(
       (await server.mcp.resolveScopeChallenge({ request: reusable, authInfo })) !== undefined;
     if (!challenged)
       return withIncomingTrace(req.headers, async () => {
-        // A plain tools/call goes straight to the seam (./direct.ts); the rest through the kept server's SDK.
+        // A plain tools/call goes straight to the seam (call/direct.ts); the rest through the kept server's SDK.
         const answer = await (directToolCall(g.runtime, server, reusable, abort.signal) ??
           server.transport.dispatch(reusable, authInfo, abort.signal));
         return answer

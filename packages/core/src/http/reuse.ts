@@ -6,12 +6,10 @@ import type {
   MessageExtraInfo,
   Transport,
 } from '@modelcontextprotocol/server';
+import { LEGACY_VERSIONS } from '../call/direct.ts';
 import type { Principal } from '../call/policy.ts';
 import { carryInboundToken } from '../upstream/identity.ts';
 import { toolsetsKey } from './toolsets.ts';
-
-/** 2025-era revisions whose stateless requests a kept server can answer. */
-const LEGACY_VERSIONS = new Set(['2025-03-26', '2025-06-18', '2025-11-25']);
 
 /**
  * Requests that neither change the serving instance nor need a stream back:

@@ -2,6 +2,8 @@ import { format } from 'node:util';
 import {
   deserializeMessage,
   type JSONRPCMessage,
+  type JSONRPCRequest,
+  type JSONRPCResultResponse,
   serializeMessage,
   type Transport,
 } from '@modelcontextprotocol/server';
@@ -35,6 +37,16 @@ export interface InboundObserver {
   onGarbage(error: Error): void;
 }
 
+/**
+ * Answers a request without the SDK (call/direct.ts), or returns undefined to
+ * leave it to the SDK. `signal` aborts when the client cancels the request or
+ * the connection closes.
+ */
+export type DirectAnswer = (
+  request: JSONRPCRequest,
+  signal: AbortSignal,
+) => Promise<JSONRPCResultResponse> | undefined;
+
 /** Largest single JSON-RPC line accepted on stdin; longer lines are dropped with an error. */
 const MAX_LINE_BYTES = 4 * 1024 * 1024;
 
@@ -52,16 +64,28 @@ export class GuardedStdioTransport implements Transport {
   private readonly write: StdoutWriter;
   private readonly observer: InboundObserver;
   private readonly beforeWrite: (() => void) | undefined;
+  private readonly direct: DirectAnswer | undefined;
+  /** Requests answered without the SDK, by id: what notifications/cancelled aborts. */
+  private readonly directCalls = new Map<JSONRPCRequest['id'], AbortController>();
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private discarding = false;
   private closed = false;
 
-  /** `beforeWrite` runs before each write to stdout (the audit flush: nothing is answered before it is on record). */
-  constructor(write: StdoutWriter, observer: InboundObserver, beforeWrite?: () => void) {
+  /**
+   * `beforeWrite` runs before each write to stdout (the audit flush: nothing is answered before it
+   * is on record); `direct` may answer a request itself instead of handing it to the SDK.
+   */
+  constructor(
+    write: StdoutWriter,
+    observer: InboundObserver,
+    beforeWrite?: () => void,
+    direct?: DirectAnswer,
+  ) {
     this.write = write;
     this.observer = observer;
     this.beforeWrite = beforeWrite;
+    this.direct = direct;
   }
 
   async start(): Promise<void> {
@@ -117,7 +141,43 @@ export class GuardedStdioTransport implements Transport {
     } catch {
       // Observation never blocks the protocol.
     }
+    if (this.direct && this.answerDirectly(message)) return;
     this.onmessage?.(message);
+  }
+
+  /** Whether the request was taken off the SDK's hands; also routes a cancellation of such a request. */
+  private answerDirectly(message: JSONRPCMessage): boolean {
+    if (!('method' in message)) return false;
+    if (!('id' in message)) {
+      if (message.method === 'notifications/cancelled') {
+        const id = (message.params as { requestId?: JSONRPCRequest['id'] } | undefined)?.requestId;
+        if (id !== undefined) this.directCalls.get(id)?.abort();
+      }
+      return false;
+    }
+    // Two live requests with one id are the SDK's to sort out.
+    if (this.directCalls.has(message.id)) return false;
+    const abort = new AbortController();
+    const answer = this.direct?.(message, abort.signal);
+    if (!answer) return false;
+    const { id } = message;
+    this.directCalls.set(id, abort);
+    answer
+      .then(
+        // A cancelled request gets no answer (as the SDK does); its record says cancelled.
+        (response) => (abort.signal.aborted ? undefined : this.send(response)),
+        (error: unknown) => {
+          this.onerror?.(error as Error);
+          return this.send({
+            jsonrpc: '2.0',
+            id,
+            error: { code: -32603, message: 'Internal error' },
+          } as unknown as JSONRPCMessage);
+        },
+      )
+      .catch(() => undefined)
+      .finally(() => this.directCalls.delete(id));
+    return true;
   }
 
   private reject(code: number, message: string, cause: Error): void {
@@ -181,6 +241,7 @@ export class GuardedStdioTransport implements Transport {
     process.stdin.off('close', this.onEnd);
     process.stdin.off('error', this.onInputError);
     process.stdin.pause();
+    for (const abort of this.directCalls.values()) abort.abort();
     this.onclose?.();
   }
 }

@@ -1,7 +1,9 @@
 /**
  * The vitest suite every server's stdio channel runs: the protocol fuzz, a
- * clean exit when stdin closes mid-request, idle heap compaction, and the
- * in-flight cap, each against the server's sandbox.
+ * clean exit when stdin closes mid-request, idle heap compaction, the
+ * in-flight cap, and plain tools/call answered straight at the seam
+ * (core's call/direct.ts) exactly as the SDK path answers it, each against
+ * the server's sandbox.
  */
 import { readAudit, spawnRaw } from '@gatehouse/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -176,6 +178,86 @@ export function describeStdioProtocol(options: StdioSuiteOptions): void {
         expect(events.filter((e) => e.errorCode === 'BUSY' && e.decision === 'denied')).toHaveLength(
           burst - cap,
         );
+      } finally {
+        await h.control.clearFaults();
+        expect(await peer.close()).toBe(0);
+      }
+    });
+  });
+
+  describe('tools/call straight at the seam', () => {
+    /** A record without what differs from call to call. */
+    const untimed = ({ callId, requestId, durationMs, time, seq, mac, ...rest }: Record<string, unknown>) =>
+      rest;
+
+    it('answers and records a plain call exactly as the SDK path does (which a call with _meta takes)', {
+      timeout: 30_000,
+    }, async () => {
+      const env = h.env({ [`${options.prefix}_LOG_LEVEL`]: 'warn' });
+      const peer = spawnRaw({ bin: options.bin, env });
+      try {
+        await handshake(peer);
+        const lines: Record<string, string> = {};
+        const records: Record<string, unknown> = {};
+        for (const [id, params] of [
+          ['direct', options.call],
+          ['sdk', { ...options.call, _meta: {} }],
+        ] as const) {
+          peer.send(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params }));
+          await peer.next((m) => m.id === id, 15_000);
+          lines[id] = peer.lines.find((l) => l.includes(`"id":"${id}"`))!;
+          records[id] = untimed(readAudit(auditFile(env), 'call').at(-1)!);
+        }
+        // Which path answered shows in the member order: the SDK puts `result` first.
+        expect(lines.direct).toMatch(/^\{"jsonrpc":"2\.0","id":"direct","result":/);
+        expect(lines.sdk).toMatch(/^\{"result":/);
+        const result = (line: string) => JSON.parse(line).result as { isError?: boolean };
+        expect(result(lines.direct!)).toEqual(result(lines.sdk!));
+        expect(result(lines.direct!).isError).toBeFalsy();
+        expect(records.direct).toEqual(records.sdk);
+        expect(records.direct).toMatchObject({ name: options.call.name, outcome: 'ok' });
+      } finally {
+        expect(await peer.close()).toBe(0);
+      }
+    });
+
+    it('stops a cancelled call, sends no answer for it and records it cancelled', {
+      timeout: 30_000,
+    }, async () => {
+      const env = h.env({ [`${options.prefix}_LOG_LEVEL`]: 'warn' });
+      await h.control.setFaults([{ path: options.slow.path, latencyMs: 3_000 }]);
+      const peer = spawnRaw({ bin: options.bin, env });
+      try {
+        await handshake(peer);
+        await h.control.clearRequests();
+        peer.send(
+          JSON.stringify({ jsonrpc: '2.0', id: 'slow', method: 'tools/call', params: options.slow.call }),
+        );
+        await expect
+          .poll(
+            async () =>
+              (await h.control.requests()).filter((r) => r.path.startsWith(options.slow.path)).length,
+            { timeout: 5_000 },
+          )
+          .toBeGreaterThanOrEqual(1);
+        peer.send(
+          JSON.stringify({
+            jsonrpc: '2.0',
+            method: 'notifications/cancelled',
+            params: { requestId: 'slow' },
+          }),
+        );
+        await expect
+          .poll(() => readAudit(auditFile(env), 'call').find((e) => e.kind === 'tool')?.outcome, {
+            timeout: 2_500,
+          })
+          .toBe('cancelled');
+        // Answered after it: the cancelled call never is.
+        peer.send(
+          JSON.stringify({ jsonrpc: '2.0', id: 'after', method: 'tools/call', params: options.call }),
+        );
+        await peer.next((m) => m.id === 'after', 15_000);
+        expect(peer.lines.some((l) => l.includes('"id":"slow"'))).toBe(false);
       } finally {
         await h.control.clearFaults();
         expect(await peer.close()).toBe(0);
