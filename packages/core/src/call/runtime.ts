@@ -223,6 +223,7 @@ export async function createRuntime(
   const idle = new IdleCompactor({
     idleMs: config.idleCompactMs,
     busy: () => inFlight.count > 0,
+    youngBytes: config.youngGenBytes,
     onCompact: ({ beforeBytes, afterBytes, ms }) =>
       log.debug(
         {

@@ -122,6 +122,9 @@ function commonEnvSchema(prefix: string, server: string, upstream: 'required' | 
     [`${prefix}_IDLE_COMPACT_MS`]: envInt(1000, 0, 3_600_000).describe(
       'Quiet time after which unused heap goes back to the OS (one compacting GC; 0 = never)',
     ),
+    [`${prefix}_YOUNG_GEN_MB`]: envInt(32, 0, 1024).describe(
+      "Cap on V8's young generation under load, in MB (a power of two; 0 = V8's own, up to 128)",
+    ),
     [`${prefix}_BREAKER_FAILURES`]: positiveInt(5, 1000).describe(
       'Consecutive upstream failures that open the circuit',
     ),
@@ -217,6 +220,8 @@ export interface CommonConfig {
   maxResponseBytes: number;
   maxInFlight: number;
   idleCompactMs: number;
+  /** Cap on V8's young generation in bytes (0: V8 sizes it). */
+  youngGenBytes: number;
   breaker: { consecutiveFailures: number; halfOpenAfterMs: number };
 }
 
@@ -340,6 +345,7 @@ export function loadConfig<Extra extends z.ZodObject>(
     maxResponseBytes: data[`${p}_MAX_RESPONSE_BYTES`] as number,
     maxInFlight: data[`${p}_MAX_IN_FLIGHT`] as number,
     idleCompactMs: data[`${p}_IDLE_COMPACT_MS`] as number,
+    youngGenBytes: (data[`${p}_YOUNG_GEN_MB`] as number) * 1024 * 1024,
     breaker: {
       consecutiveFailures: data[`${p}_BREAKER_FAILURES`] as number,
       halfOpenAfterMs: data[`${p}_BREAKER_COOLDOWN_MS`] as number,

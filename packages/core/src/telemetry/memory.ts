@@ -30,6 +30,8 @@ const WORTH_RELEASING_BYTES = 4 * 1024 * 1024;
 export class IdleCompactor {
   private readonly idleMs: number;
   private readonly busy: () => boolean;
+  private readonly young: YoungGenerationCap | undefined;
+  private touches = 0;
   private readonly onCompact: ((report: CompactionReport) => void) | undefined;
   /** V8's collector, fetched at the first compaction (a fresh context costs start-up time); null when unavailable. */
   private collect: Collect | null | undefined;
@@ -42,16 +44,21 @@ export class IdleCompactor {
     idleMs: number;
     busy?: () => boolean;
     onCompact?: (report: CompactionReport) => void;
+    /** Young generation cap in bytes (0 or absent: V8 sizes it alone); see YoungGenerationCap. */
+    youngBytes?: number;
   }) {
     this.idleMs = options.idleMs;
     this.busy = options.busy ?? (() => false);
     this.onCompact = options.onCompact;
+    this.young = options.youngBytes ? new YoungGenerationCap(options.youngBytes) : undefined;
     if (this.idleMs > 0) this.arm(this.idleMs);
   }
 
   /** Something arrived: the quiet period starts again. */
   touch(): void {
     this.lastActivity = performance.now();
+    // The young generation doubles at most once per scavenge: a look every few messages is in time.
+    if (this.young && ++this.touches % YOUNG_CHECK_EVERY === 0) this.young.check();
     if (this.idleMs > 0 && this.collect !== null && !this.timer) this.arm(this.idleMs);
   }
 
@@ -80,7 +87,64 @@ export class IdleCompactor {
     const started = performance.now();
     this.collect({ type: 'major', execution: 'sync', flavor: 'last-resort' });
     this.settledBytes = process.memoryUsage().heapTotal;
+    // The collection shrank the young generation: it may grow again, up to the cap.
+    this.young?.check();
     this.onCompact?.({ beforeBytes, afterBytes: this.settledBytes, ms: performance.now() - started });
+  };
+}
+
+/** Messages between two looks at the young generation's size. */
+const YOUNG_CHECK_EVERY = 32;
+
+/** V8's own factor (its default) and the one that stops growth. */
+const GROWS = '--semi-space-growth-factor=2';
+const STAYS = '--semi-space-growth-factor=1';
+
+/** What YoungGenerationCap needs of V8 (node:v8 by default). */
+export interface YoungGenerationHeap {
+  /** Bytes the young generation (V8's new_space) has committed now. */
+  youngBytes(): number;
+  setFlags(flags: string): void;
+}
+
+/**
+ * Keeps V8's young generation at or under `capBytes`.
+ *
+ * Under a burst of calls the young generation doubles from 1 MB up to V8's
+ * limit (128 MB on a 64-bit Node 24), and that limit is fixed when the process
+ * starts (`--max-semi-space-size`, which a server cannot set for itself without
+ * a second process). What V8 does read while running is the growth factor, so
+ * once the young generation has reached the cap its growth is switched off
+ * (factor 1), and switched on again (V8's default, 2) once a memory-reducing
+ * collection has shrunk it. Sizes double from a power of two, so with a
+ * power-of-two cap growth stops exactly at it.
+ */
+export class YoungGenerationCap {
+  private readonly capBytes: number;
+  private heap: YoungGenerationHeap | undefined;
+  private stopped = false;
+
+  constructor(capBytes: number, heap?: YoungGenerationHeap) {
+    this.capBytes = capBytes;
+    this.heap = heap;
+  }
+
+  /** Looks at the young generation's size and lets it grow or not. */
+  check(): void {
+    // Loaded at the first look, not at start-up (node:v8 costs cold-start time).
+    this.heap ??= v8Heap();
+    const stop = this.heap.youngBytes() >= this.capBytes;
+    if (stop === this.stopped) return;
+    this.heap.setFlags(stop ? STAYS : GROWS);
+    this.stopped = stop;
+  }
+}
+
+function v8Heap(): YoungGenerationHeap {
+  const v8 = process.getBuiltinModule('node:v8');
+  return {
+    youngBytes: () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0,
+    setFlags: (flags) => v8.setFlagsFromString(flags),
   };
 }
 
