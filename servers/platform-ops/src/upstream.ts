@@ -99,6 +99,11 @@ const Rollback = z.object({
   requestedAt: z.string(),
 });
 
+/** Built once: zod compiles a parser for each schema object at its first use, so one per request would compile one per request. */
+const ServicePage = page(ServiceSummary);
+const DeployPage = page(Deploy);
+const RunbookHitPage = page(RunbookHit);
+
 export class PlatformOpsApi {
   private readonly http: Upstream;
   constructor(http: Upstream) {
@@ -106,7 +111,7 @@ export class PlatformOpsApi {
   }
 
   listServices(query: { prefix?: string; limit?: number; cursor?: string }, call: UpstreamCallOptions) {
-    return this.http.get('/platform/v1/services', page(ServiceSummary), { ...call, query });
+    return this.http.get('/platform/v1/services', ServicePage, { ...call, query });
   }
 
   getService(service: string, call: UpstreamCallOptions) {
@@ -125,14 +130,14 @@ export class PlatformOpsApi {
     query: { environment?: Environment; limit?: number; cursor?: string; since?: string },
     call: UpstreamCallOptions,
   ) {
-    return this.http.get(apiPath`/platform/v1/services/${service}/deploys`, page(Deploy), { ...call, query });
+    return this.http.get(apiPath`/platform/v1/services/${service}/deploys`, DeployPage, { ...call, query });
   }
 
   searchRunbooks(
     query: { query: string; service?: string; limit?: number; cursor?: string },
     call: UpstreamCallOptions,
   ) {
-    return this.http.get('/platform/v1/runbooks', page(RunbookHit), { ...call, query });
+    return this.http.get('/platform/v1/runbooks', RunbookHitPage, { ...call, query });
   }
 
   getRunbook(id: string, call: UpstreamCallOptions) {

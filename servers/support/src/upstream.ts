@@ -36,6 +36,8 @@ export const TicketSummary = z.object({
   snippet: z.string(),
 });
 export type TicketSummary = z.infer<typeof TicketSummary>;
+/** Built once: zod compiles a parser for each schema object at its first use, so one per request would compile one per request. */
+const TicketSummaryPage = page(TicketSummary);
 
 const Comment = z.object({
   id: z.string(),
@@ -107,7 +109,7 @@ export class SupportApi {
   }
 
   listTickets(query: TicketQuery, call: UpstreamCallOptions) {
-    return this.http.get('/support/v1/tickets', page(TicketSummary), { ...call, query: { ...query } });
+    return this.http.get('/support/v1/tickets', TicketSummaryPage, { ...call, query: { ...query } });
   }
 
   getCustomer(id: string, call: UpstreamCallOptions) {
@@ -119,7 +121,7 @@ export class SupportApi {
     query: { status?: string | undefined; limit?: number; cursor?: string | undefined },
     call: UpstreamCallOptions,
   ) {
-    return this.http.get(apiPath`/support/v1/customers/${id}/tickets`, page(TicketSummary), {
+    return this.http.get(apiPath`/support/v1/customers/${id}/tickets`, TicketSummaryPage, {
       ...call,
       query,
     });
