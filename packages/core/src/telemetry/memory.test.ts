@@ -33,6 +33,19 @@ describe('YoungGenerationCap', () => {
     expect(heap.flags).toEqual(['--semi-space-growth-factor=1', '--semi-space-growth-factor=2']);
   });
 
+  it('gives up quietly when V8 refuses the flag (the call path never sees an error)', () => {
+    const heap = fakeHeap(64 * MB);
+    let tries = 0;
+    heap.setFlags = () => {
+      tries += 1;
+      throw new Error('flags are frozen');
+    };
+    const cap = new YoungGenerationCap(32 * MB, heap);
+    expect(() => cap.check()).not.toThrow();
+    cap.check();
+    expect(tries).toBe(1);
+  });
+
   describe('on the real V8 heap', () => {
     afterEach(() => setFlagsFromString('--semi-space-growth-factor=2'));
 

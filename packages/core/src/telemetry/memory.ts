@@ -129,15 +129,22 @@ export class YoungGenerationCap {
     this.heap = heap;
   }
 
-  /** Looks at the young generation's size and lets it grow or not. */
+  /** Looks at the young generation's size and lets it grow or not; never throws (a V8 that refuses: no cap). */
   check(): void {
-    // Loaded at the first look, not at start-up (node:v8 costs cold-start time).
-    this.heap ??= v8Heap();
-    const stop = this.heap.youngBytes() >= this.capBytes;
-    if (stop === this.stopped) return;
-    this.heap.setFlags(stop ? STAYS : GROWS);
-    this.stopped = stop;
+    if (this.refused) return;
+    try {
+      // Loaded at the first look, not at start-up (node:v8 costs cold-start time).
+      this.heap ??= v8Heap();
+      const stop = this.heap.youngBytes() >= this.capBytes;
+      if (stop === this.stopped) return;
+      this.heap.setFlags(stop ? STAYS : GROWS);
+      this.stopped = stop;
+    } catch {
+      this.refused = true;
+    }
   }
+
+  private refused = false;
 }
 
 function v8Heap(): YoungGenerationHeap {
