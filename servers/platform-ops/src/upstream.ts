@@ -1,4 +1,4 @@
-import { apiPath, type Upstream, type UpstreamCallOptions } from '@gatehouse/core/upstream';
+import { apiPath, type Upstream, type UpstreamCallOptions, upstreamPage } from '@gatehouse/core/upstream';
 import { z } from 'zod';
 
 /**
@@ -8,9 +8,6 @@ import { z } from 'zod';
  */
 export const Environment = z.enum(['production', 'staging', 'development']);
 export type Environment = z.infer<typeof Environment>;
-
-const page = <T extends z.ZodType>(item: T) =>
-  z.object({ items: z.array(item), nextCursor: z.string().nullable(), total: z.number().int().optional() });
 
 const ServiceSummary = z.object({
   name: z.string(),
@@ -100,9 +97,9 @@ const Rollback = z.object({
 });
 
 /** Built once: zod compiles a parser for each schema object at its first use, so one per request would compile one per request. */
-const ServicePage = page(ServiceSummary);
-const DeployPage = page(Deploy);
-const RunbookHitPage = page(RunbookHit);
+const ServicePage = upstreamPage(ServiceSummary);
+const DeployPage = upstreamPage(Deploy);
+const RunbookHitPage = upstreamPage(RunbookHit);
 
 export class PlatformOpsApi {
   private readonly http: Upstream;

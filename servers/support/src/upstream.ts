@@ -1,4 +1,4 @@
-import { apiPath, type Upstream, type UpstreamCallOptions } from '@gatehouse/core/upstream';
+import { apiPath, type Upstream, type UpstreamCallOptions, upstreamPage } from '@gatehouse/core/upstream';
 import { z } from 'zod';
 
 /**
@@ -11,9 +11,6 @@ const Status = z.enum(['open', 'pending', 'on_hold', 'solved', 'closed']);
 const Priority = z.enum(['low', 'normal', 'high', 'urgent']);
 export const EscalationLevel = z.enum(['tier2', 'engineering', 'management']);
 export type EscalationLevel = z.infer<typeof EscalationLevel>;
-
-const page = <T extends z.ZodType>(item: T) =>
-  z.object({ items: z.array(item), nextCursor: z.string().nullable(), total: z.number().int().optional() });
 
 const Sla = z.object({
   firstResponseDueAt: z.string(),
@@ -37,7 +34,7 @@ export const TicketSummary = z.object({
 });
 export type TicketSummary = z.infer<typeof TicketSummary>;
 /** Built once: zod compiles a parser for each schema object at its first use, so one per request would compile one per request. */
-const TicketSummaryPage = page(TicketSummary);
+const TicketSummaryPage = upstreamPage(TicketSummary);
 
 const Comment = z.object({
   id: z.string(),

@@ -10,4 +10,5 @@ export {
   UpstreamIdentity,
   type UpstreamIdentityFacts,
 } from './identity.ts';
+export { upstreamPage } from './page.ts';
 export { apiPath, type Query } from './path.ts';
