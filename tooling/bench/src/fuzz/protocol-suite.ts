@@ -56,6 +56,18 @@ export function describeStdioProtocol(options: StdioSuiteOptions): void {
   });
   afterAll(() => h.close());
 
+  /** Sends the slow call and waits until its request has reached the (slowed) upstream. */
+  async function slowCallUpstream(peer: ProtocolPeer, id: number | string): Promise<void> {
+    await h.control.clearRequests();
+    peer.send(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: options.slow.call }));
+    await expect
+      .poll(
+        async () => (await h.control.requests()).filter((r) => r.path.startsWith(options.slow.path)).length,
+        { timeout: 5_000 },
+      )
+      .toBeGreaterThanOrEqual(1);
+  }
+
   describe('stdio protocol fuzzing', () => {
     it('answers every malformed, invalid, oversized or split message correctly and keeps serving', {
       timeout: 60_000,
@@ -87,16 +99,8 @@ export function describeStdioProtocol(options: StdioSuiteOptions): void {
       const peer = spawnRaw({ bin: options.bin, env });
       try {
         await handshake(peer);
-        await h.control.clearRequests();
-        peer.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: options.slow.call }));
         // The request is in flight upstream when the client goes away.
-        await expect
-          .poll(
-            async () =>
-              (await h.control.requests()).filter((r) => r.path.startsWith(options.slow.path)).length,
-            { timeout: 5_000 },
-          )
-          .toBeGreaterThanOrEqual(1);
+        await slowCallUpstream(peer, 2);
         const started = Date.now();
         const exit = new Promise<number | null>((resolve) =>
           peer.child.once('exit', (code) => resolve(code)),
@@ -229,17 +233,7 @@ export function describeStdioProtocol(options: StdioSuiteOptions): void {
       const peer = spawnRaw({ bin: options.bin, env });
       try {
         await handshake(peer);
-        await h.control.clearRequests();
-        peer.send(
-          JSON.stringify({ jsonrpc: '2.0', id: 'slow', method: 'tools/call', params: options.slow.call }),
-        );
-        await expect
-          .poll(
-            async () =>
-              (await h.control.requests()).filter((r) => r.path.startsWith(options.slow.path)).length,
-            { timeout: 5_000 },
-          )
-          .toBeGreaterThanOrEqual(1);
+        await slowCallUpstream(peer, 'slow');
         peer.send(
           JSON.stringify({
             jsonrpc: '2.0',
