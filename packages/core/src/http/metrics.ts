@@ -27,13 +27,36 @@ class PendingCounts<L extends string> {
   }
 }
 
+/**
+ * A histogram's series, one per label value, bound once: `observe(labels, v)`
+ * validates and hashes the labels on every call, a bound child does not.
+ */
+class BoundSeries<L extends string> {
+  private readonly children = new Map<string, Histogram.Internal<L>>();
+  private readonly histogram: Histogram<L>;
+  private readonly label: L;
+  constructor(histogram: Histogram<L>, label: L) {
+    this.histogram = histogram;
+    this.label = label;
+  }
+
+  observe(value: string, seconds: number): void {
+    let child = this.children.get(value);
+    if (!child) {
+      child = this.histogram.labels({ [this.label]: value } as Record<L, string>);
+      this.children.set(value, child);
+    }
+    child.observe(seconds);
+  }
+}
+
 /** Prometheus metrics for one process, on its own registry (no global state). */
 export class HttpMetrics {
   readonly registry = new Registry();
   readonly requests: Counter<'route' | 'method' | 'status'>;
-  readonly requestSeconds: Histogram<'route'>;
+  private readonly requestSeconds: Histogram<'route'>;
   readonly toolCalls: Counter<'tool' | 'outcome' | 'code'>;
-  readonly toolSeconds: Histogram<'tool'>;
+  private readonly toolSeconds: Histogram<'tool'>;
   readonly authFailures: Counter<'reason'>;
   readonly rejected: Counter<'reason'>;
   readonly inflight: Gauge;
@@ -42,6 +65,8 @@ export class HttpMetrics {
   inflightNow = 0;
   private readonly pendingRequests = new PendingCounts<'route' | 'method' | 'status'>();
   private readonly pendingToolCalls = new PendingCounts<'tool' | 'outcome' | 'code'>();
+  private readonly routeSeconds: BoundSeries<'route'>;
+  private readonly toolCallSeconds: BoundSeries<'tool'>;
 
   constructor(runtime: Runtime, sessionCount: () => number) {
     const registers = [this.registry];
@@ -83,6 +108,8 @@ export class HttpMetrics {
       () => this.pendingToolCalls,
     );
     this.toolSeconds = latency('gatehouse_tool_call_duration_seconds', 'Tool call latency', ['tool']);
+    this.routeSeconds = new BoundSeries(this.requestSeconds, 'route');
+    this.toolCallSeconds = new BoundSeries(this.toolSeconds, 'tool');
     this.authFailures = counter('gatehouse_auth_failures_total', 'Refused credentials by reason', ['reason']);
     this.rejected = counter(
       'gatehouse_http_rejected_total',
@@ -117,8 +144,9 @@ export class HttpMetrics {
     });
   }
 
-  /** One answered HTTP request, counted by route, method and status. */
-  countRequest(route: string, method: string, status: number): void {
+  /** One answered HTTP request, counted by route, method and status, and how long it took. */
+  countRequest(route: string, method: string, status: number, seconds: number): void {
+    this.routeSeconds.observe(route, seconds);
     this.pendingRequests.add(`${route}\u0000${method}\u0000${status}`, () => ({
       route,
       method,
@@ -133,6 +161,6 @@ export class HttpMetrics {
     const code = record.errorCode ?? '';
     this.pendingToolCalls.add(`${tool}\u0000${outcome}\u0000${code}`, () => ({ tool, outcome, code }));
     if (typeof record.durationMs === 'number')
-      this.toolSeconds.observe({ tool: record.name }, record.durationMs / 1000);
+      this.toolCallSeconds.observe(record.name, record.durationMs / 1000);
   }
 }

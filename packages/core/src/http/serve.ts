@@ -141,8 +141,7 @@ export function createHttpApp(
       metrics.inflightNow -= 1;
       state.release?.();
       const seconds = (performance.now() - started) / 1000;
-      g.metrics.countRequest(state.route, req.method ?? '', res.statusCode);
-      g.metrics.requestSeconds.observe({ route: state.route }, seconds);
+      g.metrics.countRequest(state.route, req.method ?? '', res.statusCode, seconds);
       const fromProxy = g.trusted.has(remote);
       const forwarded = fromProxy
         ? String(req.headers['x-forwarded-for'] ?? '')
