@@ -136,6 +136,9 @@ describe('compressed bodies, inflated as they are read', () => {
     '/deflate': ['deflate', deflateSync(json)],
     '/br': ['br', brotliCompressSync(json)],
     '/compress': ['compress', json],
+    // Names an object literal would find on its prototype.
+    '/constructor': ['constructor', json],
+    '/proto': ['__proto__', json],
   };
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -159,11 +162,18 @@ describe('compressed bodies, inflated as they are read', () => {
     },
   );
 
-  it('refuses an encoding it did not ask for as UPSTREAM_BAD_RESPONSE, naming it', async () => {
-    const error = await failure(client(base, 'token', MIB).get('/compress', z.unknown(), call()));
-    expect(error).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE', upstreamStatus: 200 });
-    expect((error as GatehouseError).message).toContain('could not be decoded as compress');
-  });
+  it.each([
+    ['/compress', 'compress'],
+    ['/constructor', 'constructor'],
+    ['/proto', '__proto__'],
+  ])(
+    'refuses an encoding it did not ask for (%s) as UPSTREAM_BAD_RESPONSE, naming it',
+    async (path, name) => {
+      const error = await failure(client(base, 'token', MIB).get(path, z.unknown(), call()));
+      expect(error).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE', upstreamStatus: 200 });
+      expect((error as GatehouseError).message).toContain(`could not be decoded as ${name}`);
+    },
+  );
 
   it('counts inflated bytes against the cap, not the bytes on the wire', async () => {
     // ~2 KB inflated from a few hundred bytes on the wire, against a 1 KB cap.

@@ -92,13 +92,13 @@ export class Wire {
   }
 }
 
-type Inflater = () => Transform;
-const INFLATERS: Record<string, Inflater | undefined> = {
-  gzip: () => zlib.createGunzip(),
-  'x-gzip': () => zlib.createGunzip(),
-  deflate: () => zlib.createInflate(),
-  br: () => zlib.createBrotliDecompress(),
-};
+/** The encodings asked for, by name: a Map, so a name such as `constructor` finds nothing. */
+const INFLATERS = new Map<string, () => Transform>([
+  ['gzip', () => zlib.createGunzip()],
+  ['x-gzip', () => zlib.createGunzip()],
+  ['deflate', () => zlib.createInflate()],
+  ['br', () => zlib.createBrotliDecompress()],
+]);
 
 /**
  * Reads a JSON body: a declared length over the cap is refused before reading,
@@ -129,7 +129,7 @@ export async function readJsonBody(
     return parseJson(await answer.body.text(), bad);
   let source: Readable = answer.body;
   if (encoding !== 'identity') {
-    const inflater = INFLATERS[encoding];
+    const inflater = INFLATERS.get(encoding);
     if (!inflater) {
       answer.body.destroy();
       throw bad(`its body could not be decoded as ${encoding}`);
