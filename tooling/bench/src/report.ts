@@ -1,5 +1,18 @@
 export type Verdict = 'PASS' | 'MISS' | 'INFO';
 
+/** Every section of `pnpm bench`, in the order it runs them (run.ts) and reports them. */
+export const SECTIONS = [
+  'coldStart',
+  'overhead',
+  'memory',
+  'context',
+  'tokens',
+  'http',
+  'docsSearch',
+  'soak',
+  'exchange',
+] as const;
+
 export interface Row {
   /** What was measured (server, mode). */
   subject: string;

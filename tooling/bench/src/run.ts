@@ -16,7 +16,7 @@ import { against, repsFor, repsOverride } from './ab.ts';
 import { buildRef, twinTargets } from './against.ts';
 import { buildTargets } from './build.ts';
 import { exchange } from './exchange.ts';
-import { markdown, type SectionResult } from './report.ts';
+import { markdown, SECTIONS, type SectionResult } from './report.ts';
 import { coldStart } from './sections/cold-start.ts';
 import { context, type Seeds } from './sections/context.ts';
 import { docsSearch } from './sections/docs-search.ts';
@@ -26,18 +26,6 @@ import { overhead } from './sections/overhead.ts';
 import { soak } from './sections/soak.ts';
 import { discoverTargets, REPO, scratchDirs } from './servers.ts';
 import { tokens } from './tokens.ts';
-
-export const SECTIONS = [
-  'coldStart',
-  'overhead',
-  'memory',
-  'context',
-  'tokens',
-  'http',
-  'docsSearch',
-  'soak',
-  'exchange',
-] as const;
 
 const { values } = parseArgs({
   options: {

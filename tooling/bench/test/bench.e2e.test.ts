@@ -4,22 +4,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SECTIONS } from '../src/report.ts';
 
 const run = promisify(execFile);
 const out = mkdtempSync(join(tmpdir(), 'gatehouse-bench-test-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
-
-const SECTIONS = [
-  'coldStart',
-  'overhead',
-  'memory',
-  'context',
-  'tokens',
-  'http',
-  'docsSearch',
-  'soak',
-  'exchange',
-];
 
 // Keeps `pnpm bench` working. It never asserts a timing: a loaded CI machine
 // may MISS a target, and that is the bench's report, not a test failure.

@@ -98,9 +98,12 @@ export class AuditLog {
   private anchored = 0;
   private anchorFailed = false;
   private readonly trailLog: TrailLog;
+  /** The server's name as JSON, as every line carries it. */
+  private readonly serverJson: string;
 
   constructor(options: AuditOptions) {
     this.options = options;
+    this.serverJson = JSON.stringify(options.server);
     const log = options.log ?? quiet;
     const trail = openTrail(options, log);
     this.file = trail.file;
@@ -258,10 +261,7 @@ export class AuditLog {
    * record), built directly: the trail needs no logger, and pino's per-line
    * work was a twentieth of a call's CPU on the echo path.
    */
-  private serverJson: string | undefined;
-
   private chain(record: AuditEntry): void {
-    this.serverJson ??= JSON.stringify(this.options.server);
     const line = `{"level":30,"time":"${new Date().toISOString()}","seq":${this.seq},"server":${this.serverJson},${JSON.stringify(record).slice(1)}`;
     const body = this.options.scrub ? this.options.scrub(line) : line;
     const mac = chainMac(this.secret, this.prevMac, body);

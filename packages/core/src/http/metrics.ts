@@ -54,9 +54,7 @@ class BoundSeries<L extends string> {
 export class HttpMetrics {
   readonly registry = new Registry();
   readonly requests: Counter<'route' | 'method' | 'status'>;
-  private readonly requestSeconds: Histogram<'route'>;
   readonly toolCalls: Counter<'tool' | 'outcome' | 'code'>;
-  private readonly toolSeconds: Histogram<'tool'>;
   readonly authFailures: Counter<'reason'>;
   readonly rejected: Counter<'reason'>;
   readonly inflight: Gauge;
@@ -98,18 +96,20 @@ export class HttpMetrics {
       ['route', 'method', 'status'],
       () => this.pendingRequests,
     );
-    this.requestSeconds = latency('gatehouse_http_request_duration_seconds', 'HTTP request latency', [
+    this.routeSeconds = new BoundSeries(
+      latency('gatehouse_http_request_duration_seconds', 'HTTP request latency', ['route']),
       'route',
-    ]);
+    );
     this.toolCalls = counter(
       'gatehouse_tool_calls_total',
       'Tool calls by tool, outcome and error code',
       ['tool', 'outcome', 'code'],
       () => this.pendingToolCalls,
     );
-    this.toolSeconds = latency('gatehouse_tool_call_duration_seconds', 'Tool call latency', ['tool']);
-    this.routeSeconds = new BoundSeries(this.requestSeconds, 'route');
-    this.toolCallSeconds = new BoundSeries(this.toolSeconds, 'tool');
+    this.toolCallSeconds = new BoundSeries(
+      latency('gatehouse_tool_call_duration_seconds', 'Tool call latency', ['tool']),
+      'tool',
+    );
     this.authFailures = counter('gatehouse_auth_failures_total', 'Refused credentials by reason', ['reason']);
     this.rejected = counter(
       'gatehouse_http_rejected_total',

@@ -55,7 +55,6 @@ export function createHttpApp(
   const page = outOfBand && approvalPage(runtime, g.authenticator, settings, outOfBand);
   const access = createAccessLog({ name: runtime.definition.name, level: runtime.log.level });
   let draining = false;
-  /** Requests being served now (also the metrics' gauge). */
   const metrics = g.metrics;
   if (!runtime.config.stateKey) warnWithoutStateKey(runtime);
   const jwks = g.authenticator?.jwks;
@@ -141,7 +140,7 @@ export function createHttpApp(
       metrics.inflightNow -= 1;
       state.release?.();
       const seconds = (performance.now() - started) / 1000;
-      g.metrics.countRequest(state.route, req.method ?? '', res.statusCode, seconds);
+      metrics.countRequest(state.route, req.method ?? '', res.statusCode, seconds);
       const fromProxy = g.trusted.has(remote);
       const forwarded = fromProxy
         ? String(req.headers['x-forwarded-for'] ?? '')

@@ -123,6 +123,8 @@ export class YoungGenerationCap {
   private readonly capBytes: number;
   private heap: YoungGenerationHeap | undefined;
   private stopped = false;
+  /** V8 refused the flag once: no cap from then on. */
+  private refused = false;
 
   constructor(capBytes: number, heap?: YoungGenerationHeap) {
     this.capBytes = capBytes;
@@ -143,8 +145,6 @@ export class YoungGenerationCap {
       this.refused = true;
     }
   }
-
-  private refused = false;
 }
 
 function v8Heap(): YoungGenerationHeap {

@@ -68,13 +68,12 @@ const STATE_NAMES: readonly CircuitStateName[] = ['closed', 'open', 'half-open',
  * circuit breaker, a response size cap, and zod validation of every body.
  */
 export class Upstream {
-  private breaker: CircuitBreakerPolicy | undefined;
+  /** The breaker and the connection pool, built together on the first call (cockatiel and undici load then). */
+  private parts: { breaker: CircuitBreakerPolicy; wire: Wire } | undefined;
   private readonly settings: UpstreamSettings;
   /** Built once: the base every path resolves against, and the headers every request carries. */
   private readonly base: URL;
   private readonly headers: Readonly<Record<string, string>>;
-  /** Built with the breaker on the first call (undici loads then). */
-  private wire: Wire | undefined;
 
   constructor(settings: UpstreamSettings) {
     this.settings = settings;
@@ -90,9 +89,9 @@ export class Upstream {
 
   /** Builds the breaker and the connection pool on first use (cockatiel and undici load then, not at start-up). */
   private async ready(): Promise<{ breaker: CircuitBreakerPolicy; wire: Wire }> {
-    if (this.breaker && this.wire) return { breaker: this.breaker, wire: this.wire };
+    if (this.parts) return this.parts;
     const { cockatiel, undici } = await loadLibraries();
-    if (this.breaker && this.wire) return { breaker: this.breaker, wire: this.wire };
+    if (this.parts) return this.parts;
     const settings = this.settings;
     const breaker = cockatiel.circuitBreaker(cockatiel.handleWhen(isTransient), {
       halfOpenAfter: settings.breaker.halfOpenAfterMs,
@@ -101,14 +100,13 @@ export class Upstream {
     breaker.onStateChange((state) =>
       settings.log.warn({ upstream: settings.name, circuit: STATE_NAMES[state] }, 'circuit state changed'),
     );
-    this.breaker = breaker;
-    this.wire = new Wire(undici);
-    return { breaker, wire: this.wire };
+    this.parts = { breaker, wire: new Wire(undici) };
+    return this.parts;
   }
 
   /** Closes the connection pool (idle keep-alive connections would otherwise linger until they time out). */
   close(): Promise<void> {
-    return this.wire?.close() ?? Promise.resolve();
+    return this.parts?.wire.close() ?? Promise.resolve();
   }
 
   get name(): string {
@@ -116,7 +114,7 @@ export class Upstream {
   }
 
   get circuitState(): CircuitStateName {
-    return this.breaker ? (STATE_NAMES[this.breaker.state] ?? 'closed') : 'closed';
+    return this.parts ? (STATE_NAMES[this.parts.breaker.state] ?? 'closed') : 'closed';
   }
 
   get<S extends z.ZodType>(
